@@ -1,0 +1,16 @@
+/* The agent's subcommands, one file each (agent/cmd_<name>.c). Each takes the arguments after
+ * its name (argv[0] is the subcommand name) and returns the process exit status. */
+#pragma once
+
+/* Exit statuses shared by every subcommand. */
+enum {
+	WXG_EXIT_OK = 0,        /* all pass / success */
+	WXG_EXIT_FAIL = 1,      /* something fails */
+	WXG_EXIT_USAGE = 2,     /* could not run: bad policy, bad arguments */
+};
+
+int cmd_check(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Install the Debian packages needed to build, run and test wxguard.
+# Idempotent: installs only what is missing, so `make` can call it every time.
+# Usage: packaging/deps.sh [build|test|all]   (default: all)
+set -eu
+
+what=${1:-all}
+
+build_pkgs="make gcc clang llvm libbpf-dev bpftool pkg-config libinih-dev libjansson-dev
+libssl-dev libcurl4-openssl-dev libsystemd-dev libsqlite3-dev libpq-dev libevent-dev"
+test_pkgs="libcmocka-dev libclang-rt-14-dev postgresql procps util-linux iproute2 sqlite3 curl
+openssl"
+
+case "$what" in
+build) pkgs=$build_pkgs ;;
+test | all) pkgs="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $pkgs; do
+	# dpkg-query prints "install ok installed" for an installed package.
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "wxguard: missing build packages:$missing" >&2
+	echo "wxguard: run as root (sudo $0) to install them" >&2
+	exit 1
+fi
+echo "wxguard: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Refresh package lists once if they are missing or older than a day.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+	apt-get update -qq
+fi
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,100 @@
+#include "testlib.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+
+const char *wxg_test_data_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *src = getenv("WXG_SRCDIR");
+
+	if (!dir[0]) {
+		if (src)
+			snprintf(dir, sizeof(dir), "%s/tests/data", src);
+		else if (getcwd(dir, sizeof(dir) - 16))
+			strcat(dir, "/tests/data");
+	}
+	return dir;
+}
+
+const char *wxg_test_data(const char *fmt, ...)
+{
+	static char bufs[8][PATH_MAX];
+	static unsigned idx;
+	char *b = bufs[idx++ % 8], rel[PATH_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	snprintf(b, PATH_MAX, "%s/%s", wxg_test_data_dir(), rel);
+	return b;
+}
+
+char *wxg_test_mkdtemp(void)
+{
+	char *t = strdup("/tmp/wxgtest.XXXXXX");
+
+	assert_non_null(t);
+	assert_non_null(mkdtemp(t));
+	return t;
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+void wxg_test_rmtree(const char *path)
+{
+	if (path)
+		nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void wxg_test_write(const char *path, const char *content)
+{
+	char dir[PATH_MAX], *slash;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		assert_int_equal(mkdir_p(dir, 0755), 0);
+	}
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+bool wxg_test_require_root_bpf(void)
+{
+	const char *req = getenv("WXGUARD_REQUIRE_BPF");
+	bool required = req && strcmp(req, "1") == 0;
+
+	if (geteuid() == 0 && access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		return true;
+	if (required)
+		fail_msg("BPF test cannot run (need root and BTF) but WXGUARD_REQUIRE_BPF=1");
+	skip();
+	return false;
+}
+
+const char *wxg_test_build_dir(void)
+{
+	const char *b = getenv("WXG_BUILD");
+
+	return b && *b ? b : "build";
+}

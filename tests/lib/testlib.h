@@ -1,0 +1,23 @@
+/* Shared helpers for cmocka tests. Include after <cmocka.h>'s prerequisites. */
+#pragma once
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Absolute path of the source tree's tests/data (from WXG_SRCDIR or the cwd). */
+const char *wxg_test_data_dir(void);
+/* snprintf into a static rotating buffer: tests/data/<fmt...>. */
+const char *wxg_test_data(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Make a fresh temporary directory (removed by wxg_test_rmtree). */
+char *wxg_test_mkdtemp(void);
+void wxg_test_rmtree(const char *path);
+/* Write a file, creating parent directories. */
+void wxg_test_write(const char *path, const char *content);
+/* For BPF tests: returns true when the test may run. When it may not (not root, BPF refused),
+ * calls skip(), or fail() when WXGUARD_REQUIRE_BPF=1. Call as: if (!wxg_test_require_root_bpf()) return; */
+bool wxg_test_require_root_bpf(void);
+/* The build directory (WXG_BUILD, default "build"). */
+const char *wxg_test_build_dir(void);
