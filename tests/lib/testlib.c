@@ -29,7 +29,7 @@ const char *wxg_test_data(const char *fmt, ...)
 {
 	static char bufs[8][PATH_MAX];
 	static unsigned idx;
-	char *b = bufs[idx++ % 8], rel[PATH_MAX];
+	char *b = bufs[idx++ % 8], rel[PATH_MAX / 2];
 	va_list ap;
 
 	va_start(ap, fmt);
