@@ -1,0 +1,420 @@
+/* screen_lock: who has a graphical session, on which desktop, with which home directory. */
+#include "agent/screenlock.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define ENVIRON_MAX (256u * 1024)
+
+static const char *const desktop_names[SCREENLOCK_DE_COUNT_] = {
+	[SCREENLOCK_DE_OTHER] = "other",     [SCREENLOCK_DE_GNOME] = "GNOME",
+	[SCREENLOCK_DE_CINNAMON] = "Cinnamon", [SCREENLOCK_DE_MATE] = "MATE",
+	[SCREENLOCK_DE_UKUI] = "UKUI",       [SCREENLOCK_DE_DEEPIN] = "Deepin",
+	[SCREENLOCK_DE_KDE] = "KDE",         [SCREENLOCK_DE_XFCE] = "XFCE",
+};
+
+const char *screenlock_desktop_name(enum screenlock_desktop d)
+{
+	return (unsigned)d < SCREENLOCK_DE_COUNT_ ? desktop_names[d] : "other";
+}
+
+/* One token of XDG_CURRENT_DESKTOP or logind's DESKTOP ("ubuntu", "GNOME", "X-Cinnamon",
+ * "plasmawayland", "xubuntu"...), by case-insensitive prefix, in this order. */
+static enum screenlock_desktop desktop_from_token(const char *t)
+{
+	static const struct {
+		const char *prefix;
+		enum screenlock_desktop de;
+	} map[] = {
+		{ "ubuntukylin", SCREENLOCK_DE_UKUI }, { "ukui", SCREENLOCK_DE_UKUI },
+		{ "kylin", SCREENLOCK_DE_UKUI },       { "x-cinnamon", SCREENLOCK_DE_CINNAMON },
+		{ "cinnamon", SCREENLOCK_DE_CINNAMON }, { "mate", SCREENLOCK_DE_MATE },
+		{ "deepin", SCREENLOCK_DE_DEEPIN },    { "dde", SCREENLOCK_DE_DEEPIN },
+		{ "kde", SCREENLOCK_DE_KDE },          { "plasma", SCREENLOCK_DE_KDE },
+		{ "xfce", SCREENLOCK_DE_XFCE },        { "xubuntu", SCREENLOCK_DE_XFCE },
+		{ "gnome", SCREENLOCK_DE_GNOME },      { "ubuntu", SCREENLOCK_DE_GNOME },
+		{ "unity", SCREENLOCK_DE_GNOME },      { "budgie", SCREENLOCK_DE_GNOME },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strncasecmp(t, map[i].prefix, strlen(map[i].prefix)) == 0)
+			return map[i].de;
+	return SCREENLOCK_DE_OTHER;
+}
+
+enum screenlock_desktop screenlock_desktop_from_string(const char *s)
+{
+	char buf[256], *save = NULL, *tok;
+
+	if (!s || !*s)
+		return SCREENLOCK_DE_OTHER;
+	snprintf(buf, sizeof(buf), "%s", s);
+	/* "ubuntu:GNOME": the first token that names a desktop we know wins. */
+	for (tok = strtok_r(buf, ":;", &save); tok; tok = strtok_r(NULL, ":;", &save)) {
+		enum screenlock_desktop d = desktop_from_token(tok);
+
+		if (d != SCREENLOCK_DE_OTHER)
+			return d;
+	}
+	return SCREENLOCK_DE_OTHER;
+}
+
+void screenlock_users_clear(struct screenlock_users *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->n; i++) {
+		free(u->v[i].name);
+		free(u->v[i].home);
+		free(u->v[i].desktop_raw);
+	}
+	free(u->v);
+	u->v = NULL;
+	u->n = 0;
+}
+
+/* Add or merge: one entry per (uid, desktop); a later desktop name fills in an empty one. */
+static int users_add(struct screenlock_users *u, uid_t uid, const char *name, const char *desktop,
+		     const char *found_by)
+{
+	enum screenlock_desktop de = screenlock_desktop_from_string(desktop);
+	struct screenlock_user *nv, *e;
+
+	for (size_t i = 0; i < u->n; i++) {
+		e = &u->v[i];
+		if (e->uid != uid)
+			continue;
+		if (!desktop || !*desktop)
+			return 0;       /* nothing new to say about this user */
+		if (e->desktop_raw[0] == 0) {
+			char *d = strdup(desktop);
+
+			if (!d)
+				return -ENOMEM;
+			free(e->desktop_raw);
+			e->desktop_raw = d;
+			e->desktop = de;
+			return 0;
+		}
+		if (e->desktop == de &&
+		    (de != SCREENLOCK_DE_OTHER || strcasecmp(e->desktop_raw, desktop) == 0))
+			return 0;
+	}
+	nv = realloc(u->v, (u->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	u->v = nv;
+	e = &u->v[u->n];
+	memset(e, 0, sizeof(*e));
+	e->uid = uid;
+	e->desktop = de;
+	e->found_by = found_by;
+	e->desktop_raw = strdup(desktop ? desktop : "");
+	e->name = name && *name ? strdup(name) : NULL;
+	if (!e->desktop_raw || (name && *name && !e->name)) {
+		free(e->desktop_raw);
+		free(e->name);
+		return -ENOMEM;
+	}
+	u->n++;
+	return 0;
+}
+
+/* KEY=value lines of a logind session file. */
+static const char *kv_get(char *text, const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+		if (len > klen && strncmp(line, key, klen) == 0 && line[klen] == '=') {
+			size_t vlen = len - klen - 1;
+
+			if (vlen >= size)
+				vlen = size - 1;
+			memcpy(buf, line + klen + 1, vlen);
+			buf[vlen] = 0;
+			return buf;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+static bool parse_uid(const char *s, uid_t *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || (*end && !isspace((unsigned char)*end)) || v >= (uid_t)-1)
+		return false;
+	*ret = (uid_t)v;
+	return true;
+}
+
+static int from_logind(const struct sysroot *root, struct screenlock_users *u)
+{
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	d = sysroot_opendir(root, "/run/systemd/sessions");
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[512], *text = NULL, type[32], cls[32], state[32], uidbuf[32], user[128], desk[128];
+		uid_t uid;
+
+		if (de->d_name[0] == '.' || strchr(de->d_name, '.'))
+			continue;   /* skip "." entries and "<id>.ref" FIFOs */
+		snprintf(path, sizeof(path), "/run/systemd/sessions/%s", de->d_name);
+		if (sysroot_read_file(root, path, 64 * 1024, &text, NULL) < 0)
+			continue;
+		if (!kv_get(text, "TYPE", type, sizeof(type)) ||
+		    (strcmp(type, "x11") && strcmp(type, "wayland") && strcmp(type, "mir")) ||
+		    (kv_get(text, "CLASS", cls, sizeof(cls)) && strncmp(cls, "greeter", 7) == 0) ||
+		    (kv_get(text, "STATE", state, sizeof(state)) && strcmp(state, "closing") == 0) ||
+		    !parse_uid(kv_get(text, "UID", uidbuf, sizeof(uidbuf)), &uid)) {
+			free(text);
+			continue;
+		}
+		if (!kv_get(text, "USER", user, sizeof(user)))
+			user[0] = 0;
+		if (!kv_get(text, "DESKTOP", desk, sizeof(desk)))
+			desk[0] = 0;
+		free(text);
+		r = users_add(u, uid, user, desk, "logind");
+		if (r < 0)
+			break;
+	}
+	closedir(d);
+	return r;
+}
+
+static bool known_desktop(const struct screenlock_users *u, uid_t uid)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (u->v[i].uid == uid && u->v[i].desktop_raw[0])
+			return true;
+	return false;
+}
+
+/* Value of NAME in a NUL- (or newline-) separated environment block. */
+static const char *env_get(const char *env, size_t len, const char *name)
+{
+	size_t nlen = strlen(name);
+
+	for (size_t i = 0; i < len;) {
+		size_t e = i;
+
+		while (e < len && env[e] != 0 && env[e] != '\n')
+			e++;
+		if (e - i > nlen && strncmp(env + i, name, nlen) == 0 && env[i + nlen] == '=')
+			return env + i + nlen + 1;
+		i = e + 1;
+	}
+	return NULL;
+}
+
+/* One process: its uid and desktop name when it belongs to a graphical desktop session.
+ * Returns true when it does. */
+static bool proc_desktop(const struct sysroot *root, long pid, uid_t *ret_uid, char *desk, size_t size)
+{
+	char path[64], *env = NULL, *status = NULL, *line, uidbuf[32];
+	const char *v;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+	if (sysroot_read_file(root, path, ENVIRON_MAX, &env, &len) < 0)
+		return false;
+	if (!env_get(env, len, "DISPLAY") && !env_get(env, len, "WAYLAND_DISPLAY")) {
+		free(env);
+		return false;
+	}
+	/* A desktop name is required: ssh -X has DISPLAY but no desktop session. */
+	v = env_get(env, len, "XDG_CURRENT_DESKTOP");
+	if (!v || !*v)
+		v = env_get(env, len, "XDG_SESSION_DESKTOP");
+	if (!v || !*v) {
+		free(env);
+		return false;
+	}
+	snprintf(desk, size, "%.*s", (int)strcspn(v, "\n"), v);
+	free(env);
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	if (sysroot_read_file(root, path, 64 * 1024, &status, NULL) < 0)
+		return false;
+	line = strncmp(status, "Uid:", 4) == 0 ? status : strstr(status, "\nUid:");
+	if (!line) {
+		free(status);
+		return false;
+	}
+	line += line[0] == '\n' ? 5 : 4;
+	snprintf(uidbuf, sizeof(uidbuf), "%s", line + strspn(line, " \t"));
+	free(status);
+	return parse_uid(uidbuf, ret_uid);
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int from_proc(const struct sysroot *root, struct screenlock_users *u)
+{
+	long *pids = NULL, *np;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	d = sysroot_opendir(root, "/proc");
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			np = realloc(pids, cap * sizeof(*pids));
+			if (!np) {
+				r = -ENOMEM;
+				goto out;
+			}
+			pids = np;
+		}
+		pids[n++] = pid;
+	}
+	/* Lowest pid first: the session's own processes come before later programs. */
+	qsort(pids, n, sizeof(*pids), cmp_long);
+	for (size_t i = 0; i < n; i++) {
+		char desk[128];
+		uid_t uid;
+
+		if (!proc_desktop(root, pids[i], &uid, desk, sizeof(desk)))
+			continue;
+		/* gdm's and lightdm's greeters run as system users with a desktop name set. */
+		if (uid != 0 && uid < 1000)
+			continue;
+		/* A user already known with a desktop keeps it: single programs are often started
+		 * with another XDG_CURRENT_DESKTOP (for theming), which says nothing about the
+		 * session. */
+		if (known_desktop(u, uid))
+			continue;
+		r = users_add(u, uid, NULL, desk, "proc");
+		if (r < 0)
+			goto out;
+	}
+out:
+	closedir(d);
+	free(pids);
+	return r;
+}
+
+/* Fill name and home from <root>/etc/passwd. */
+static int resolve_passwd(const struct sysroot *root, struct screenlock_users *u)
+{
+	char *text = NULL, *save = NULL, *line;
+	int r;
+
+	r = sysroot_read_file(root, "/etc/passwd", 4u * 1024 * 1024, &text, NULL);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[7] = { 0 }, *p = line;
+		struct screenlock_user *e;
+		uid_t uid;
+		int n = 0;
+
+		while (n < 7) {
+			f[n++] = p;
+			p = strchr(p, ':');
+			if (!p)
+				break;
+			*p++ = 0;
+		}
+		if (n < 6 || !parse_uid(f[2], &uid))
+			continue;
+		for (size_t i = 0; i < u->n; i++) {
+			e = &u->v[i];
+			if (e->uid != uid)
+				continue;
+			if (!e->name) {
+				e->name = strdup(f[0]);
+				if (!e->name)
+					goto oom;
+			}
+			if (!e->home && f[5][0] == '/') {
+				e->home = strdup(f[5]);
+				if (!e->home)
+					goto oom;
+			}
+		}
+	}
+	free(text);
+	return 0;
+oom:
+	free(text);
+	return -ENOMEM;
+}
+
+static int cmp_user(const void *a, const void *b)
+{
+	const struct screenlock_user *x = a, *y = b;
+
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	if (x->desktop != y->desktop)
+		return x->desktop < y->desktop ? -1 : 1;
+	return strcmp(x->desktop_raw, y->desktop_raw);
+}
+
+int screenlock_users_find(const struct sysroot *root, struct screenlock_users *ret)
+{
+	struct screenlock_users u = { 0 };
+	int r;
+
+	r = from_logind(root, &u);
+	if (r < 0)
+		goto fail;
+	r = from_proc(root, &u);
+	if (r < 0)
+		goto fail;
+	r = resolve_passwd(root, &u);
+	if (r < 0)
+		goto fail;
+	if (u.n > 1)
+		qsort(u.v, u.n, sizeof(u.v[0]), cmp_user);   /* stable evidence order */
+	for (size_t i = 0; i < u.n; i++) {
+		if (!u.v[i].name && asprintf(&u.v[i].name, "uid%u", (unsigned)u.v[i].uid) < 0) {
+			u.v[i].name = NULL;
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	*ret = u;
+	return 0;
+fail:
+	screenlock_users_clear(&u);
+	return r;
+}
