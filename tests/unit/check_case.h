@@ -1,0 +1,446 @@
+/* Data-driven posture-check cases, shared by tests/unit/test_<check>.c (include after testlib.h).
+ *
+ * A case is a directory tests/data/<suite>/<case>/ and becomes one cmocka test named
+ * test_<suite>_<case>, so adding a case needs no C:
+ *   case     the policy, the setup and the expected result (below)
+ *   root/    the fixture tree the check reads; copied (symlinks kept) to a temporary
+ *            directory first, so setup steps never touch the source tree
+ *   others   sources for `copy` steps
+ *
+ * The case file:
+ *   # what the case proves
+ *   [policy]              handed to the suite's policy callback, e.g. required = true
+ *   [setup]
+ *   now = 1795176000      ctx.now: epoch seconds, or relative to CASE_NOW ("-2d", "+90m")
+ *   mtime = /var/lib/dpkg/status -2d   mtime of a root path: epoch or relative to now (s m h d)
+ *   cache = on            give the check a (fresh, empty) cache directory
+ *   [then]                optional: run, apply these steps, run again; [expect] is about the
+ *   now = +3601           second run. Steps: now, mtime, remove = <root path>,
+ *   copy = new.out /.fixture/cmd/apt-get.out   (case-dir file -> root path)
+ *   [expect]
+ *   status = fail
+ *   summary ~ text        the English summary contains text (!~ : does not)
+ *   summary_zh ~ text
+ *   fix ~ text            fix = (none): no fix given
+ *   evidence.KEY = value  the first KEY's value; (absent): no such key; ~ and !~ work too
+ *
+ * WXG_CASE_VERBOSE=1 prints every result, not only those that do not match.
+ */
+#pragma once
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/check.h"
+#include "agent/policy.h"
+#include "agent/sysroot.h"
+#include "common/fileio.h"
+#include "common/strv.h"
+
+#define CASE_NOW ((time_t)1795176000)  /* 2026-11-20 12:00:00 UTC */
+#define CASE_MAX_LINES 256
+
+/* Set one [policy] key; false if the key is unknown (the case then fails). */
+typedef bool (*case_policy_fn)(struct policy *p, const char *key, const char *value);
+/* Free what the policy callback allocated. */
+typedef void (*case_policy_clear_fn)(struct policy *p);
+
+struct case_suite {
+	const char *name;          /* tests/data/<name>/ and the test-name prefix */
+	const char *check_id;      /* check_def_find() */
+	case_policy_fn policy;
+	case_policy_clear_fn policy_clear;
+};
+
+struct case_line {
+	char section[16];
+	char key[128];
+	char op[3];                /* "=", "~", "!~" */
+	char value[512];
+	unsigned lineno;
+};
+
+struct case_info {
+	const struct case_suite *suite;
+	char dir[PATH_MAX];
+	char test_name[320];
+};
+
+/* snprintf for paths: a truncated path fails the test. */
+__attribute__((format(printf, 3, 4)))
+static void case_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < size);
+}
+
+__attribute__((unused)) static bool case_bool(const char *v)
+{
+	return strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 ||
+	       strcmp(v, "1") == 0;
+}
+
+static int case_parse(const char *path, struct case_line *lines, size_t max, size_t *ret_n)
+{
+	char buf[1024], section[16] = "";
+	unsigned lineno = 0;
+	size_t n = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(buf, sizeof(buf), f)) {
+		char *l = str_strip(buf), *k, *op;
+		struct case_line *cl;
+		size_t kl;
+
+		lineno++;
+		if (!*l || *l == '#')
+			continue;
+		if (*l == '[') {
+			char *e = strchr(l, ']');
+
+			if (!e || (size_t)(e - l - 1) >= sizeof(section))
+				goto bad;
+			snprintf(section, sizeof(section), "%.*s", (int)(e - l - 1), l + 1);
+			continue;
+		}
+		if (n >= max || !section[0])
+			goto bad;
+		cl = &lines[n];
+		memset(cl, 0, sizeof(*cl));
+		k = l;
+		kl = strcspn(k, " \t=~!");
+		op = k + kl;
+		while (*op == ' ' || *op == '\t')
+			op++;
+		if (op[0] == '!' && op[1] == '~')
+			snprintf(cl->op, sizeof(cl->op), "!~");
+		else if (op[0] == '=' || op[0] == '~')
+			snprintf(cl->op, sizeof(cl->op), "%c", op[0]);
+		else
+			goto bad;
+		if (kl == 0 || kl >= sizeof(cl->key))
+			goto bad;
+		snprintf(cl->key, sizeof(cl->key), "%.*s", (int)kl, k);
+		snprintf(cl->value, sizeof(cl->value), "%s", op + strlen(cl->op));
+		str_strip(cl->value);
+		snprintf(cl->section, sizeof(cl->section), "%s", section);
+		cl->lineno = lineno;
+		n++;
+	}
+	fclose(f);
+	*ret_n = n;
+	return 0;
+bad:
+	fclose(f);
+	print_error("%s:%u: cannot parse\n", path, lineno);
+	return -EBADMSG;
+}
+
+/* "1795176000", or "+3d" / "-90m" / "-10" relative to base. */
+static bool case_time(const char *s, time_t base, time_t *ret)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10), mult = 1;
+
+	if (end == s)
+		return false;
+	switch (*end) {
+	case 0: case 's': mult = 1; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 3600; break;
+	case 'd': mult = 86400; break;
+	default: return false;
+	}
+	if (*end && end[1])
+		return false;
+	*ret = (s[0] == '+' || s[0] == '-') ? base + (time_t)(v * mult) : (time_t)v;
+	return true;
+}
+
+static void case_copy_tree(const char *src, const char *dst)
+{
+	struct dirent *de;
+	DIR *d = opendir(src);
+
+	assert_non_null(d);
+	assert_int_equal(mkdir_p(dst, 0755), 0);
+	while ((de = readdir(d))) {
+		char s[PATH_MAX], t[PATH_MAX], link[PATH_MAX];
+		struct stat st;
+		ssize_t n;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		case_path(s, sizeof(s), "%s/%s", src, de->d_name);
+		case_path(t, sizeof(t), "%s/%s", dst, de->d_name);
+		assert_int_equal(lstat(s, &st), 0);
+		if (S_ISDIR(st.st_mode)) {
+			case_copy_tree(s, t);
+		} else if (S_ISLNK(st.st_mode)) {
+			n = readlink(s, link, sizeof(link) - 1);
+			assert_true(n > 0);
+			link[n] = 0;
+			assert_int_equal(symlink(link, t), 0);
+		} else {
+			char *data = NULL;
+			size_t len = 0;
+			int fd;
+
+			assert_int_equal(read_full_file(s, 64u * 1024 * 1024, &data, &len), 0);
+			fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0755);
+			assert_true(fd >= 0);
+			assert_int_equal(write(fd, data, len), (ssize_t)len);
+			close(fd);
+			free(data);
+		}
+	}
+	closedir(d);
+}
+
+/* One step of [setup] or [then]; false if the key is not a step. */
+static bool case_step(const struct case_info *ci, const struct case_line *cl, const char *root,
+		      time_t *now)
+{
+	char path[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	struct timespec ts[2] = { { 0 } };
+	time_t t;
+
+	if (strcmp(cl->key, "now") == 0) {
+		if (!case_time(cl->value, strcmp(cl->section, "then") == 0 ? *now : CASE_NOW, now))
+			fail_msg("%s/case:%u: bad time '%s'", ci->dir, cl->lineno, cl->value);
+		return true;
+	}
+	if (strcmp(cl->key, "mtime") == 0) {
+		if (sscanf(cl->value, "%4095s %4095s", a, b) != 2 || !case_time(b, *now, &t))
+			fail_msg("%s/case:%u: want: mtime = <path> <time>", ci->dir, cl->lineno);
+		case_path(path, sizeof(path), "%s%s", root, a);
+		ts[0].tv_sec = ts[1].tv_sec = t;
+		if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			fail_msg("%s/case:%u: mtime %s: %s", ci->dir, cl->lineno, path, strerror(errno));
+		return true;
+	}
+	if (strcmp(cl->key, "remove") == 0) {
+		case_path(path, sizeof(path), "%s%s", root, cl->value);
+		if (unlink(path) < 0)
+			fail_msg("%s/case:%u: remove %s: %s", ci->dir, cl->lineno, path, strerror(errno));
+		return true;
+	}
+	if (strcmp(cl->key, "copy") == 0) {
+		char *data = NULL;
+		size_t len = 0;
+
+		if (sscanf(cl->value, "%4095s %4095s", a, b) != 2)
+			fail_msg("%s/case:%u: want: copy = <case file> <root path>", ci->dir, cl->lineno);
+		case_path(path, sizeof(path), "%s/%s", ci->dir, a);
+		assert_int_equal(read_full_file(path, 64u * 1024 * 1024, &data, &len), 0);
+		case_path(path, sizeof(path), "%s%s", root, b);
+		assert_int_equal(write_file_atomic(path, data, len, 0644), 0);
+		free(data);
+		return true;
+	}
+	return false;
+}
+
+static void case_print_result(const struct check_result *r)
+{
+	print_message("    status=%s\n    summary: %s\n    summary_zh: %s\n    fix: %s\n",
+		      check_status_to_string(r->status), r->summary_en ? r->summary_en : "(null)",
+		      r->summary_zh ? r->summary_zh : "(null)", r->fix_en ? r->fix_en : "(none)");
+	for (size_t i = 0; i < r->n_evidence; i++)
+		print_message("    evidence.%s = %s\n", r->evidence[i].key, r->evidence[i].value);
+}
+
+/* Compare one [expect] line; returns false (after printing why) on mismatch. */
+static bool case_expect(const struct case_info *ci, const struct case_line *cl,
+			const struct check_result *r)
+{
+	const char *have;
+	bool ok;
+
+	if (strcmp(cl->key, "status") == 0)
+		have = check_status_to_string(r->status);
+	else if (strcmp(cl->key, "summary") == 0)
+		have = r->summary_en;
+	else if (strcmp(cl->key, "summary_zh") == 0)
+		have = r->summary_zh;
+	else if (strcmp(cl->key, "fix") == 0)
+		have = r->fix_en;
+	else if (strcmp(cl->key, "fix_zh") == 0)
+		have = r->fix_zh;
+	else if (str_startswith(cl->key, "evidence."))
+		have = check_result_get(r, cl->key + strlen("evidence."));
+	else {
+		print_error("%s/case:%u: unknown expectation '%s'\n", ci->dir, cl->lineno, cl->key);
+		return false;
+	}
+	if (strcmp(cl->value, "(absent)") == 0 || strcmp(cl->value, "(none)") == 0)
+		ok = have == NULL;
+	else if (!have)
+		ok = false;
+	else if (strcmp(cl->op, "=") == 0)
+		ok = strcmp(have, cl->value) == 0;
+	else if (strcmp(cl->op, "~") == 0)
+		ok = strstr(have, cl->value) != NULL;
+	else
+		ok = strstr(have, cl->value) == NULL;
+	if (!ok)
+		print_error("%s/case:%u: expected %s %s '%s', have '%s'\n", ci->dir, cl->lineno, cl->key,
+			    cl->op, cl->value, have ? have : "(absent)");
+	return ok;
+}
+
+static void case_test(void **state)
+{
+	const struct case_info *ci = *state;
+	const struct check_def *def = check_def_find(ci->suite->check_id);
+	struct case_line *lines = calloc(CASE_MAX_LINES, sizeof(*lines));
+	char path[PATH_MAX], root[PATH_MAX], cache[PATH_MAX], *tmp;
+	struct check_result res = { 0 };
+	struct policy pol = { 0 };
+	struct sysroot *sr = NULL;
+	struct check_ctx ctx = { 0 };
+	struct stat st;
+	bool then = false, ok = true;
+	time_t now = CASE_NOW;
+	size_t n = 0;
+
+	assert_non_null(def);
+	assert_non_null(lines);
+	case_path(path, sizeof(path), "%s/case", ci->dir);
+	assert_int_equal(case_parse(path, lines, CASE_MAX_LINES, &n), 0);
+
+	tmp = wxg_test_mkdtemp();
+	case_path(root, sizeof(root), "%s/root", tmp);
+	case_path(cache, sizeof(cache), "%s/cache", tmp);
+	case_path(path, sizeof(path), "%s/root", ci->dir);
+	if (stat(path, &st) == 0)
+		case_copy_tree(path, root);
+	else
+		assert_int_equal(mkdir_p(root, 0755), 0);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct case_line *cl = &lines[i];
+
+		if (strcmp(cl->section, "policy") == 0) {
+			if (!ci->suite->policy(&pol, cl->key, cl->value))
+				fail_msg("%s/case:%u: unknown policy key '%s'", ci->dir, cl->lineno, cl->key);
+		} else if (strcmp(cl->section, "setup") == 0) {
+			if (strcmp(cl->key, "cache") == 0)
+				ctx.cache_dir = case_bool(cl->value) ? cache : NULL;
+			else if (!case_step(ci, cl, root, &now))
+				fail_msg("%s/case:%u: unknown setup key '%s'", ci->dir, cl->lineno, cl->key);
+		} else if (strcmp(cl->section, "then") == 0) {
+			then = true;
+		} else if (strcmp(cl->section, "expect") != 0) {
+			fail_msg("%s/case:%u: unknown section [%s]", ci->dir, cl->lineno, cl->section);
+		}
+	}
+
+	assert_int_equal(sysroot_new(root, &sr), 0);
+	ctx.policy = &pol;
+	ctx.root = sr;
+	ctx.now = now;
+	check_run_one(def, &ctx, &res);
+	if (then) {
+		check_result_clear(&res);
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(lines[i].section, "then") == 0 && !case_step(ci, &lines[i], root, &now))
+				fail_msg("%s/case:%u: unknown step '%s'", ci->dir, lines[i].lineno, lines[i].key);
+		ctx.now = now;
+		check_run_one(def, &ctx, &res);
+	}
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(lines[i].section, "expect") == 0 && !case_expect(ci, &lines[i], &res))
+			ok = false;
+	if (!ok || getenv("WXG_CASE_VERBOSE"))
+		case_print_result(&res);
+
+	check_result_clear(&res);
+	sysroot_free(sr);
+	ci->suite->policy_clear(&pol);
+	wxg_test_rmtree(tmp);
+	free(tmp);
+	free(lines);
+	if (!ok)
+		fail_msg("case %s does not match its expectations", ci->test_name);
+}
+
+static int case_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct case_info *)a)->test_name, ((const struct case_info *)b)->test_name);
+}
+
+/* Run extra (hand-written tests) plus one test per case directory of the suite. */
+__attribute__((unused)) static int case_run_suite(const struct case_suite *suite,
+						  const struct CMUnitTest *extra, size_t n_extra)
+{
+	struct case_info *cases = NULL;
+	struct CMUnitTest *tests;
+	char dir[PATH_MAX], group[128];
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+	DIR *d;
+	int r;
+
+	case_path(dir, sizeof(dir), "%s/%s", wxg_test_data_dir(), suite->name);
+	d = opendir(dir);
+	if (d) {
+		while ((de = readdir(d))) {
+			char p[PATH_MAX];
+			struct stat st;
+
+			if (de->d_name[0] == '.')
+				continue;
+			case_path(p, sizeof(p), "%s/%s/case", dir, de->d_name);
+			if (stat(p, &st) < 0)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 32;
+				cases = realloc(cases, cap * sizeof(*cases));
+				if (!cases)
+					return 1;
+			}
+			memset(&cases[n], 0, sizeof(cases[n]));
+			cases[n].suite = suite;
+			case_path(cases[n].dir, sizeof(cases[n].dir), "%s/%s", dir, de->d_name);
+			case_path(cases[n].test_name, sizeof(cases[n].test_name), "test_%s_%s", suite->name,
+				 de->d_name);
+			n++;
+		}
+		closedir(d);
+	}
+	if (n)
+		qsort(cases, n, sizeof(*cases), case_cmp);
+	tests = calloc(n_extra + n + 1, sizeof(*tests));
+	if (!tests) {
+		free(cases);
+		return 1;
+	}
+	for (size_t i = 0; i < n_extra; i++)
+		tests[i] = extra[i];
+	for (size_t i = 0; i < n; i++)
+		tests[n_extra + i] = (struct CMUnitTest){ .name = cases[i].test_name,
+							  .test_func = case_test,
+							  .initial_state = &cases[i] };
+	snprintf(group, sizeof(group), "test_%s", suite->name);
+	r = _cmocka_run_group_tests(group, tests, n_extra + n, NULL, NULL);
+	free(tests);
+	free(cases);
+	return r;
+}

@@ -1,0 +1,59 @@
+/* antivirus: data-driven cases in tests/data/antivirus/<case>/ (see check_case.h): ClamAV
+ * headers (.cvd and .cld, old and fresh), daemons running or not, other products. */
+#include "testlib.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_case.h"
+
+static bool policy_set(struct policy *p, const char *key, const char *value)
+{
+	struct policy_antivirus *av = &p->antivirus;
+
+	if (strcmp(key, "required") == 0)
+		av->required = case_bool(value);
+	else if (strcmp(key, "products") == 0)
+		assert_int_equal(strv_split(&av->products, value, ", "), 0);
+	else if (strcmp(key, "process_names") == 0)
+		assert_int_equal(strv_split(&av->process_names, value, ", "), 0);
+	else if (strcmp(key, "max_signature_age_days") == 0)
+		av->max_signature_age_days = (unsigned)strtoul(value, NULL, 10);
+	else
+		return false;
+	return true;
+}
+
+static void policy_clear(struct policy *p)
+{
+	strv_clear(&p->antivirus.products);
+	strv_clear(&p->antivirus.process_names);
+}
+
+/* On the machine running the tests: whatever it finds, the check must not break. */
+static void test_antivirus_real_root_is_never_error(void **state)
+{
+	struct policy pol = { .antivirus = { .required = true, .max_signature_age_days = 3 } };
+	struct check_result res = { 0 };
+	struct sysroot *sr = NULL;
+	struct check_ctx ctx = { .policy = &pol };
+
+	(void)state;
+	assert_int_equal(sysroot_new("/", &sr), 0);
+	ctx.root = sr;
+	check_run_one(check_def_find("antivirus"), &ctx, &res);
+	assert_int_not_equal(res.status, CHECK_ERROR);
+	assert_non_null(res.summary_en);
+	check_result_clear(&res);
+	sysroot_free(sr);
+}
+
+int main(void)
+{
+	static const struct case_suite suite = { "antivirus", "antivirus", policy_set, policy_clear };
+	const struct CMUnitTest extra[] = {
+		cmocka_unit_test(test_antivirus_real_root_is_never_error),
+	};
+
+	return case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
+}

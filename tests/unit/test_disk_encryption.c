@@ -1,0 +1,58 @@
+/* device.disk_encryption: data-driven cases in tests/data/disk_encryption/<case>/ (see
+ * check_case.h). The fixture trees hold sysfs as the kernel lays it out, with relative
+ * symlinks: LUKS directly, under LVM, on md RAID, plain dm-crypt, btrfs, ZFS, overlay... */
+#include "testlib.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_case.h"
+
+static bool policy_set(struct policy *p, const char *key, const char *value)
+{
+	if (strcmp(key, "disk_encryption") != 0)
+		return false;
+	if (strcmp(value, "off") == 0)
+		p->device.disk_encryption = POLICY_DISK_OFF;
+	else if (strcmp(value, "warn") == 0)
+		p->device.disk_encryption = POLICY_DISK_WARN;
+	else if (strcmp(value, "require") == 0)
+		p->device.disk_encryption = POLICY_DISK_REQUIRE;
+	else
+		return false;
+	return true;
+}
+
+static void policy_clear(struct policy *p)
+{
+	(void)p;
+}
+
+/* On the machine running the tests: whatever it finds, the check must not break. */
+static void test_disk_encryption_real_root_is_never_error(void **state)
+{
+	struct policy pol = { .device = { .disk_encryption = POLICY_DISK_REQUIRE } };
+	struct check_result res = { 0 };
+	struct sysroot *sr = NULL;
+	struct check_ctx ctx = { .policy = &pol };
+
+	(void)state;
+	assert_int_equal(sysroot_new("/", &sr), 0);
+	ctx.root = sr;
+	check_run_one(check_def_find("device.disk_encryption"), &ctx, &res);
+	assert_int_not_equal(res.status, CHECK_ERROR);
+	assert_non_null(res.summary_en);
+	check_result_clear(&res);
+	sysroot_free(sr);
+}
+
+int main(void)
+{
+	static const struct case_suite suite = { "disk_encryption", "device.disk_encryption", policy_set,
+						 policy_clear };
+	const struct CMUnitTest extra[] = {
+		cmocka_unit_test(test_disk_encryption_real_root_is_never_error),
+	};
+
+	return case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
+}
