@@ -1,6 +1,7 @@
 /* wxguard check: evaluate every posture check once and print the results. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,30 @@ static void check_usage(FILE *f)
 	      "  --json            print the JSON document (docs/check-json.md)\n"
 	      "  --only ID         run only this check (repeatable)\n"
 	      "  --root DIR        read the system below DIR (fixture trees; default /)\n"
-	      "  --cache-dir DIR   package-manager query cache (default " CACHE_DIR_DEFAULT ")\n"
+	      "  --cache-dir DIR   package-manager query cache (default " CACHE_DIR_DEFAULT " for root,\n"
+	      "                    ~/.cache/wxguard for other users; empty string: no cache)\n"
 	      "  --no-remediate    never change the system, even in enforce mode\n"
 	      "  --lang en|zh      language of the table (default from LANG)\n"
 	      "  --list            list the checks and exit\n"
 	      "exit status: 0 all pass, 1 something fails (or a check errored), 2 could not run\n",
 	      f);
+}
+
+/* root shares the system cache; other users get their own, since they cannot write root's
+ * and must not trust a cache others can write. */
+static const char *default_cache_dir(char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+	if (geteuid() == 0)
+		return CACHE_DIR_DEFAULT;
+	if (xdg && xdg[0] == '/')
+		snprintf(buf, size, "%s/wxguard", xdg);
+	else if (home && home[0] == '/')
+		snprintf(buf, size, "%s/.cache/wxguard", home);
+	else
+		return NULL;
+	return buf;
 }
 
 int cmd_check(int argc, char **argv)
@@ -39,7 +58,9 @@ int cmd_check(int argc, char **argv)
 		{ "list", no_argument, NULL, 'L' },         { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *policy_path = POLICY_DIR_DEFAULT, *root = "/", *cache_dir = CACHE_DIR_DEFAULT;
+	const char *policy_path = POLICY_DIR_DEFAULT, *root = "/", *cache_dir = NULL;
+	bool cache_set = false;
+	char user_cache[PATH_MAX];
 	bool json = false, no_remediate = false;
 	struct check_report *rep = NULL;
 	struct policy *pol = NULL;
@@ -61,7 +82,10 @@ int cmd_check(int argc, char **argv)
 			strv_push(&only, optarg);
 			break;
 		case 'r': root = optarg; break;
-		case 'c': cache_dir = *optarg ? optarg : NULL; break;
+		case 'c':
+			cache_dir = *optarg ? optarg : NULL;
+			cache_set = true;
+			break;
 		case 'n': no_remediate = true; break;
 		case 'l':
 			if (strcmp(optarg, "zh") && strcmp(optarg, "en")) {
@@ -84,6 +108,9 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "wxguard check: unexpected argument '%s'\n", argv[optind]);
 		goto out;
 	}
+
+	if (!cache_set)
+		cache_dir = default_cache_dir(user_cache, sizeof(user_cache));
 
 	r = policy_cli_load(policy_path, &pol);
 	if (r < 0)

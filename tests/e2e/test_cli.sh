@@ -1,0 +1,73 @@
+#!/bin/bash
+# The wxguard command line as a user meets it: exit statuses, lint messages, JSON output,
+# languages. Runs the real binary against policies and small fixture roots.
+set -u
+cd "$(dirname "$0")/../.."
+B=${WXG_BUILD:-build}/wxguard
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+nok() { fail=$((fail + 1)); echo "not ok - $1"; }
+expect_exit() { # want name cmd...
+	local want=$1 name=$2 got
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then ok "$name"; else nok "$name (exit $got, wanted $want)"; sed 's/^/    /' "$tmp/err"; fi
+}
+
+# A fixture root where only ptrace_scope matters.
+mkroot() { # dir scope
+	mkdir -p "$1/proc/sys/kernel/yama"
+	echo "$2" >"$1/proc/sys/kernel/yama/ptrace_scope"
+	echo 6.18.0 >"$1/proc/sys/kernel/osrelease"
+}
+mkroot "$tmp/good" 2
+mkroot "$tmp/bad" 0
+
+expect_exit 0 "policy lint accepts the default policy" "$B" policy lint policy/default.ini
+expect_exit 0 "policy lint accepts every example" "$B" policy lint policy/examples/*.ini policy/examples/policy.d
+
+printf '[policy]\nname = broken\nmode = paranoid\n\n[screen_lock]\nmax_idle_minutes = 5\n' >"$tmp/broken.ini"
+expect_exit 2 "policy lint refuses a broken policy with exit 2" "$B" policy lint "$tmp/broken.ini"
+if grep -q "broken.ini:3:.*mode" "$tmp/err" && grep -q "broken.ini:6:.*max_idle_minutes" "$tmp/err"; then
+	ok "lint names file:line and the key of every error"
+else nok "lint names file:line and the key of every error"; cat "$tmp/err"; fi
+
+expect_exit 2 "check with a broken policy exits 2" "$B" check --policy "$tmp/broken.ini" --root "$tmp/good"
+expect_exit 2 "check with a missing policy exits 2" "$B" check --policy "$tmp/nope.ini"
+expect_exit 2 "check with an unknown option exits 2" "$B" check --bogus
+expect_exit 2 "check with an unknown check id exits 2" "$B" check --only no.such.check
+expect_exit 2 "unknown command exits 2" "$B" frobnicate
+
+expect_exit 0 "check exits 0 when every check passes" \
+	"$B" check --policy policy/default.ini --root "$tmp/good" --only device.ptrace_scope
+expect_exit 1 "check exits 1 when a check fails" \
+	"$B" check --policy policy/default.ini --root "$tmp/bad" --only device.ptrace_scope
+
+"$B" check --json --policy policy/default.ini --root "$tmp/bad" --only device.ptrace_scope >"$tmp/j" 2>/dev/null
+if jq -e '.schema == "wxguard.check/1" and .overall == "fail" and (.checks | length) == 1
+	and .checks[0].id == "device.ptrace_scope" and .checks[0].status == "fail"
+	and .checks[0].evidence.ptrace_scope == "0" and (.checks[0].remediation.zh | length) > 0
+	and (.policy.sha256 | length) == 64' "$tmp/j" >/dev/null; then
+	ok "check --json prints the documented document"
+else nok "check --json prints the documented document"; cat "$tmp/j"; fi
+
+LANG=zh_CN.UTF-8 "$B" check --policy policy/default.ini --root "$tmp/bad" --only device.ptrace_scope >"$tmp/zh" 2>&1
+if grep -q "不合规" "$tmp/zh" && grep -q "修复:" "$tmp/zh"; then ok "LANG=zh_CN gives the table in Chinese"
+else nok "LANG=zh_CN gives the table in Chinese"; cat "$tmp/zh"; fi
+LANG=C "$B" check --policy policy/default.ini --root "$tmp/bad" --only device.ptrace_scope >"$tmp/en" 2>&1
+if grep -q "FAIL" "$tmp/en" && grep -q "fix:" "$tmp/en"; then ok "LANG=C gives the table in English"
+else nok "LANG=C gives the table in English"; cat "$tmp/en"; fi
+
+# Every check runs against an empty root without crashing, and says unknown/n/a rather than pass.
+mkdir -p "$tmp/empty"
+"$B" check --json --policy policy/default.ini --root "$tmp/empty" --cache-dir "" >"$tmp/e" 2>"$tmp/ee"
+if jq -e '(.checks | length) == 8 and ([.checks[].status] | all(. != "error"))' "$tmp/e" >/dev/null; then
+	ok "every check copes with an empty root without erroring"
+else nok "every check copes with an empty root without erroring"; jq -c '.checks[] | [.id, .status, .summary.en]' "$tmp/e"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
