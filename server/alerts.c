@@ -1,0 +1,336 @@
+/* Alert rules, rate limit, de-duplication and delivery (libcurl, blocking, in the alerts
+ * worker thread: libcurl is already a dependency of the agent, and HTTPS to the WeCom robot
+ * with proxies and timeouts is simpler with it than with evhttp's client). */
+#include "server/alerts.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "server/store.h"
+
+static const char *const *sinks_for(struct srv *s, const char *buf[_SINK_MAX + 1])
+{
+	size_t n = 0;
+
+	if (s->cfg.wecom_url)
+		buf[n++] = "wecom";
+	if (s->cfg.webhook_url)
+		buf[n++] = "webhook";
+	if (s->cfg.syslog)
+		buf[n++] = "syslog";
+	buf[n] = NULL;
+	return buf;
+}
+
+int alert_raise(struct srv *s, struct store *st, long long now, const char *device_id, const char *rule,
+		const char *severity, const char *message, const char *dedup_key)
+{
+	const char *sinks[_SINK_MAX + 1];
+	char id[37];
+	bool suppressed = false;
+	int r;
+
+	if (s->cfg.rate_limit > 0) {
+		r = store_alert_count_since(st, device_id, rule, now - s->cfg.rate_window);
+		if (r < 0)
+			goto fail;
+		suppressed = r >= s->cfg.rate_limit;
+	}
+	srv_uuid(id);
+	r = store_alert_insert(st, id, now, device_id, rule, severity, message, dedup_key, suppressed,
+			       sinks_for(s, sinks));
+	if (r < 0)
+		goto fail;
+	if (r == 1) {
+		atomic_fetch_add(suppressed ? &s->m.alerts_suppressed : &s->m.alerts_raised, 1);
+		log_debug("alert %s%s: %s", rule, suppressed ? " (rate limited, not delivered)" : "", message);
+	}
+	return r == 1 && !suppressed;
+fail:
+	srv_db_error(s, st, r, "alert");
+	return r;
+}
+
+const char *alert_rule_for_event(const char *type)
+{
+	if (!type)
+		return NULL;
+	if (strstr(type, "inject") || strstr(type, "ptrace"))
+		return ALERT_INJECTION;
+	if (strcmp(type, "client.blocked") == 0 || strcmp(type, "client.killed") == 0 ||
+	    strcmp(type, "exec.blocked") == 0)
+		return ALERT_CLIENT_BLOCKED;
+	if (strcmp(type, "client.unapproved") == 0 || strcmp(type, "client.seen") == 0 ||
+	    strncmp(type, "client.unapproved", 17) == 0)
+		return ALERT_CLIENT_UNAPPROVED;
+	return NULL;
+}
+
+/* ---- payloads ---- */
+
+static void fmt_time(long long t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+char *alert_wecom_payload(const json_t *a)
+{
+	const char *sev = json_string_value(json_object_get(a, "severity")) ?: "";
+	char when[64], *content = NULL, *out;
+	json_t *j;
+
+	fmt_time(json_integer_value(json_object_get(a, "created")), when, sizeof(when));
+	if (asprintf(&content,
+		     "### wxguard 告警 alert: %s\n"
+		     "> 级别 severity: <font color=\"%s\">%s</font>\n"
+		     "> 设备 device: `%s`\n"
+		     "> 时间 time: %s\n\n%s",
+		     json_string_value(json_object_get(a, "rule")) ?: "",
+		     strcmp(sev, "critical") == 0 || strcmp(sev, "high") == 0 ? "warning" : "comment", sev,
+		     json_string_value(json_object_get(a, "device_id")) ?: "-", when,
+		     json_string_value(json_object_get(a, "message")) ?: "") < 0)
+		return NULL;
+	/* The robot accepts at most 4096 bytes of markdown content. */
+	if (strlen(content) > 4000)
+		strcpy(content + 3990, "…");
+	j = json_pack("{s:s, s:{s:s}}", "msgtype", "markdown", "markdown", "content", content);
+	out = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	free(content);
+	return out;
+}
+
+char *alert_json_payload(const json_t *a)
+{
+	json_t *j = json_pack("{s:s, s:O}", "source", "wxguard-server", "alert", a);
+	char *out = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(j);
+	return out;
+}
+
+/* ---- delivery ---- */
+
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *user)
+{
+	char *buf = user;
+	size_t have = strlen(buf), n = size * nmemb, room = 1023 - have;
+
+	memcpy(buf + have, ptr, n < room ? n : room);
+	buf[have + (n < room ? n : room)] = 0;
+	return n;
+}
+
+static int post_json(struct srv *s, const char *url, const char *payload, bool wecom, char *err, size_t errlen)
+{
+	struct curl_slist *hdr = NULL;
+	char resp[1024] = "";
+	long code = 0;
+	CURLcode cc;
+	CURL *c;
+	int r = 0;
+
+	c = curl_easy_init();
+	if (!c) {
+		snprintf(err, errlen, "curl init failed");
+		return -ENOMEM;
+	}
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 3L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	if (s->cfg.tls_insecure_webhooks) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	cc = curl_easy_perform(c);
+	if (cc != CURLE_OK) {
+		snprintf(err, errlen, "%s", curl_easy_strerror(cc));
+		r = -EIO;
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (code < 200 || code >= 300) {
+		snprintf(err, errlen, "HTTP %ld", code);
+		r = -EIO;
+		goto out;
+	}
+	if (wecom) {
+		/* The robot answers 200 {"errcode": 0, "errmsg": "ok"}; anything else failed. */
+		json_t *j = json_loads(resp, 0, NULL);
+		json_t *ec = json_object_get(j, "errcode");
+
+		if (json_is_integer(ec) && json_integer_value(ec) != 0) {
+			snprintf(err, errlen, "WeCom errcode %lld: %s", (long long)json_integer_value(ec),
+				 json_string_value(json_object_get(j, "errmsg")) ?: "");
+			r = -EIO;
+		}
+		json_decref(j);
+	}
+out:
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	return r;
+}
+
+static int deliver(struct srv *s, const json_t *a, char *err, size_t errlen)
+{
+	const char *sink = json_string_value(json_object_get(a, "sink"));
+	char *payload;
+	int r;
+
+	if (strcmp(sink, "syslog") == 0) {
+		syslog(LOG_AUTHPRIV | LOG_WARNING, "wxguard alert rule=%s severity=%s device=%s: %s",
+		       json_string_value(json_object_get(a, "rule")), json_string_value(json_object_get(a, "severity")),
+		       json_string_value(json_object_get(a, "device_id")) ?: "-",
+		       json_string_value(json_object_get(a, "message")));
+		return 0;
+	}
+	if (strcmp(sink, "wecom") == 0 && s->cfg.wecom_url) {
+		payload = alert_wecom_payload(a);
+		r = payload ? post_json(s, s->cfg.wecom_url, payload, true, err, errlen) : -ENOMEM;
+	} else if (strcmp(sink, "webhook") == 0 && s->cfg.webhook_url) {
+		payload = alert_json_payload(a);
+		r = payload ? post_json(s, s->cfg.webhook_url, payload, false, err, errlen) : -ENOMEM;
+	} else {
+		snprintf(err, errlen, "sink %s is not configured on this server", sink);
+		return -ENOENT;
+	}
+	free(payload);
+	return r;
+}
+
+static int sink_index(const char *name)
+{
+	for (int i = 0; i < _SINK_MAX; i++)
+		if (strcmp(srv_sink_name(i), name) == 0)
+			return i;
+	return 0;
+}
+
+static int sweep_stale(struct srv *s, struct store *st, long long now)
+{
+	struct store_res *res;
+	int r;
+
+	r = store_stale_devices(st, now, s->cfg.stale_grace, &res);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < res->nrows; i++) {
+		const char *id = store_res_get(res, i, 0), *host = store_res_get(res, i, 1) ?: "";
+		char text[512], key[128], when[64];
+
+		fmt_time(store_res_int(res, i, 2, 0), when, sizeof(when));
+		snprintf(text, sizeof(text),
+			 "Device %s (%s) is stale: no report since %s. Check that it is on and that wxguard runs "
+			 "(systemctl status wxguard). / 设备 %s 自 %s 起未上报，请确认设备开机且 wxguard 正在运行。",
+			 host, id, when, host, when);
+		/* One alert per silence: keyed by the last report seen. */
+		snprintf(key, sizeof(key), "stale:%s:%s", id, store_res_get(res, i, 3) ?: "");
+		alert_raise(s, st, now, id, ALERT_STALE, "medium", text, key);
+	}
+	store_res_free(res);
+	return 0;
+}
+
+int alerts_sweep(struct srv *s, struct store *st, long long now)
+{
+	json_t *due = NULL, *a;
+	size_t i;
+	int r, n = 0;
+
+	r = sweep_stale(s, st, now);
+	if (r < 0)
+		goto fail;
+	r = store_delivery_claim(st, now, 60, 50, &due);
+	if (r < 0)
+		goto fail;
+	json_array_foreach(due, i, a) {
+		const char *aid = json_string_value(json_object_get(a, "alert_id"));
+		const char *sink = json_string_value(json_object_get(a, "sink"));
+		long long attempts = json_integer_value(json_object_get(a, "attempts")) + 1, delay;
+		char err[256] = "";
+		bool give_up;
+
+		r = deliver(s, a, err, sizeof(err));
+		n++;
+		delay = s->cfg.retry_base << (attempts - 1 < 20 ? attempts - 1 : 20);
+		if (delay > 600)
+			delay = 600;
+		give_up = r < 0 && attempts >= s->cfg.retry_max;
+		if (r == 0)
+			atomic_fetch_add(&s->m.deliveries[sink_index(sink)], 1);
+		else {
+			atomic_fetch_add(&s->m.delivery_failures[sink_index(sink)], 1);
+			log_warning("alert %s to %s: attempt %lld failed: %s%s", aid, sink, attempts, err,
+				    give_up ? " (giving up)" : "");
+		}
+		r = store_delivery_done(st, aid, sink, r == 0, now + delay, give_up, err);
+		if (r < 0)
+			goto fail;
+	}
+	json_decref(due);
+	srv_db_ok(s);
+	return n;
+fail:
+	json_decref(due);
+	srv_db_error(s, st, r, "alert sweep");
+	return r;
+}
+
+static void *worker_main(void *arg)
+{
+	struct alerts_worker *w = arg;
+	struct store *st = NULL;
+
+	while (!atomic_load(&w->stop)) {
+		struct timespec ts = { w->srv->cfg.sweep_ms / 1000, (w->srv->cfg.sweep_ms % 1000) * 1000000L };
+
+		if (!st && srv_store_open(w->srv, &st) < 0) {
+			srv_db_error(w->srv, NULL, -EIO, "alert worker connect");
+			st = NULL;
+		}
+		if (st && alerts_sweep(w->srv, st, (long long)time(NULL)) < 0 && strcmp(store_kind(st), "postgresql") == 0) {
+			/* reconnect next round */
+		}
+		nanosleep(&ts, NULL);
+	}
+	store_close(st);
+	return NULL;
+}
+
+int alerts_worker_start(struct alerts_worker *w, struct srv *s)
+{
+	int r;
+
+	w->srv = s;
+	atomic_store(&w->stop, false);
+	r = -pthread_create(&w->thread, NULL, worker_main, w);
+	w->started = r == 0;
+	return r;
+}
+
+void alerts_worker_stop(struct alerts_worker *w)
+{
+	if (!w->started)
+		return;
+	atomic_store(&w->stop, true);
+	pthread_join(w->thread, NULL);
+	w->started = false;
+}

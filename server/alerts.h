@@ -1,0 +1,45 @@
+/* Alerts: rules raise them (api.c for reports and events, the sweep for stale devices), they
+ * are de-duplicated (dedup_key), rate limited per device and rule, kept in the alerts table and
+ * delivered to each configured sink (WeCom group robot, JSON webhook, syslog) with retries and
+ * exponential backoff by whichever server process claims them first. See docs/alerts.md. */
+#pragma once
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "server/server.h"
+
+struct store;
+
+/* Rules (the "rule" field and the docs): */
+#define ALERT_NONCOMPLIANT "noncompliant"
+#define ALERT_STALE "stale"
+#define ALERT_VERIFY "verification_failed"
+#define ALERT_CHAIN_GAP "chain_gap"
+#define ALERT_CLIENT_BLOCKED "client_blocked"
+#define ALERT_CLIENT_UNAPPROVED "client_unapproved"
+#define ALERT_INJECTION "injection"
+
+/* Returns 1 raised, 0 duplicate or rate limited (kept as suppressed), -errno. */
+int alert_raise(struct srv *s, struct store *st, long long now, const char *device_id, const char *rule,
+		const char *severity, const char *message, const char *dedup_key);
+/* Map a watcher event type to an alert rule, or NULL. */
+const char *alert_rule_for_event(const char *type);
+
+/* One pass: raise stale-device alerts, then deliver due alerts (blocking HTTP, timeouts 5s).
+ * Returns the number of deliveries attempted, or -errno. */
+int alerts_sweep(struct srv *s, struct store *st, long long now);
+
+/* Build the sink payloads (tests check them). */
+char *alert_wecom_payload(const json_t *alert);
+char *alert_json_payload(const json_t *alert);
+
+/* Background thread running alerts_sweep every cfg.sweep_ms with its own connection. */
+struct alerts_worker {
+	pthread_t thread;
+	struct srv *srv;
+	atomic_bool stop;
+	bool started;
+};
+int alerts_worker_start(struct alerts_worker *w, struct srv *s);
+void alerts_worker_stop(struct alerts_worker *w);

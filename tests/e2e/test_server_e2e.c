@@ -1,0 +1,486 @@
+/* End to end: the real build/wxguard-server binary over loopback HTTPS (its generated CA
+ * pinned), a signing test client (server/simclient.c) driven through libcurl, and a loopback
+ * webhook receiver that gets the WeCom group-robot markdown messages and the JSON webhook. */
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fileio.h"
+#include "server/simclient.h"
+
+/* ---- webhook receiver ---- */
+
+struct receiver {
+	int fd, port;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	char *bodies[256];
+	char *paths[256];
+	int n;
+	int fail_first_json;   /* answer the first JSON-webhook POST with 500 (tests retries) */
+};
+
+static void *receiver_main(void *arg)
+{
+	struct receiver *rv = arg;
+
+	for (;;) {
+		char buf[65536], path[256] = "";
+		size_t have = 0;
+		long clen = 0;
+		char *hdr_end = NULL, *cl;
+		int c = accept(rv->fd, NULL, NULL);
+		bool fail = false;
+
+		if (c < 0)
+			return NULL;
+		while (have < sizeof(buf) - 1) {
+			ssize_t n = read(c, buf + have, sizeof(buf) - 1 - have);
+
+			if (n <= 0)
+				break;
+			have += (size_t)n;
+			buf[have] = 0;
+			hdr_end = strstr(buf, "\r\n\r\n");
+			if (hdr_end) {
+				cl = strcasestr(buf, "Content-Length:");
+				clen = cl ? atol(cl + 15) : 0;
+				if ((long)(have - (size_t)(hdr_end + 4 - buf)) >= clen)
+					break;
+			}
+		}
+		if (hdr_end) {
+			sscanf(buf, "POST %255s", path);
+			pthread_mutex_lock(&rv->lock);
+			if (strncmp(path, "/hook", 5) == 0 && rv->fail_first_json) {
+				rv->fail_first_json = 0;
+				fail = true;
+			} else if (rv->n < 256) {
+				rv->bodies[rv->n] = strndup(hdr_end + 4, (size_t)clen);
+				rv->paths[rv->n] = strdup(path);
+				rv->n++;
+			}
+			pthread_mutex_unlock(&rv->lock);
+		}
+		{
+			const char *ok = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\n"
+					 "Connection: close\r\n\r\n{\"errcode\":0,\"errmsg\":\"ok\"}";
+			const char *bad = "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+			const char *rep = fail ? bad : ok;
+
+			if (write(c, rep, strlen(rep)) < 0)
+				perror("receiver write");
+		}
+		close(c);
+	}
+}
+
+static void receiver_start(struct receiver *rv)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(a);
+
+	pthread_mutex_init(&rv->lock, NULL);
+	rv->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(rv->fd >= 0);
+	assert_int_equal(bind(rv->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(rv->fd, 16), 0);
+	getsockname(rv->fd, (struct sockaddr *)&a, &sl);
+	rv->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&rv->thread, NULL, receiver_main, rv), 0);
+}
+
+/* Wait until a received body contains needle (and its path starts with prefix). */
+static char *receiver_wait(struct receiver *rv, const char *prefix, const char *needle, int seconds)
+{
+	for (int t = 0; t < seconds * 10; t++) {
+		pthread_mutex_lock(&rv->lock);
+		for (int i = 0; i < rv->n; i++)
+			if (strncmp(rv->paths[i], prefix, strlen(prefix)) == 0 && strstr(rv->bodies[i], needle)) {
+				char *r = strdup(rv->bodies[i]);
+
+				pthread_mutex_unlock(&rv->lock);
+				return r;
+			}
+		pthread_mutex_unlock(&rv->lock);
+		usleep(100 * 1000);
+	}
+	return NULL;
+}
+
+/* ---- the server ---- */
+
+struct env {
+	char *dir;
+	char conf[512], ca[512], bin[512];
+	pid_t pid;
+	int port;
+	struct receiver rv;
+	char admin[160];
+};
+
+static struct env envs[2];
+static struct env *cur = &envs[0];
+#define E (*cur)
+
+static int start_server(long long interval)
+{
+	char buf[4096];
+	int pipefd[2];
+	FILE *f;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	E.dir = wxg_test_mkdtemp();
+	E.rv.fail_first_json = 1;
+	receiver_start(&E.rv);
+	snprintf(E.bin, sizeof(E.bin), "%s/wxguard-server", wxg_test_build_dir());
+	snprintf(E.conf, sizeof(E.conf), "%s/server.conf", E.dir);
+	snprintf(E.ca, sizeof(E.ca), "%s/tls/ca.pem", E.dir);
+	f = fopen(E.conf, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"[server]\nlisten = 127.0.0.1\nport = 0\nworkers = 2\nstate_dir = %s\nmax_body = 65536\n"
+		"[reports]\ninterval = %lld\nstale_grace = 1\n"
+		"[alerts]\nwecom_webhook = http://127.0.0.1:%d/cgi-bin/webhook/send?key=test-key\n"
+		"json_webhook = http://127.0.0.1:%d/hook\nsyslog = true\nretry_base = 1\nsweep_ms = 200\n",
+		E.dir, interval, E.rv.port, E.rv.port);
+	fclose(f);
+	assert_int_equal(pipe(pipefd), 0);
+	E.pid = fork();
+	assert_true(E.pid >= 0);
+	if (E.pid == 0) {
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		execl(E.bin, E.bin, "-c", E.conf, "serve", (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	f = fdopen(pipefd[0], "r");
+	while (f && fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "listening port %d", &E.port) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (E.port <= 0) {
+		fprintf(stderr, "server did not start: %s\n", E.bin);
+		return -1;
+	}
+	{
+		char path[600], *tok;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/admin.token", E.dir);
+		assert_int_equal(read_full_file(path, 4096, &tok, &len), 0);
+		tok[strcspn(tok, "\n")] = 0;
+		snprintf(E.admin, sizeof(E.admin), "Authorization: Bearer %s", tok);
+		free(tok);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	int status;
+
+	if (E.pid > 0) {
+		kill(E.pid, SIGTERM);
+		waitpid(E.pid, &status, 0);
+	}
+	shutdown(E.rv.fd, SHUT_RDWR);
+	close(E.rv.fd);
+	wxg_test_rmtree(E.dir);
+	free(E.dir);
+	curl_global_cleanup();
+	return 0;
+}
+
+struct resp {
+	char buf[1 << 20];
+	size_t len;
+};
+
+static size_t collect(char *p, size_t sz, size_t n, void *u)
+{
+	struct resp *r = u;
+	size_t k = sz * n;
+
+	if (r->len + k >= sizeof(r->buf))
+		k = sizeof(r->buf) - 1 - r->len;
+	memcpy(r->buf + r->len, p, k);
+	r->len += k;
+	r->buf[r->len] = 0;
+	return sz * n;
+}
+
+/* HTTPS request with the generated CA pinned; returns the status, body in *out. */
+static long https(const char *method, const char *path, const char *body, size_t len, const char *header,
+		  struct resp *out)
+{
+	static struct resp scratch;
+	struct curl_slist *h = NULL;
+	char url[512];
+	long code = 0;
+	CURL *c = curl_easy_init();
+
+	if (!out)
+		out = &scratch;
+	out->len = 0;
+	out->buf[0] = 0;
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", E.port, path);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (header)
+		h = curl_slist_append(h, header);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, E.ca);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return code;
+}
+
+static long https_json(const char *path, json_t *body, json_t **reply)
+{
+	static struct resp r;
+	char *txt = json_dumps(body, JSON_COMPACT);
+	long code = https("POST", path, txt, strlen(txt), NULL, &r);
+
+	free(txt);
+	json_decref(body);
+	if (reply)
+		*reply = json_loads(r.buf, 0, NULL);
+	return code;
+}
+
+static char *cli(const char *args)
+{
+	char cmd[2048], *out = calloc(1, 65536);
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s -c %s %s 2>&1", E.bin, E.conf, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, 65535, p);
+	out[n] = 0;
+	assert_int_equal(pclose(p), 0);
+	return out;
+}
+
+static struct simclient *C;
+
+static void test_e2e_enroll_over_https_with_cli_token(void **state)
+{
+	char *tok = cli("--json token create --uses 2 --expires 1h");
+	json_t *t = json_loads(tok, 0, NULL), *ch, *rep;
+
+	assert_non_null(t);
+	assert_int_equal(simclient_new(&C), 0);
+	assert_int_equal(https_json("/api/v1/enroll/challenge", json_object(), &ch), 200);
+	assert_int_equal(https_json("/api/v1/enroll",
+				    simclient_enroll(C, json_string_value(json_object_get(t, "token")),
+						     json_string_value(json_object_get(ch, "challenge")), "e2e-laptop"),
+				    &rep), 200);
+	assert_int_equal(simclient_enrolled(C, rep), 0);
+	json_decref(rep);
+	json_decref(ch);
+	json_decref(t);
+	free(tok);
+}
+
+static void test_e2e_reports_accepted_and_noncompliance_reaches_wecom(void **state)
+{
+	json_t *rep;
+	char *msg;
+
+	assert_int_equal(https_json("/api/v1/report", simclient_report(C, time(NULL), NULL, -1), &rep), 200);
+	simclient_accepted(C, rep);
+	json_decref(rep);
+	assert_int_equal(https_json("/api/v1/report", simclient_report(C, time(NULL), "disk_encryption", -1), &rep), 200);
+	simclient_accepted(C, rep);
+	json_decref(rep);
+	msg = receiver_wait(&E.rv, "/cgi-bin/webhook/send?key=test-key", "noncompliant", 10);
+	assert_non_null(msg);
+	{
+		json_t *j = json_loads(msg, 0, NULL);
+
+		assert_string_equal(json_string_value(json_object_get(j, "msgtype")), "markdown");
+		assert_non_null(strstr(json_string_value(json_object_get(json_object_get(j, "markdown"), "content")),
+				       "disk_encryption"));
+		json_decref(j);
+	}
+	free(msg);
+	/* the JSON webhook failed once (500) and got the alert on a retry */
+	msg = receiver_wait(&E.rv, "/hook", "\"rule\":\"noncompliant\"", 10);
+	assert_non_null(msg);
+	free(msg);
+}
+
+static void test_e2e_bad_requests_get_clear_4xx(void **state)
+{
+	struct resp r;
+	json_t *env, *rep;
+	char *big;
+
+	assert_int_equal(https("POST", "/api/v1/report", "{nope", 5, NULL, &r), 400);
+	assert_non_null(strstr(r.buf, "\"malformed\""));
+	big = malloc(200000);
+	memset(big, ' ', 200000);
+	big[0] = '{';
+	big[199999] = '}';
+	assert_int_equal(https("POST", "/api/v1/report", big, 200000, NULL, &r), 413);
+	free(big);
+	env = simclient_report(C, time(NULL), NULL, -1);
+	json_object_set_new(json_object_get(env, "report"), "boot_id", json_string("tampered"));
+	assert_int_equal(https_json("/api/v1/report", env, &rep), 401);
+	json_decref(rep);
+	assert_int_equal(https("GET", "/api/v1/admin/devices", NULL, 0, NULL, &r), 401);
+	assert_int_equal(https("GET", "/api/v1/admin/devices", NULL, 0, E.admin, &r), 200);
+	assert_non_null(strstr(r.buf, "e2e-laptop"));
+	assert_int_equal(https("GET", "/", NULL, 0, NULL, &r), 200);
+	assert_non_null(strstr(r.buf, "<html"));
+	assert_int_equal(https("GET", "/metrics", NULL, 0, NULL, &r), 200);
+	assert_non_null(strstr(r.buf, "wxguard_reports_accepted_total 2"));
+	assert_non_null(strstr(r.buf, "wxguard_reports_refused_total{reason=\"malformed\"} 1"));
+	assert_non_null(strstr(r.buf, "wxguard_reports_refused_total{reason=\"too_large\"} 1"));
+	assert_non_null(strstr(r.buf, "wxguard_reports_refused_total{reason=\"bad_signature\"} 1"));
+}
+
+static void test_e2e_stale_device_alert_is_delivered(void **state)
+{
+	char *msg, *out;
+
+	/* interval 1 s, grace 1 s: stale after 3 s without a report */
+	msg = receiver_wait(&E.rv, "/cgi-bin/webhook/send", "stale", 15);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, C->device_id));
+	free(msg);
+	out = cli("alerts");
+	assert_non_null(strstr(out, "stale"));
+	assert_non_null(strstr(out, "-> wecom: delivered"));
+	free(out);
+	out = cli("device list");
+	assert_non_null(strstr(out, "e2e-laptop"));
+	free(out);
+	simclient_free(C);
+}
+
+static int setup(void **state)
+{
+	cur = &envs[0];
+	return start_server(1);
+}
+
+static int setup_dash(void **state)
+{
+	cur = &envs[1];
+	return start_server(300);
+}
+
+static struct simclient *dash_device(const char *host, const char *token)
+{
+	struct simclient *c;
+	json_t *ch, *rep;
+
+	assert_int_equal(simclient_new(&c), 0);
+	assert_int_equal(https_json("/api/v1/enroll/challenge", json_object(), &ch), 200);
+	assert_int_equal(https_json("/api/v1/enroll",
+				    simclient_enroll(c, token, json_string_value(json_object_get(ch, "challenge")), host),
+				    &rep), 200);
+	assert_int_equal(simclient_enrolled(c, rep), 0);
+	json_decref(ch);
+	json_decref(rep);
+	return c;
+}
+
+static void dash_report(struct simclient *c, const char *failing)
+{
+	json_t *rep;
+
+	assert_int_equal(https_json("/api/v1/report", simclient_report(c, time(NULL), failing, -1), &rep), 200);
+	simclient_accepted(c, rep);
+	json_decref(rep);
+}
+
+static void test_e2e_dashboard_in_headless_chromium(void **state)
+{
+	static const char *const hosts[] = { "dash-ok-1", "dash-ok-2", "dash-ok-3", "dash-bad-1", "dash-bad-2", "dash-never" };
+	char *tok = cli("--json token create --uses 10 --expires 1h"), cmd[4096], url[256];
+	json_t *t = json_loads(tok, 0, NULL);
+	struct simclient *c[6];
+	const char *admin = E.admin + strlen("Authorization: Bearer ");
+
+	for (int i = 0; i < 6; i++) {
+		c[i] = dash_device(hosts[i], json_string_value(json_object_get(t, "token")));
+		if (i < 3) {
+			dash_report(c[i], NULL);
+			dash_report(c[i], NULL);
+		} else if (i < 5) {
+			dash_report(c[i], NULL);
+			dash_report(c[i], i == 3 ? "disk_encryption" : "screen_lock");
+			dash_report(c[i], "disk_encryption");
+		}
+	}
+	{
+		json_t *rep;
+
+		assert_int_equal(https_json("/api/v1/events", simclient_events(c[3], time(NULL), 2, "client.blocked"), &rep), 200);
+		json_decref(rep);
+	}
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/", E.port);
+	{
+		char cwd[1024], shot[1400];
+		const char *b = wxg_test_build_dir();
+
+		assert_non_null(getcwd(cwd, sizeof(cwd)));
+		if (b[0] == '/')
+			snprintf(shot, sizeof(shot), "%s/dashboard.png", b);
+		else
+			snprintf(shot, sizeof(shot), "%s/%s/dashboard.png", cwd, b);
+		snprintf(cmd, sizeof(cmd), "%s/tests/e2e/dashboard/run.sh '%s' '%s' '%s'",
+			 getenv("WXG_SRCDIR") ? getenv("WXG_SRCDIR") : cwd, url, admin, shot);
+	}
+	assert_int_equal(system(cmd), 0);
+	for (int i = 0; i < 6; i++)
+		simclient_free(c[i]);
+	json_decref(t);
+	free(tok);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_e2e_enroll_over_https_with_cli_token),
+		cmocka_unit_test(test_e2e_reports_accepted_and_noncompliance_reaches_wecom),
+		cmocka_unit_test(test_e2e_bad_requests_get_clear_4xx),
+		cmocka_unit_test(test_e2e_stale_device_alert_is_delivered),
+	};
+	const struct CMUnitTest dash[] = {
+		cmocka_unit_test(test_e2e_dashboard_in_headless_chromium),
+	};
+	int r = cmocka_run_group_tests_name("server", tests, setup, teardown);
+
+	r += cmocka_run_group_tests_name("dashboard", dash, setup_dash, teardown);
+	return r ? 1 : 0;
+}
