@@ -1,0 +1,68 @@
+/* The uplink: HTTPS requests to wxguard-server without blocking the sd-event loop.
+ *
+ * libcurl's multi interface is driven by sd-event: CURLMOPT_SOCKETFUNCTION adds, changes and
+ * removes sd-event I/O sources for curl's sockets; CURLMOPT_TIMERFUNCTION arms one sd-event
+ * timer. Completion calls the request's callback from the loop (never from inside curl).
+ *
+ * TLS: the server's CA is pinned (CURLOPT_CAINFO = [server] ca, the system store is NOT used
+ * when a CA is configured), optionally its public key too (CURLOPT_PINNEDPUBLICKEY); no
+ * redirects; plain http:// is accepted only for loopback addresses (tests). Proxies: [server]
+ * proxy, else libcurl honours https_proxy / no_proxy from the environment.
+ *
+ * Privilege separation (design, docs/attestation.md): the interface is deliberately one typed
+ * message each way, request {method, path, headers, body} -> response {err, status, body}, with
+ * no pointers into the agent's state, so that the HTTPS/JSON-speaking half can move into a forked
+ * child that drops capabilities and talks to the parent over a socketpair without changing the
+ * callers. Today both halves live in the agent's process. */
+#pragma once
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+struct uplink;
+
+struct uplink_opts {
+	const char *base_url;        /* "https://server[:port]" without trailing slash */
+	const char *ca;              /* PEM file; NULL: the system store */
+	const char *pin_sha256;      /* "sha256//..." or NULL */
+	const char *proxy;           /* NULL: libcurl's environment handling */
+	unsigned timeout_s;          /* whole request; 0: 30 */
+};
+
+struct uplink_response {
+	int err;                     /* 0, or -errno for transport failure (no HTTP status) */
+	long status;                 /* HTTP status when err == 0 */
+	const char *body;            /* NUL-terminated, may be "" */
+	size_t len;
+	const char *error;           /* human-readable transport error ("" when none) */
+};
+
+/* Called once per request from the event loop. The callback may start new requests; it must
+ * not free the uplink. */
+typedef void (*uplink_done_fn)(void *userdata, const struct uplink_response *resp);
+
+/* Transport error codes. */
+#define UPLINK_ETLS (-EKEYREJECTED)  /* certificate or pin did not verify */
+
+int uplink_new(sd_event *e, const struct uplink_opts *o, struct uplink **ret);
+/* Cancels requests in flight; their callbacks are not called. */
+void uplink_free(struct uplink *u);
+/* Start a request. path starts with "/". headers: NULL-terminated "Name: value" list or NULL.
+ * body (copied) may be NULL for GET; a body is sent as application/json. */
+int uplink_request(struct uplink *u, const char *method, const char *path, const char *const *headers,
+		   const char *body, size_t len, uplink_done_fn cb, void *userdata);
+unsigned uplink_in_flight(const struct uplink *u);
+/* Cancel every request started with this userdata; their callbacks are not called. */
+void uplink_cancel(struct uplink *u, void *userdata);
+
+/* Is url acceptable as a server URL: https://, or http:// to a loopback address. */
+int uplink_url_check(const char *url);
+
+/* Retry delay for attempt n (0 = first retry): d = min(max, base * 2^n), uniformly random in
+ * [d/2, d] ("equal jitter"). rnd is a random 64-bit value (tests pass their own). */
+uint64_t uplink_backoff_usec(unsigned attempt, uint64_t base_usec, uint64_t max_usec, uint64_t rnd);
+/* interval +- percent%, uniformly (percent 0..50). */
+uint64_t uplink_jitter_usec(uint64_t interval_usec, unsigned percent, uint64_t rnd);
+/* 64 random bits (getrandom). */
+uint64_t uplink_random(void);
