@@ -827,6 +827,15 @@ int attest_status_json(struct attest *a, json_t **ret)
 		json_object_set_new(o, "policy", json_pack("{s:s?, s:s?, s:s}", "server_sha256", cur[0] ? cur : NULL,
 			"wanted_sha256", a->policy_want[0] ? a->policy_want : NULL, "last_error", a->policy_error));
 	}
+	if (a->uplink) {
+		struct uplink_info ui;
+
+		uplink_get_info(a->uplink, &ui);
+		json_object_set_new(o, "uplink", json_pack("{s:s, s:I, s:b, s:I, s:s}", "isolation",
+			ui.isolation == UPLINK_ISOLATION_CHILD ? "child" : "none", "child_pid", (json_int_t)ui.child_pid,
+			"child_ready", ui.child_ready, "child_starts", (json_int_t)ui.child_starts,
+			"last_error", ui.last_error));
+	}
 	*ret = o;
 	return 0;
 }

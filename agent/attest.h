@@ -87,7 +87,9 @@ int attest_report_now(struct attest *a);
  *  "spool": {"depth", "bytes", "evicted", "corrupt"},
  *  "events": {"sent", "duplicates", "rejected", "last_error", "retry_attempt"},
  *  "watcher": {"state", "enforcement", "events", "drops", "kills"} | null,
- *  "policy": {"server_sha256", "wanted_sha256", "last_error"}} */
+ *  "policy": {"server_sha256", "wanted_sha256", "last_error"},
+ *  "uplink": {"isolation": "child"|"none", "child_pid", "child_ready", "child_starts",
+ *             "last_error"} (absent without a server)} */
 int attest_status_json(struct attest *a, json_t **ret);
 /* The same from the files in state_dir, for a process that is not the daemon (fields that only
  * the daemon knows are absent). */

@@ -9,18 +9,32 @@
  * redirects; plain http:// is accepted only for loopback addresses (tests). Proxies: [server]
  * proxy, else libcurl honours https_proxy / no_proxy from the environment.
  *
- * Privilege separation (design, docs/attestation.md): the interface is deliberately one typed
- * message each way, request {method, path, headers, body} -> response {err, status, body}, with
- * no pointers into the agent's state, so that the HTTPS/JSON-speaking half can move into a forked
- * child that drops capabilities and talks to the parent over a socketpair without changing the
- * callers. Today both halves live in the agent's process. */
+ * Privilege separation (docs/attestation.md "Privilege separation"): by default, when the agent
+ * runs as root, uplink_new() starts a child process (fork + exec of the agent's own binary, so
+ * the child's memory holds no copy of the device key or the agent's state) that switches to an
+ * unprivileged user, drops every capability, sets no_new_privs and speaks HTTPS. Parent and
+ * child exchange typed, length-checked messages over a SOCK_SEQPACKET socketpair
+ * (agent/uplink_msg.h): request {id, method, path, headers, body} -> response {id, err, status,
+ * error, body}. The parent's side is an sd-event I/O source; a child that dies or sends a
+ * malformed message is killed and restarted with backoff, and its requests fail with
+ * UPLINK_ECHILD / -EBADMSG. The callers (attest, enroll, policy_fetch) see the same API in
+ * both modes. */
 #pragma once
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
 struct uplink;
+
+enum uplink_isolation {
+	UPLINK_ISOLATION_AUTO = 0,   /* root: UPLINK_ISOLATION_CHILD; otherwise: _NONE */
+	UPLINK_ISOLATION_NONE,       /* libcurl in the caller's process (tests, unprivileged runs) */
+	UPLINK_ISOLATION_CHILD,      /* a child process; started as root it switches to the user
+				      * below and drops all capabilities; otherwise it only sets
+				      * no_new_privs and non-dumpable (no uid to switch to) */
+};
 
 struct uplink_opts {
 	const char *base_url;        /* "https://server[:port]" without trailing slash */
@@ -28,6 +42,18 @@ struct uplink_opts {
 	const char *pin_sha256;      /* "sha256//..." or NULL */
 	const char *proxy;           /* NULL: libcurl's environment handling */
 	unsigned timeout_s;          /* whole request; 0: 30 */
+	enum uplink_isolation isolation;
+	const char *user;            /* the child's user; NULL: "wxguard", else "_wxguard", else
+				      * "nobody", else uid/gid 65534 */
+};
+
+/* What the uplink runs as, for `wxguard status` and tests. */
+struct uplink_info {
+	enum uplink_isolation isolation;  /* _NONE or _CHILD (never _AUTO) */
+	int child_pid;               /* 0 when no child runs (restarting, or in process) */
+	bool child_ready;            /* the child has dropped privileges and serves requests */
+	unsigned child_starts;       /* children started so far */
+	const char *last_error;      /* why the last child went away, "" if none */
 };
 
 struct uplink_response {
@@ -44,6 +70,8 @@ typedef void (*uplink_done_fn)(void *userdata, const struct uplink_response *res
 
 /* Transport error codes. */
 #define UPLINK_ETLS (-EKEYREJECTED)  /* certificate or pin did not verify */
+#define UPLINK_ECHILD (-ECONNABORTED) /* the uplink child died with the request in flight */
+/* -EBADMSG: the uplink child sent a malformed message (it was killed and is restarted). */
 
 int uplink_new(sd_event *e, const struct uplink_opts *o, struct uplink **ret);
 /* Cancels requests in flight; their callbacks are not called. */
@@ -53,6 +81,7 @@ void uplink_free(struct uplink *u);
 int uplink_request(struct uplink *u, const char *method, const char *path, const char *const *headers,
 		   const char *body, size_t len, uplink_done_fn cb, void *userdata);
 unsigned uplink_in_flight(const struct uplink *u);
+void uplink_get_info(const struct uplink *u, struct uplink_info *ret);
 /* Cancel every request started with this userdata; their callbacks are not called. */
 void uplink_cancel(struct uplink *u, void *userdata);
 

@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,13 @@ out:
 static void *loop(void *arg)
 {
 	struct uplink_loopback *s = arg;
+	sigset_t sigs;
+
+	/* A client that goes away (a killed uplink child) must not take the test down with SIGPIPE:
+	 * blocked, the signal stays pending on this thread and the write fails with EPIPE. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	for (;;) {
 		struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = s->stop_pipe[0], .events = POLLIN } };
