@@ -1,0 +1,244 @@
+/* `wxguard run` as a process: JSON lines on stdout, SIGHUP reload (a broken policy is refused
+ * and the old one stays), the published status, desktop notifications through --notify-cmd,
+ * the degraded mode. Root and BTF required. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#include <jansson.h>
+
+#include "common/fileio.h"
+
+extern char **environ;
+
+struct agent {
+	pid_t pid;
+	int out;            /* read end of its stdout */
+	char buf[1 << 16];
+	size_t len;
+};
+
+static char dir[256], policy[PATH_MAX], status[PATH_MAX], denied[PATH_MAX], notes[PATH_MAX];
+
+static const char *bin(const char *rel)
+{
+	static char b[2][PATH_MAX];
+	static unsigned i;
+	char *p = b[i++ % 2];
+	const char *bd = wxg_test_build_dir();
+
+	if (bd[0] == '/')
+		snprintf(p, PATH_MAX, "%s/%s", bd, rel);
+	else
+		snprintf(p, PATH_MAX, "%s/%s/%s", getenv("WXG_SRCDIR") ? getenv("WXG_SRCDIR") : ".", bd, rel);
+	return p;
+}
+
+static void write_policy(const char *mode)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "[policy]\nname = wxgt-run\nversion = 1\nmode = %s\n\n"
+		 "[deny.wxgt-denied]\ncomm = wxgt-denied\n\n[watch]\nnotify = yes\n", mode);
+	wxg_test_write(policy, text);
+}
+
+static void agent_start(struct agent *a, const char *extra)
+{
+	char notify_cmd[PATH_MAX + 32];
+	int pipefd[2];
+	posix_spawn_file_actions_t fa;
+	char *argv[] = { (char *)bin("wxguard"), "run", "--policy", policy, "--status-file", status,
+			 "--no-posture", "--no-proc-scan", "--notify-cmd", notify_cmd,
+			 (char *)extra, NULL };
+
+	snprintf(notify_cmd, sizeof(notify_cmd), "%s/notify.sh", dir);
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+	unlink(status);
+	assert_int_equal(posix_spawn(&a->pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	a->out = pipefd[0];
+	a->len = 0;
+	for (int i = 0; i < 300 && access(status, F_OK) != 0; i++)
+		usleep(10000);
+	assert_int_equal(access(status, F_OK), 0);
+}
+
+/* Wait up to 3 s for a stdout line containing needle. */
+static bool agent_saw(struct agent *a, const char *needle)
+{
+	for (int i = 0; i < 300; i++) {
+		struct pollfd p = { .fd = a->out, .events = POLLIN };
+		ssize_t n;
+
+		a->buf[a->len] = 0;
+		if (strstr(a->buf, needle))
+			return true;
+		if (poll(&p, 1, 10) > 0) {
+			n = read(a->out, a->buf + a->len, sizeof(a->buf) - 1 - a->len);
+			if (n > 0)
+				a->len += n;
+		}
+	}
+	return false;
+}
+
+static int agent_stop(struct agent *a)
+{
+	int st;
+
+	kill(a->pid, SIGTERM);
+	assert_int_equal(waitpid(a->pid, &st, 0), a->pid);
+	close(a->out);
+	return st;
+}
+
+static int run_denied(void)
+{
+	pid_t pid;
+	int st;
+	char *argv[] = { denied, NULL };
+
+	assert_int_equal(posix_spawn(&pid, denied, NULL, NULL, argv, environ), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static int setup(void **state)
+{
+	char *t;
+
+	(void)state;
+	if (geteuid() != 0)
+		return 0;
+	t = wxg_test_mkdtemp();
+	snprintf(dir, sizeof(dir), "%s", t);
+	free(t);
+	snprintf(policy, sizeof(policy), "%s/policy.ini", dir);
+	snprintf(status, sizeof(status), "%s/run/status.json", dir);
+	snprintf(denied, sizeof(denied), "%s/wxgt-denied", dir);
+	snprintf(notes, sizeof(notes), "%s/notes", dir);
+	{
+		char *data = NULL, sh[PATH_MAX * 2];
+		size_t len;
+
+		assert_int_equal(read_full_file(bin("tests/standins/wxgt_client"), 64 << 20, &data, &len), 0);
+		assert_int_equal(write_file_atomic(denied, data, len, 0755), 0);
+		free(data);
+		snprintf(sh, sizeof(sh), "#!/bin/sh\necho \"$@\" >> %s\n", notes);
+		snprintf(policy, sizeof(policy), "%s/notify.sh", dir);
+		wxg_test_write(policy, sh);
+		chmod(policy, 0755);
+		snprintf(policy, sizeof(policy), "%s/policy.ini", dir);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (dir[0])
+		wxg_test_rmtree(dir);
+	return 0;
+}
+
+static void test_run_kills_reports_notifies_and_keeps_old_policy_on_broken_reload(void **state)
+{
+	struct agent a = {};
+	char *data = NULL;
+	int st;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	write_policy("enforce");
+	agent_start(&a, NULL);
+	assert_true(agent_saw(&a, "\"rule\":\"watch.start\""));
+	st = run_denied();
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_true(agent_saw(&a, "\"rule\":\"client.denied\""));
+	for (int i = 0; i < 200 && access(notes, F_OK) != 0; i++)
+		usleep(10000);
+	assert_int_equal(read_full_file(notes, 65536, &data, NULL), 0);
+	assert_non_null(strstr(data, "client.denied"));
+	free(data);
+
+	/* A broken policy on SIGHUP is refused; enforcement goes on. */
+	wxg_test_write(policy, "[policy]\nmode = sometimes\n");
+	kill(a.pid, SIGHUP);
+	assert_true(agent_saw(&a, "\"result\":\"refused\""));
+	st = run_denied();
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+	/* A good one is applied: audit mode lets it run. */
+	write_policy("audit");
+	kill(a.pid, SIGHUP);
+	assert_true(agent_saw(&a, "\"result\":\"applied\""));
+	st = run_denied();
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	st = agent_stop(&a);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void test_run_status_and_degraded_mode(void **state)
+{
+	struct agent a = {};
+	json_error_t err;
+	json_t *doc;
+	int st;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	write_policy("enforce");
+	agent_start(&a, NULL);
+	doc = json_load_file(status, 0, &err);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "state")), "running");
+	assert_string_equal(json_string_value(json_object_get(doc, "enforcement")), "signal");
+	assert_string_equal(json_string_value(json_object_get(doc, "mode")), "enforce");
+	assert_non_null(json_object_get(json_object_get(doc, "counters"), "drops"));
+	json_decref(doc);
+	st = agent_stop(&a);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	/* Without BPF: says so, stays up, reports degraded; nothing is killed. */
+	agent_start(&a, "--no-bpf");
+	assert_true(agent_saw(&a, "\"result\":\"degraded\""));
+	doc = json_load_file(status, 0, &err);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "state")), "degraded");
+	assert_string_equal(json_string_value(json_object_get(doc, "enforcement")), "none");
+	json_decref(doc);
+	st = run_denied();
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = agent_stop(&a);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_kills_reports_notifies_and_keeps_old_policy_on_broken_reload),
+		cmocka_unit_test(test_run_status_and_degraded_mode),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

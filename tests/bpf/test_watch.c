@@ -1,0 +1,716 @@
+/* The eBPF watcher against the real kernel, with real execs of stand-in clients
+ * (tests/standins/wxgt_*.c). Root and BTF required (wxg_test_require_root_bpf). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#include "agent/events.h"
+#include "agent/policy.h"
+#include "agent/watch.h"
+#include "common/fileio.h"
+#include "common/hash.h"
+
+#define REPEAT 200
+
+extern char **environ;
+
+struct fixture {
+	char *dir;
+	char approved[PATH_MAX], denied[PATH_MAX], patched[PATH_MAX], other[PATH_MAX];
+	char symlink[PATH_MAX], hardlink[PATH_MAX], winelike[PATH_MAX], injector[PATH_MAX];
+	char marker[PATH_MAX];
+	char sha[HASH_SHA256_HEX];
+	struct watch *w;
+	json_t *events;      /* every event the hook saw */
+};
+
+static struct fixture fx;
+
+static void hook(const json_t *ev, void *ud)
+{
+	json_array_append(((struct fixture *)ud)->events, (json_t *)ev);
+}
+
+static void copy_file(const char *src, const char *dst)
+{
+	char *data = NULL;
+	size_t len = 0;
+
+	assert_int_equal(read_full_file(src, 64 << 20, &data, &len), 0);
+	assert_int_equal(write_file_atomic(dst, data, len, 0755), 0);
+	free(data);
+}
+
+static const char *standin(const char *name)
+{
+	static char p[4][PATH_MAX];
+	static unsigned i;
+	char *b = p[i++ % 4];
+
+	snprintf(b, PATH_MAX, "%s/%s/tests/standins/%s", getenv("WXG_SRCDIR") ? getenv("WXG_SRCDIR") : ".",
+		 wxg_test_build_dir(), name);
+	if (wxg_test_build_dir()[0] == '/')
+		snprintf(b, PATH_MAX, "%s/tests/standins/%s", wxg_test_build_dir(), name);
+	return b;
+}
+
+static char *policy_text(const char *mode, unsigned max_instances)
+{
+	char *t = NULL;
+
+	assert_true(asprintf(&t,
+		"[policy]\nname = wxgt\nversion = 1\nmode = %s\n\n"
+		"[client.wxgt]\ndisplay_name = WXGT stand-in client\ncomm = wxgt-approved\n"
+		"exe = %s\nsha256 = %s\nlib_dirs = /lib, /usr/lib, %s/lib\nmax_instances = %u\n\n"
+		"[client.wxgtwine]\ncomm = WXGTWork.exe\nargv = *\\WXGTWork.exe\n"
+		"wine_prefix = .wxgt-wine\n\n"
+		"[deny.wxgt-denied]\ncomm = wxgt-denied, WXGTChat.exe\nargv = *\\WXGTChat.exe\n\n"
+		"[watch]\nnotify = no\nattachment_exec = yes\n",
+		mode, fx.approved, fx.sha, fx.dir, max_instances) > 0);
+	return t;
+}
+
+static struct policy *make_policy(const char *mode, unsigned max_instances)
+{
+	struct policy_diags d = {};
+	struct policy *p = NULL;
+	char *t = policy_text(mode, max_instances);
+	int r = policy_load_buffer("test.ini", t, strlen(t), &p, &d);
+
+	if (r < 0 && d.n) {
+		char buf[512];
+
+		policy_diag_format(&d.v[0], buf, sizeof(buf));
+		fprintf(stderr, "policy: %s\n", buf);
+	}
+	assert_int_equal(r, 0);
+	policy_diags_clear(&d);
+	free(t);
+	return p;
+}
+
+static void set_mode(const char *mode, unsigned max_instances)
+{
+	struct policy *p = make_policy(mode, max_instances);
+
+	assert_int_equal(watch_set_policy(fx.w, p), 0);
+}
+
+static void mkdirs(void)
+{
+	static const char *const dirs[] = { "bin", "patched", "symlink", "hardlink", "lib", "out" };
+	char p[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", fx.dir, dirs[i]);
+		assert_int_equal(mkdir_p(p, 0755), 0);
+	}
+}
+
+static int setup(void **state)
+{
+	struct watch_opts o = { .no_proc_scan = true };
+	struct watch_state st;
+	char *data = NULL;
+	size_t len;
+
+	(void)state;
+	if (geteuid() != 0 || access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		return 0;   /* each test skips (or fails) through wxg_test_require_root_bpf() */
+	fx.dir = wxg_test_mkdtemp();
+	chmod(fx.dir, 0755);
+	mkdirs();
+	snprintf(fx.approved, PATH_MAX, "%s/bin/wxgt-approved", fx.dir);
+	snprintf(fx.denied, PATH_MAX, "%s/bin/wxgt-denied", fx.dir);
+	snprintf(fx.patched, PATH_MAX, "%s/patched/wxgt-approved", fx.dir);
+	snprintf(fx.other, PATH_MAX, "%s/bin/wxgt-other", fx.dir);
+	snprintf(fx.symlink, PATH_MAX, "%s/symlink/wxgt-approved", fx.dir);
+	snprintf(fx.hardlink, PATH_MAX, "%s/hardlink/wxgt-approved", fx.dir);
+	snprintf(fx.winelike, PATH_MAX, "%s/bin/wxgt-winelike", fx.dir);
+	snprintf(fx.injector, PATH_MAX, "%s/bin/wxgt-inject", fx.dir);
+	snprintf(fx.marker, PATH_MAX, "%s/marker", fx.dir);
+
+	copy_file(standin("wxgt_client"), fx.approved);
+	copy_file(standin("wxgt_client"), fx.denied);
+	copy_file(standin("wxgt_wine"), fx.winelike);
+	copy_file(standin("wxgt_inject"), fx.injector);
+	/* An unapproved build: the approved binary with one byte changed. */
+	assert_int_equal(read_full_file(fx.approved, 64 << 20, &data, &len), 0);
+	data[len - 1] ^= 0x01;
+	assert_int_equal(write_file_atomic(fx.patched, data, len, 0755), 0);
+	data[len - 2] ^= 0x01;
+	assert_int_equal(write_file_atomic(fx.other, data, len, 0755), 0);
+	free(data);
+	assert_int_equal(symlink(fx.other, fx.symlink), 0);
+	assert_int_equal(link(fx.other, fx.hardlink), 0);
+	assert_int_equal(hash_sha256_file(fx.approved, fx.sha), 0);
+
+	fx.events = json_array();
+	assert_int_equal(watch_new(&o, &fx.w), 0);
+	watch_get_state(fx.w, &st);
+	if (st.state != WATCH_STATE_RUNNING)
+		fprintf(stderr, "watcher degraded: %s\n", st.reason);
+	assert_int_equal(st.state, WATCH_STATE_RUNNING);
+	assert_int_equal(watch_set_event_hook(fx.w, hook, &fx), 0);
+	set_mode("enforce", 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	watch_free(fx.w);
+	json_decref(fx.events);
+	wxg_test_rmtree(fx.dir);
+	free(fx.dir);
+	return 0;
+}
+
+static void drain(void)
+{
+	while (watch_dispatch(fx.w, 0) > 0)
+		;
+}
+
+static void reset(void)
+{
+	drain();
+	json_array_clear(fx.events);
+	unlink(fx.marker);
+}
+
+/* Start path with argv (argv[0] = path when NULL) and extra environment; returns the pid. */
+static pid_t start(const char *path, const char *const *args, const char *const *env)
+{
+	char *argv[16], *envp[64];
+	size_t n = 0, e = 0;
+	pid_t pid;
+
+	argv[n++] = (char *)path;
+	for (size_t i = 0; args && args[i] && n < 15; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	for (char **p = environ; *p && e < 48; p++)
+		if (strncmp(*p, "LD_PRELOAD=", 11) != 0 && strncmp(*p, "WXGT_MARKER=", 12) != 0)
+			envp[e++] = *p;
+	static char mk[PATH_MAX + 16];
+	snprintf(mk, sizeof(mk), "WXGT_MARKER=%s", fx.marker);
+	envp[e++] = mk;
+	for (size_t i = 0; env && env[i] && e < 63; i++)
+		envp[e++] = (char *)env[i];
+	envp[e] = NULL;
+	assert_int_equal(posix_spawn(&pid, path, NULL, NULL, argv, envp), 0);
+	return pid;
+}
+
+static int wait_status(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static bool killed(int st)
+{
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
+static bool marker_exists(void)
+{
+	return access(fx.marker, F_OK) == 0;
+}
+
+/* Events about pid (process.pid), after draining the ring buffer. */
+static size_t events_for(pid_t pid, const char *type, json_t **last)
+{
+	size_t n = 0, i;
+	json_t *ev;
+
+	drain();
+	json_array_foreach(fx.events, i, ev) {
+		json_t *p = json_object_get(ev, "process");
+
+		if (p && json_integer_value(json_object_get(p, "pid")) == pid &&
+		    (!type || strcmp(json_string_value(json_object_get(ev, "type")), type) == 0)) {
+			n++;
+			if (last)
+				*last = ev;
+		}
+	}
+	return n;
+}
+
+static const char *str(const json_t *ev, const char *key)
+{
+	const char *s = json_string_value(json_object_get(ev, key));
+
+	return s ? s : "";
+}
+
+static void expect_blocked(const char *path, const char *const *args, const char *const *env,
+			   const char *rule)
+{
+	for (int i = 0; i < REPEAT; i++) {
+		json_t *ev = NULL;
+		pid_t pid;
+		int st;
+
+		reset();
+		pid = start(path, args, env);
+		st = wait_status(pid);
+		if (!killed(st))
+			fail_msg("%s: run %d not killed (status 0x%x)", path, i, st);
+		if (marker_exists())
+			fail_msg("%s: run %d executed its first instruction (marker exists)", path, i);
+		assert_int_equal(events_for(pid, NULL, &ev), 1);
+		assert_string_equal(str(ev, "rule"), rule);
+		assert_string_equal(str(ev, "verdict"), "deny");
+		assert_string_equal(str(ev, "action"), "kill");
+	}
+}
+
+static void expect_reported_once(const char *path, const char *const *args, const char *const *env,
+				 const char *rule)
+{
+	json_t *ev = NULL;
+	pid_t pid;
+	int st;
+
+	reset();
+	pid = start(path, args, env);
+	st = wait_status(pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(marker_exists());
+	assert_int_equal(events_for(pid, NULL, &ev), 1);
+	assert_string_equal(str(ev, "rule"), rule);
+	assert_string_equal(str(ev, "verdict"), "deny");
+	assert_string_equal(str(ev, "action"), "none");
+	assert_string_equal(str(ev, "mode"), "audit");
+}
+
+static const char *const wine_args_ok[] = { "WXGTWork.exe", "C:\\Program Files\\WXGT\\WXGTWork.exe", NULL };
+static const char *const wine_args_denied[] = { "WXGTChat.exe", "C:\\Program Files\\WXGT\\WXGTChat.exe", NULL };
+static const char *const wine_env[] = { "WINEPREFIX=/tmp/not-the-prefix", NULL };
+
+static void test_watch_enforce_kills_every_unapproved_standin(void **state)
+{
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("enforce", 1);
+	expect_blocked(fx.denied, NULL, NULL, "client.denied");
+	expect_blocked(fx.patched, NULL, NULL, "client.approved");
+	expect_blocked(fx.symlink, NULL, NULL, "client.approved");
+	expect_blocked(fx.hardlink, NULL, NULL, "client.approved");
+	expect_blocked(fx.winelike, wine_args_ok, wine_env, "client.approved");
+	expect_blocked(fx.winelike, wine_args_denied, wine_env, "client.denied");
+}
+
+static void test_watch_audit_runs_and_reports_once(void **state)
+{
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("audit", 1);
+	expect_reported_once(fx.denied, NULL, NULL, "client.denied");
+	expect_reported_once(fx.patched, NULL, NULL, "client.approved");
+	expect_reported_once(fx.symlink, NULL, NULL, "client.approved");
+	expect_reported_once(fx.hardlink, NULL, NULL, "client.approved");
+	expect_reported_once(fx.winelike, wine_args_ok, wine_env, "client.approved");
+	expect_reported_once(fx.winelike, wine_args_denied, wine_env, "client.denied");
+	set_mode("enforce", 1);
+}
+
+static void test_watch_approved_standin_runs(void **state)
+{
+	json_t *ev = NULL;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("enforce", 1);
+	reset();
+	pid = start(fx.approved, NULL, NULL);
+	st = wait_status(pid);
+	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+		events_for(pid, NULL, &ev);
+		fail_msg("approved stand-in did not run: status 0x%x, event %s", st,
+			 ev ? json_dumps(ev, JSON_COMPACT) : "none");
+	}
+	assert_true(marker_exists());
+	assert_int_equal(events_for(pid, "exec", &ev), 1);
+	assert_string_equal(str(ev, "verdict"), "allow");
+	assert_string_equal(str(ev, "reason"), "approved");
+	assert_string_equal(str(ev, "client"), "wxgt");
+}
+
+static void wait_marker(void)
+{
+	struct stat st;
+
+	for (int i = 0; i < 2000 && (stat(fx.marker, &st) < 0 || st.st_size == 0); i++)
+		usleep(1000);
+	assert_true(marker_exists());
+}
+
+/* The buffer address the stand-in wrote into its marker. */
+static void marker_addr(char *buf, size_t size)
+{
+	char *data = NULL, *sp;
+
+	assert_int_equal(read_full_file(fx.marker, 4096, &data, NULL), 0);
+	sp = strchr(data, ' ');
+	assert_non_null(sp);
+	snprintf(buf, size, "%s", sp + 1);
+	buf[strcspn(buf, "\n")] = 0;
+	free(data);
+}
+
+static const char *path_in(const char *rel)
+{
+	static char b[4][PATH_MAX];
+	static unsigned i;
+	char *p = b[i++ % 4];
+
+	snprintf(p, PATH_MAX, "%s/%s", fx.dir, rel);
+	return p;
+}
+
+static void test_watch_ld_preload_into_approved_is_reported_and_blocked(void **state)
+{
+	static const char *const env[] = { "LD_PRELOAD=/tmp/wxgt-plugin.so", NULL };
+	static const char *const env_audit[] = { "LD_AUDIT=/tmp/wxgt-audit.so", NULL };
+	json_t *ev = NULL;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("enforce", 1);
+	reset();
+	pid = start(fx.approved, NULL, env);
+	st = wait_status(pid);
+	assert_true(killed(st));
+	assert_false(marker_exists());
+	assert_int_equal(events_for(pid, "exec", &ev), 1);
+	assert_string_equal(str(ev, "rule"), "client.plugins");
+	assert_string_equal(str(ev, "reason"), "ld_preload");
+
+	set_mode("audit", 1);
+	reset();
+	pid = start(fx.approved, NULL, env_audit);
+	st = wait_status(pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(events_for(pid, "exec", &ev), 1);
+	assert_string_equal(str(ev, "reason"), "ld_preload");
+	assert_string_equal(str(ev, "action"), "none");
+	set_mode("enforce", 1);
+}
+
+static void inject(const char *how, bool with_addr)
+{
+	char addr[64], pidbuf[16], client_marker[PATH_MAX];
+	const char *args[4];
+	json_t *ev = NULL;
+	pid_t client, inj;
+	int st;
+
+	reset();
+	client = start(fx.approved, (const char *const[]){ "sleep", "600", "check", NULL }, NULL);
+	wait_marker();
+	marker_addr(addr, sizeof(addr));
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)client);
+	snprintf(client_marker, sizeof(client_marker), "%s", fx.marker);
+	snprintf(fx.marker, sizeof(fx.marker), "%s/inject-marker", fx.dir);
+	unlink(fx.marker);
+	args[0] = how;
+	args[1] = pidbuf;
+	args[2] = with_addr ? addr : NULL;
+	args[3] = NULL;
+	inj = start(fx.injector, args, NULL);
+	st = wait_status(inj);
+	if (!killed(st))
+		fail_msg("injector %s not killed: status 0x%x", how, st);
+	assert_false(marker_exists());
+	assert_int_equal(events_for(inj, "inject", &ev), 1);
+	assert_string_equal(str(ev, "rule"), "client.injection");
+	assert_string_equal(str(ev, "action"), "kill");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ev, "target"), "pid")), client);
+	snprintf(fx.marker, sizeof(fx.marker), "%s", client_marker);
+	/* The client goes on (not left stopped) and its memory was not written. */
+	st = wait_status(client);
+	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		fail_msg("client after %s: status 0x%x", how, st);
+}
+
+static void test_watch_ptrace_attach_kills_injector(void **state)
+{
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("enforce", 1);
+	inject("ptrace", false);
+	inject("seize", false);
+}
+
+static void test_watch_process_vm_writev_kills_injector_before_write(void **state)
+{
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("enforce", 1);
+	inject("vmwrite", true);
+}
+
+static void test_watch_memfd_exec_by_client_is_blocked(void **state)
+{
+	json_t *ev = NULL;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("enforce", 1);
+	reset();
+	pid = start(fx.approved, (const char *const[]){ "memfd", fx.other, NULL }, NULL);
+	st = wait_status(pid);
+	assert_true(killed(st));
+	assert_int_equal(events_for(pid, "exec", &ev), 2);   /* the client's start, the memfd exec */
+	assert_string_equal(str(ev, "reason"), "fileless_exec");
+	assert_string_equal(str(ev, "rule"), "client.fileless");
+}
+
+static void test_watch_second_instance_over_limit_is_blocked(void **state)
+{
+	json_t *ev = NULL;
+	pid_t first, second;
+	int st;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("enforce", 1);
+	reset();
+	first = start(fx.approved, (const char *const[]){ "sleep", "400", NULL }, NULL);
+	wait_marker();
+	unlink(fx.marker);
+	second = start(fx.approved, NULL, NULL);
+	st = wait_status(second);
+	assert_true(killed(st));
+	assert_false(marker_exists());
+	assert_int_equal(events_for(second, "exec", &ev), 1);
+	assert_string_equal(str(ev, "rule"), "client.instances");
+	st = wait_status(first);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* The first one is gone: a new one may start. */
+	reset();
+	second = start(fx.approved, NULL, NULL);
+	st = wait_status(second);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void test_watch_file_written_by_client_then_executed_is_blocked(void **state)
+{
+	const char *payload = path_in("out/invoice.pdf.bin");
+	json_t *ev = NULL;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("enforce", 1);
+	reset();
+	unlink(payload);
+	pid = start(fx.approved, (const char *const[]){ "copy", fx.other, payload, NULL }, NULL);
+	st = wait_status(pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reset();
+	pid = start(payload, NULL, NULL);   /* run by the employee, not by the client */
+	st = wait_status(pid);
+	assert_true(killed(st));
+	assert_false(marker_exists());
+	assert_int_equal(events_for(pid, "exec", &ev), 1);
+	assert_string_equal(str(ev, "rule"), "watch.attachment_exec");
+	assert_non_null(events_message(ev, true));
+}
+
+static void test_watch_library_outside_lib_dirs_is_reported(void **state)
+{
+	const char *good = path_in("lib/libgood.so"), *evil = path_in("out/libplugin.so");
+	json_t *ev = NULL;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	wxg_test_write(good, "not really a library\n");
+	wxg_test_write(evil, "not really a library\n");
+	set_mode("audit", 1);
+	reset();
+	pid = start(fx.approved, (const char *const[]){ "open", good, "open", evil, NULL }, NULL);
+	st = wait_status(pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(events_for(pid, "open", &ev), 1);
+	assert_string_equal(str(ev, "rule"), "client.plugins");
+	assert_string_equal(str(ev, "library"), evil);
+
+	set_mode("enforce", 1);
+	reset();
+	pid = start(fx.approved, (const char *const[]){ "open", evil, "sleep", "2000", NULL }, NULL);
+	for (int i = 0; i < 100 && events_for(pid, "open", NULL) == 0; i++)
+		usleep(10000);
+	st = wait_status(pid);
+	assert_true(killed(st));
+	assert_int_equal(events_for(pid, "open", &ev), 1);
+	assert_string_equal(str(ev, "action"), "kill_user");
+}
+
+static void test_watch_fexecve_script_and_loader_are_judged(void **state)
+{
+	const char *script = path_in("symlink/../patched/script/wxgt-approved");
+	json_t *ev = NULL;
+	pid_t pid;
+	int st, fd;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("enforce", 1);
+	/* execveat(fd, "", AT_EMPTY_PATH) of an unapproved build */
+	reset();
+	fd = open(fx.patched, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *argv[] = { "wxgt-approved", NULL };
+		char env[PATH_MAX + 16], *envp[] = { env, NULL };
+
+		snprintf(env, sizeof(env), "WXGT_MARKER=%s", fx.marker);
+		fexecve(fd, argv, envp);
+		_exit(127);
+	}
+	close(fd);
+	st = wait_status(pid);
+	assert_true(killed(st));
+	assert_false(marker_exists());
+	assert_int_equal(events_for(pid, "exec", &ev), 1);
+
+	/* a script with an approved name runs an interpreter, not the approved binary */
+	wxg_test_write(script, "#!/bin/sh\necho started > \"$WXGT_MARKER\"\n");
+	chmod(script, 0755);
+	reset();
+	pid = start(script, NULL, NULL);
+	st = wait_status(pid);
+	assert_true(killed(st));
+	assert_false(marker_exists());
+
+	/* the dynamic loader started directly on an unapproved build */
+	if (access("/lib64/ld-linux-x86-64.so.2", X_OK) == 0) {
+		reset();
+		pid = start("/lib64/ld-linux-x86-64.so.2", (const char *const[]){ fx.patched, NULL }, NULL);
+		st = wait_status(pid);
+		assert_true(killed(st));
+		assert_false(marker_exists());
+		assert_int_equal(events_for(pid, "exec", &ev), 1);
+		assert_string_equal(str(ev, "rule"), "client.approved");
+	}
+}
+
+static void test_watch_exec_storm_has_zero_drops(void **state)
+{
+	struct watch_state st0, st1;
+	size_t n = 0, i;
+	json_t *ev;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	set_mode("audit", 1);
+	reset();
+	watch_get_state(fx.w, &st0);
+	/* No dispatch until the end: the ring buffer has to hold them all. */
+	for (int k = 0; k < 4000; k++) {
+		pid_t pid = start(k % 4 ? fx.other : fx.denied, NULL, NULL);
+
+		wait_status(pid);
+	}
+	drain();
+	watch_get_state(fx.w, &st1);
+	assert_int_equal(st1.counters.drops, st0.counters.drops);
+	assert_true(st1.counters.execs - st0.counters.execs >= 4000);
+	json_array_foreach(fx.events, i, ev)
+		if (strcmp(str(ev, "type"), "exec") == 0 && strcmp(str(ev, "rule"), "client.denied") == 0)
+			n++;
+	assert_int_equal(n, 1000);
+	set_mode("enforce", 1);
+}
+
+static void test_watch_reload_with_broken_policy_keeps_the_old_one(void **state)
+{
+	const char *good = path_in("policy-good.ini"), *bad = path_in("policy-bad.ini");
+	struct policy_diags d = {};
+	struct watch_state st;
+	unsigned gen;
+	char *t = policy_text("enforce", 1);
+	pid_t pid;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	wxg_test_write(good, t);
+	free(t);
+	wxg_test_write(bad, "[policy]\nmode = sometimes\n[client.x]\nno_such_key = 1\n");
+	assert_int_equal(watch_reload(fx.w, good, NULL), 0);
+	watch_get_state(fx.w, &st);
+	gen = st.generation;
+	assert_int_equal(watch_reload(fx.w, bad, &d), -EBADMSG);
+	assert_true(d.n > 0);
+	policy_diags_clear(&d);
+	assert_int_equal(watch_reload(fx.w, path_in("missing.ini"), NULL) < 0, 1);
+	watch_get_state(fx.w, &st);
+	assert_int_equal(st.generation, gen);
+	assert_int_equal(st.mode, POLICY_MODE_ENFORCE);
+	reset();
+	pid = start(fx.denied, NULL, NULL);
+	assert_true(killed(wait_status(pid)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_watch_approved_standin_runs),
+		cmocka_unit_test(test_watch_enforce_kills_every_unapproved_standin),
+		cmocka_unit_test(test_watch_audit_runs_and_reports_once),
+		cmocka_unit_test(test_watch_ld_preload_into_approved_is_reported_and_blocked),
+		cmocka_unit_test(test_watch_ptrace_attach_kills_injector),
+		cmocka_unit_test(test_watch_process_vm_writev_kills_injector_before_write),
+		cmocka_unit_test(test_watch_memfd_exec_by_client_is_blocked),
+		cmocka_unit_test(test_watch_second_instance_over_limit_is_blocked),
+		cmocka_unit_test(test_watch_file_written_by_client_then_executed_is_blocked),
+		cmocka_unit_test(test_watch_library_outside_lib_dirs_is_reported),
+		cmocka_unit_test(test_watch_fexecve_script_and_loader_are_judged),
+		cmocka_unit_test(test_watch_exec_storm_has_zero_drops),
+		cmocka_unit_test(test_watch_reload_with_broken_policy_keeps_the_old_one),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
