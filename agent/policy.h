@@ -22,8 +22,11 @@ struct policy_client {
 	struct strv argv;          /* argv = globs on any argv element, e.g. *\WXWork.exe */
 	char *package;             /* package = dpkg/rpm package that must own the files */
 	char *sha256;              /* sha256 = optional pinned digest of the main binary (lowercase hex) */
-	struct strv lib_dirs;      /* lib_dirs = directories its libraries and DLLs may come from */
-	char *wine_prefix;         /* wine_prefix = prefix path relative to the user's home; NULL if native */
+	struct strv lib_dirs;      /* lib_dirs = directories its libraries and DLLs may come from:
+	                            * absolute globs, or "~/..." relative to the user's home; each
+	                            * names a whole tree (policy_lib_dir_match()) */
+	char *wine_prefix;         /* wine_prefix = prefix path relative to the user's home, stored
+	                            * without "~/" (e.g. ".deepinwine/Deepin-WXWork"); NULL if native */
 	char *wine_manifest;       /* wine_manifest = sha256sum-format list of the prefix's DLL/EXE files */
 	unsigned max_instances;    /* max_instances = per user; 0 = unlimited */
 };
@@ -119,8 +122,9 @@ struct policy_diags {
 #define POLICY_DIR_DEFAULT "/etc/wxguard/policy.d"
 
 /* Load a file, or every *.ini of a directory in name order (later files override keys).
- * On any diagnostic returns -EBADMSG (diags says why); -errno if a file cannot be read.
- * diags may be NULL. *ret is set only on success. */
+ * On any diagnostic returns -EBADMSG (diags says why); -errno if a file cannot be read (with a
+ * diag naming the file; an empty directory is -ENOENT). Diagnostics are appended to diags,
+ * which may be NULL. *ret is set only on success. */
 int policy_load(const char *path, struct policy **ret, struct policy_diags *diags);
 /* Parse from memory (fuzzing, tests); name is used in diagnostics. */
 int policy_load_buffer(const char *name, const char *data, size_t len, struct policy **ret,
@@ -131,3 +135,15 @@ void policy_diags_clear(struct policy_diags *d);
 void policy_diag_format(const struct policy_diag *d, char *buf, size_t size);
 
 const char *policy_mode_to_string(enum policy_mode m);
+const char *policy_disk_encryption_to_string(enum policy_disk_encryption d);
+const char *policy_reboot_to_string(enum policy_reboot r);
+
+/* The effective policy as canonical INI text: every section and key, defaults included.
+ * Loading that text gives an equal policy (same policy_format() output). *ret: free(). */
+int policy_format(const struct policy *p, char **ret);
+
+/* Is path (absolute) inside one of the trees named by lib_dirs? Entries are globs matched
+ * with FNM_NOESCAPE against the leading part of path ("/usr/lib" covers
+ * /usr/lib/x86_64-linux-gnu/libc.so.6); "~/" entries are relative to home (skipped when
+ * home is NULL). */
+bool policy_lib_dir_match(const struct strv *lib_dirs, const char *home, const char *path);
