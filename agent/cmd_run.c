@@ -15,7 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/attest.h"
 #include "agent/check.h"
+#include "agent/config.h"
+#include "agent/posture.h"
 #include "agent/cmd.h"
 #include "agent/events.h"
 #include "agent/policy_cli.h"
@@ -30,12 +33,14 @@ struct run {
 	struct watch *w;
 	const char *policy_path;
 	const char *status_path;
-	struct sysroot *root;
 	time_t started;
 	unsigned posture_interval;   /* seconds; 0: from the policy's report_interval */
 	bool no_posture;
 	json_t *last_posture;        /* overall + per-check status of the last run */
 	FILE *out;
+	struct posture *posture;     /* checks on a worker thread */
+	struct attest *at;           /* reports and event uplink; NULL without a server */
+	const char *config_path;
 };
 
 static void print_event(const json_t *ev, void *userdata)
@@ -48,6 +53,13 @@ static void print_event(const json_t *ev, void *userdata)
 			    (long long)json_integer_value(json_object_get(ev, "lost")),
 			    (long long)json_integer_value(json_object_get(ev, "lost_total")));
 	events_write_line(run->out, ev);
+	/* Violations and agent events go to the server; posture results travel in reports. */
+	if (run->at && !(type && strcmp(type, "posture") == 0)) {
+		int r = attest_on_event(run->at, ev);
+
+		if (r < 0)
+			log_error_errno(r, "event could not be spooled for the server");
+	}
 }
 
 static void emit_agent_event(struct run *run, const char *what, const char *result, json_t *extra)
@@ -87,6 +99,13 @@ static int write_status(struct run *run, const char *phase)
 	json_object_set_new(doc, "policy_path", json_string(run->policy_path));
 	if (run->last_posture)
 		json_object_set(doc, "posture", run->last_posture);
+	if (run->at) {
+		json_t *a = NULL;
+
+		attest_set_watcher_state(run->at, &st);
+		if (attest_status_json(run->at, &a) == 0)
+			json_object_set_new(doc, "attestation", a);
+	}
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(doc);
 	if (!text)
@@ -101,21 +120,13 @@ static int write_status(struct run *run, const char *phase)
 	return r;
 }
 
-static void run_posture(struct run *run)
+/* A posture run finished on the worker thread (agent/posture.c): publish it, log it as an
+ * event line, and hand it to attestation (a changed status triggers a report at once). */
+static void on_posture_done(struct check_report *rep, struct policy *pol, void *userdata)
 {
-	const struct policy *p = watch_policy(run->w);
-	struct check_report *rep = NULL;
-	struct check_ctx ctx = { .policy = p, .root = run->root, .now = time(NULL) };
+	struct run *run = userdata;
 	json_t *checks, *ev;
-	int r;
 
-	if (!p || run->no_posture)
-		return;
-	r = check_report_run(&ctx, NULL, &rep);
-	if (r < 0) {
-		log_warning_errno(r, "posture checks could not run");
-		return;
-	}
 	checks = json_object();
 	for (size_t i = 0; i < rep->n_results; i++)
 		json_object_set_new(checks, rep->results[i].id,
@@ -123,7 +134,7 @@ static void run_posture(struct run *run)
 	json_decref(run->last_posture);
 	run->last_posture = json_pack("{s:s, s:I, s:O}", "overall", check_status_to_string(rep->overall),
 				      "time", (json_int_t)rep->time, "checks", checks);
-	ev = events_new("posture", 0, policy_mode_to_string(p->mode));
+	ev = events_new("posture", 0, policy_mode_to_string(pol->mode));
 	if (ev) {
 		json_object_set_new(ev, "rule", json_string("posture"));
 		json_object_set_new(ev, "overall", json_string(check_status_to_string(rep->overall)));
@@ -132,7 +143,28 @@ static void run_posture(struct run *run)
 		json_decref(ev);
 	}
 	json_decref(checks);
+	if (run->at) {
+		int r = attest_on_checks(run->at, rep, pol);
+
+		if (r < 0)
+			log_warning_errno(r, "attestation: cannot take the posture results");
+	}
 	check_report_free(rep);
+	policy_free(pol);
+	write_status(run, "running");
+}
+
+static void run_posture(struct run *run)
+{
+	int r;
+
+	if (!run->posture || run->no_posture)
+		return;
+	r = posture_start(run->posture);
+	if (r == -EBUSY)
+		log_debug("posture checks still running from the last round");
+	else if (r < 0)
+		log_warning_errno(r, "posture checks could not start");
 }
 
 static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -165,17 +197,14 @@ static int on_posture_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		       (p && p->report_interval ? p->report_interval : 300);
 
 	run_posture(run);
-	write_status(run, "running");
 	return sd_event_source_set_time(s, usec + (uint64_t)sec * 1000000);
 }
 
-static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+static void reload_policy(struct run *run)
 {
-	struct run *run = userdata;
 	struct policy_diags d = {};
 	int r;
 
-	sd_notify(0, "RELOADING=1");
 	r = watch_reload(run->w, run->policy_path, &d);
 	if (r < 0) {
 		json_t *diags = json_array();
@@ -201,7 +230,55 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	}
 	policy_diags_clear(&d);
 	write_status(run, "running");
+	run_posture(run);   /* the new policy's checks, and a report to the server */
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	sd_notify(0, "RELOADING=1");
+	reload_policy(userdata);
 	sd_notify(0, "READY=1");
+	return 0;
+}
+
+/* attestation wrote a verified server policy into the policy directory. */
+static void on_server_policy(void *userdata, const char *path)
+{
+	struct run *run = userdata;
+
+	log_info("server policy written to %s: reloading %s", path, run->policy_path);
+	reload_policy(run);
+}
+
+/* Reports and the event uplink start when a server is configured (agent.conf, or an [enroll]
+ * drop-in) or the device is already enrolled. Without one, events stay local (stdout/journal). */
+static int start_attest(struct run *run, sd_event *e)
+{
+	struct agent_config_error err = { 0 };
+	struct agent_config *cfg = NULL;
+	char path[4096];
+	int r;
+
+	r = agent_config_load(run->config_path, &cfg, &err);
+	if (r < 0) {
+		if (err.line)
+			log_error("%s:%u: %s", err.file, err.line, err.message);
+		else if (err.file[0])
+			log_error("%s: %s", err.file, err.message);
+		return log_error_errno(r, "agent configuration %s: cannot load",
+				       run->config_path ? run->config_path : AGENT_CONFIG_PATH_DEFAULT);
+	}
+	snprintf(path, sizeof(path), "%s/enrollment.json", cfg->state_dir);
+	if (!agent_config_server_url(cfg) && access(path, F_OK) < 0) {
+		log_info("no server configured: events stay on this machine");
+		agent_config_free(cfg);
+		return 0;
+	}
+	r = attest_new(e, cfg, &run->at);
+	agent_config_free(cfg);
+	if (r < 0)
+		return log_error_errno(r, "attestation cannot start");
+	attest_set_policy_hook(run->at, on_server_policy, run);
 	return 0;
 }
 
@@ -223,7 +300,9 @@ static void usage(FILE *f)
 		"  --no-bpf             do not load BPF (degraded: posture checks only)\n"
 		"  --no-posture         do not run the posture checks\n"
 		"  --posture-interval S seconds between posture runs (default: report_interval)\n"
-		"  --no-proc-scan       do not look for clients already running\n",
+		"  --no-proc-scan       do not look for clients already running\n"
+		"  --config PATH        agent configuration (default " AGENT_CONFIG_PATH_DEFAULT ")\n"
+		"  --cache-dir DIR      package-manager query cache (default /var/cache/wxguard)\n",
 		POLICY_DIR_DEFAULT, STATUS_FILE_DEFAULT);
 }
 
@@ -239,6 +318,8 @@ int cmd_run(int argc, char **argv)
 		{ "no-posture", no_argument, NULL, 'P' },
 		{ "posture-interval", required_argument, NULL, 'i' },
 		{ "no-proc-scan", no_argument, NULL, 'S' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "cache-dir", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -246,6 +327,7 @@ int cmd_run(int argc, char **argv)
 	struct run run = { .policy_path = POLICY_DIR_DEFAULT, .status_path = STATUS_FILE_DEFAULT,
 			   .out = stdout };
 	sd_event_source *status_src = NULL, *posture_src = NULL;
+	const char *cache_dir = "/var/cache/wxguard";
 	struct policy *p = NULL;
 	struct watch_state st;
 	sd_event *e = NULL;
@@ -266,6 +348,8 @@ int cmd_run(int argc, char **argv)
 		case 'P': run.no_posture = true; break;
 		case 'i': run.posture_interval = strtoul(optarg, NULL, 10); break;
 		case 'S': wo.no_proc_scan = true; break;
+		case 'c': run.config_path = optarg; break;
+		case 'C': cache_dir = *optarg ? optarg : NULL; break;
 		case 'h': usage(stdout); return WXG_EXIT_OK;
 		default: usage(stderr); return WXG_EXIT_USAGE;
 		}
@@ -279,9 +363,7 @@ int cmd_run(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	run.started = time(NULL);
 
-	r = sysroot_new("/", &run.root);
-	if (r >= 0)
-		r = watch_new(&wo, &run.w);
+	r = watch_new(&wo, &run.w);
 	if (r < 0) {
 		log_error_errno(r, "cannot start the watcher");
 		goto out;
@@ -316,6 +398,14 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r = sd_event_default(&e);
+	if (r >= 0)
+		r = posture_new(e, run.policy_path, cache_dir, on_posture_done, &run, &run.posture);
+	if (r >= 0)
+		r = start_attest(&run, e);
+	if (r < 0) {
+		log_error_errno(r, "cannot start");
+		goto out;
+	}
 	if (r >= 0 && watch_fd(run.w) >= 0)
 		r = sd_event_add_io(e, NULL, watch_fd(run.w), EPOLLIN, on_ringbuf, &run);
 	if (r >= 0)
@@ -350,11 +440,12 @@ int cmd_run(int argc, char **argv)
 	write_status(&run, "stopped");
 	ret = r < 0 ? WXG_EXIT_FAIL : WXG_EXIT_OK;
 out:
+	posture_free(run.posture);
+	attest_free(run.at);
 	sd_event_source_unref(status_src);
 	sd_event_source_unref(posture_src);
 	sd_event_unref(e);
 	watch_free(run.w);
-	sysroot_free(run.root);
 	json_decref(run.last_posture);
 	policy_free(p);
 	return ret;
