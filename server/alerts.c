@@ -57,19 +57,142 @@ fail:
 	return r;
 }
 
-const char *alert_rule_for_event(const char *type)
+/* ---- watcher events (docs/events.md) ---- */
+
+static const char *ev_str(const json_t *o, const char *key)
 {
-	if (!type)
-		return NULL;
-	if (strstr(type, "inject") || strstr(type, "ptrace"))
-		return ALERT_INJECTION;
-	if (strcmp(type, "client.blocked") == 0 || strcmp(type, "client.killed") == 0 ||
-	    strcmp(type, "exec.blocked") == 0)
-		return ALERT_CLIENT_BLOCKED;
-	if (strcmp(type, "client.unapproved") == 0 || strcmp(type, "client.seen") == 0 ||
-	    strncmp(type, "client.unapproved", 17) == 0)
-		return ALERT_CLIENT_UNAPPROVED;
-	return NULL;
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v && *v ? v : NULL;
+}
+
+static bool is_one_of(const char *v, const char *const *set)
+{
+	for (; v && *set; set++)
+		if (strcmp(v, *set) == 0)
+			return true;
+	return false;
+}
+
+bool alert_event_classify(const json_t *ev, struct alert_event *ret)
+{
+	static const char *const stopping[] = { "kill", "lsm_deny", "kill_user", NULL };
+	static const char *const injection[] = { "client.plugins", "client.injection", "client.fileless", NULL };
+	static const char *const unapproved[] = { "client.denied", "client.approved", NULL };
+	/* Event types of agents before docs/events.md (no rule field). */
+	static const char *const old_blocked[] = { "client.blocked", "client.killed", "exec.blocked", NULL };
+	const char *rule = ev_str(ev, "rule"), *type = ev_str(ev, "type"), *verdict = ev_str(ev, "verdict");
+	struct alert_event a = { .blocked = is_one_of(ev_str(ev, "action"), stopping) };
+	bool deny = verdict && strcmp(verdict, "deny") == 0, allow = verdict && strcmp(verdict, "allow") == 0;
+
+	if (rule) {
+		if (is_one_of(rule, unapproved) && deny)
+			a.rule = ALERT_CLIENT_UNAPPROVED, a.severity = "high";
+		else if (is_one_of(rule, injection) && !allow)
+			a.rule = ALERT_INJECTION, a.severity = "critical";
+		else if (strcmp(rule, "watch.attachment_exec") == 0 && !allow)
+			a.rule = ALERT_ATTACHMENT_EXEC, a.severity = a.blocked ? "high" : "critical";
+		else if (strcmp(rule, "watch") == 0 && type && strcmp(type, "drops") == 0)
+			a.rule = ALERT_WATCHER_DROPS, a.severity = "low";
+	} else if (type) {
+		if (strstr(type, "inject") || strstr(type, "ptrace"))
+			a.rule = ALERT_INJECTION, a.severity = "critical";
+		else if (is_one_of(type, old_blocked))
+			a.rule = ALERT_CLIENT_UNAPPROVED, a.severity = "high", a.blocked = true;
+		else if (strncmp(type, "client.unapproved", 17) == 0 || strcmp(type, "client.seen") == 0)
+			a.rule = ALERT_CLIENT_UNAPPROVED, a.severity = "high";
+	}
+	if (!a.rule)
+		return false;
+	*ret = a;
+	return true;
+}
+
+/* Copy at most max bytes of untrusted text: control characters become spaces, a cut never
+ * splits a UTF-8 sequence. */
+static void clean(const char *in, size_t max, char *out, size_t outlen)
+{
+	size_t n = in ? strnlen(in, max < outlen ? max : outlen - 1) : 0;
+
+	/* cut before a sequence that does not fit: in[n] continues it, back up to its lead byte */
+	if (in && in[n])
+		while (n > 0 && ((unsigned char)in[n] & 0xc0) == 0x80)
+			n--;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? ' ' : in[i];
+	out[n] = 0;
+}
+
+void alert_event_message(const json_t *ev, const struct alert_event *a, const char *hostname,
+			 const char *device_id, char *out, size_t len)
+{
+	const json_t *proc = json_object_get(ev, "process"), *msg = json_object_get(ev, "message");
+	char who[128], rule[64], reason[64], action[32], comm[64], path[256], extra[256], men[700], mzh[700];
+	char procdesc[200];
+	const char *host = hostname && *hostname ? hostname : "-";
+
+	clean(ev_str(ev, "deny") ?: ev_str(ev, "client") ?: ev_str(ev, "name") ?: ev_str(proc, "comm") ?:
+	      ev_str(ev, "comm") ?: "?", 100, who, sizeof(who));
+	clean(ev_str(ev, "rule") ?: ev_str(ev, "type") ?: "-", 60, rule, sizeof(rule));
+	clean(ev_str(ev, "reason") ?: "-", 60, reason, sizeof(reason));
+	clean(ev_str(ev, "action") ?: "-", 30, action, sizeof(action));
+	clean(ev_str(proc, "comm") ?: ev_str(ev, "comm") ?: "?", 60, comm, sizeof(comm));
+	clean(ev_str(json_object_get(ev, "exe"), "path") ?: "", 250, path, sizeof(path));
+	clean(ev_str(ev, "library") ?: ev_str(ev, "request") ?: "", 250, extra, sizeof(extra));
+	clean(ev_str(msg, "en") ?: "", 600, men, sizeof(men));
+	clean(ev_str(msg, "zh") ?: "", 600, mzh, sizeof(mzh));
+	{
+		const json_t *pid = json_object_get(proc, "pid") ?: json_object_get(ev, "pid");
+		const json_t *uid = json_object_get(proc, "uid") ?: json_object_get(ev, "uid");
+		int n = snprintf(procdesc, sizeof(procdesc), "process %s", comm);
+
+		if (json_is_integer(pid))
+			n += snprintf(procdesc + n, sizeof(procdesc) - (size_t)n, " pid %lld", (long long)json_integer_value(pid));
+		if (json_is_integer(uid))
+			snprintf(procdesc + n, sizeof(procdesc) - (size_t)n, " uid %lld", (long long)json_integer_value(uid));
+	}
+
+	if (strcmp(a->rule, ALERT_CLIENT_UNAPPROVED) == 0)
+		snprintf(out, len,
+			 "Device %s (%s): %s unapproved client %s (rule %s, reason %s, action %s; %s%s%s). %s%s"
+			 "Find out who installed it and remove it; the official WeCom client comes from the software "
+			 "center. / 设备 %s：%s未经批准的客户端 %s（规则 %s，原因 %s）。%s%s请查明来源并删除，从软件中心安装企业微信官方版本。",
+			 host, device_id, a->blocked ? "blocked" : "seen (not stopped)", who, rule, reason, action, procdesc,
+			 path[0] ? ", " : "", path, men, men[0] ? " " : "", host, a->blocked ? "已阻止" : "发现（未阻止）",
+			 who, rule, reason, mzh, mzh[0] ? " " : "");
+	else if (strcmp(a->rule, ALERT_INJECTION) == 0)
+		snprintf(out, len,
+			 "Device %s (%s): injection into the WeCom client (rule %s, reason %s%s%s, action %s; %s). %s%s"
+			 "Treat the device as compromised: isolate it and investigate the process. / 设备 %s：企业微信客户端遭注入（规则 %s，原因 %s）。%s%s请将设备视为已失陷：隔离设备并调查该进程。",
+			 host, device_id, rule, reason, extra[0] ? ": " : "", extra, action, procdesc, men,
+			 men[0] ? " " : "", host, rule, reason, mzh, mzh[0] ? " " : "");
+	else if (strcmp(a->rule, ALERT_ATTACHMENT_EXEC) == 0)
+		snprintf(out, len,
+			 "Device %s (%s): chat-delivered payload executed%s: %s, a file the WeCom client wrote (rule %s, "
+			 "action %s; %s). %s%sIsolate the device, keep the file for analysis and find out who sent it. / 设备 %s：通过企业微信收到的文件被执行%s：%s（规则 %s）。%s%s请隔离设备、保留文件以供分析并查明发送者。",
+			 host, device_id, a->blocked ? " (blocked)" : "", path[0] ? path : comm, rule, action, procdesc,
+			 men, men[0] ? " " : "", host, a->blocked ? "（已阻止）" : "", path[0] ? path : comm, rule, mzh,
+			 mzh[0] ? " " : "");
+	else if (strcmp(a->rule, ALERT_WATCHER_DROPS) == 0)
+		snprintf(out, len,
+			 "Device %s (%s): the watcher lost %lld events (%lld since it started): some activity was not "
+			 "seen. Check the agent's load and log (journalctl -u wxguard). / 设备 %s：监控丢失 %lld 条事件，部分活动未被记录。请检查代理的负载和日志。",
+			 host, device_id, (long long)json_integer_value(json_object_get(ev, "lost")),
+			 (long long)json_integer_value(json_object_get(ev, "lost_total")), host,
+			 (long long)json_integer_value(json_object_get(ev, "lost")));
+	else
+		snprintf(out, len, "Device %s (%s) reported %s (reason %s). / 设备 %s 报告安全事件 %s。", host, device_id,
+			 rule, reason, host, rule);
+}
+
+void alert_event_key(const json_t *ev, const struct alert_event *a, const char *device_id, long long now,
+		     char *out, size_t len)
+{
+	/* Drops come in bursts: one alert per device and hour, the rest are in the event log. */
+	if (strcmp(a->rule, ALERT_WATCHER_DROPS) == 0)
+		snprintf(out, len, "drops:%s:%lld", device_id, now / 3600);
+	else
+		snprintf(out, len, "event:%s:%s", device_id, ev_str(ev, "uuid") ?: "");
 }
 
 /* ---- payloads ---- */

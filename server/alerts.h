@@ -16,15 +16,30 @@ struct store;
 #define ALERT_STALE "stale"
 #define ALERT_VERIFY "verification_failed"
 #define ALERT_CHAIN_GAP "chain_gap"
-#define ALERT_CLIENT_BLOCKED "client_blocked"
 #define ALERT_CLIENT_UNAPPROVED "client_unapproved"
 #define ALERT_INJECTION "injection"
+#define ALERT_ATTACHMENT_EXEC "attachment_exec"
+#define ALERT_WATCHER_DROPS "watcher_drops"
 
 /* Returns 1 raised, 0 duplicate or rate limited (kept as suppressed), -errno. */
 int alert_raise(struct srv *s, struct store *st, long long now, const char *device_id, const char *rule,
 		const char *severity, const char *message, const char *dedup_key);
-/* Map a watcher event type to an alert rule, or NULL. */
-const char *alert_rule_for_event(const char *type);
+/* A watcher event (docs/events.md) that raises an alert: mapped by its rule, reason, verdict
+ * and action (older agents' type names such as "client.blocked" too). */
+struct alert_event {
+	const char *rule;       /* ALERT_* */
+	const char *severity;   /* "critical", "high", "low" */
+	bool blocked;           /* action kill, lsm_deny or kill_user: the process was stopped */
+};
+/* Returns true and fills *ret when ev raises an alert. */
+bool alert_event_classify(const json_t *ev, struct alert_event *ret);
+/* The alert text for ev (English / Chinese: what was seen, the rule, what to do), built from
+ * the event's rule, reason, process and its own message.en/zh (sanitized, length-capped). */
+void alert_event_message(const json_t *ev, const struct alert_event *a, const char *hostname,
+			 const char *device_id, char *out, size_t len);
+/* The de-duplication key: per event uuid; watcher drops once per device and hour. */
+void alert_event_key(const json_t *ev, const struct alert_event *a, const char *device_id, long long now,
+		     char *out, size_t len);
 
 /* One pass: raise stale-device alerts, then deliver due alerts (blocking HTTP, timeouts 5s).
  * Returns the number of deliveries attempted, or -errno. */

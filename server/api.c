@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/b64.h"
 #include "common/canon.h"
@@ -129,6 +130,32 @@ static enum srv_reason parse_envelope(json_t *body, const char *member, json_t *
 		return SRV_MALFORMED;
 	}
 	return SRV_OK;
+}
+
+/* The stored form of {"report": ..., "signature": ...}: json_dumps(body, CANON_FLAGS), built
+ * from the canonical bytes already made for the signature check instead of serializing the
+ * whole body a second time (the signature is base64: nothing to escape). */
+static char *envelope_text(const json_t *body, const char *canon, size_t clen, const char *sig)
+{
+	static const char head[] = "{\"report\":", mid[] = ",\"signature\":\"", tail[] = "\"}";
+	size_t slen = strlen(sig), n = 0;
+	char *out;
+
+	if (json_object_size(body) != 2 || strspn(sig, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != slen)
+		return json_dumps(body, CANON_FLAGS);
+	out = malloc(sizeof(head) + clen + sizeof(mid) + slen + sizeof(tail));
+	if (!out)
+		return NULL;
+	memcpy(out, head, sizeof(head) - 1);
+	n += sizeof(head) - 1;
+	memcpy(out + n, canon, clen);
+	n += clen;
+	memcpy(out + n, mid, sizeof(mid) - 1);
+	n += sizeof(mid) - 1;
+	memcpy(out + n, sig, slen);
+	n += slen;
+	memcpy(out + n, tail, sizeof(tail));   /* with the NUL */
+	return out;
 }
 
 /* ---- enrollment ---- */
@@ -335,11 +362,11 @@ static int handle_report(struct srv *s, struct store *st, const struct api_reque
 			 long long now)
 {
 	struct store_device d;
+	struct store_report_ctx ctx;
 	struct store_report rp = { 0 };
 	json_t *body, *rep, *checks, *c, *summary = NULL;
 	const char *sig, *why = NULL, *dev_id, *nonce, *prev;
 	char *canon = NULL, *env_txt = NULL, *sum_txt = NULL, hash[65], new_nonce[32], fail_buf[1024] = "";
-	char pol_sha[65];
 	long long seq, t, interval;
 	size_t clen, i;
 	enum srv_reason rr;
@@ -381,7 +408,7 @@ static int handle_report(struct srv *s, struct store *st, const struct api_reque
 		}
 	}
 
-	r = store_device_get(st, dev_id, &d);
+	r = store_device_get_for_report(st, dev_id, &d, &ctx);
 	if (r == -ENOENT) {
 		r = report_refuse(s, st, rs, SRV_UNKNOWN_DEVICE, "device is not enrolled: enroll again", NULL, NULL, now);
 		goto out;
@@ -427,8 +454,8 @@ static int handle_report(struct srv *s, struct store *st, const struct api_reque
 		goto out;
 	}
 
-	prev_comp = store_device_compliance(st, d.id);
-	env_txt = json_dumps(body, CANON_FLAGS);
+	prev_comp = ctx.compliant;
+	env_txt = envelope_text(body, canon, clen, sig);
 	sum_txt = json_dumps(summary, CANON_FLAGS);
 	srv_random_b64(16, new_nonce, sizeof(new_nonce));
 	rp.seq = seq;
@@ -481,12 +508,12 @@ static int handle_report(struct srv *s, struct store *st, const struct api_reque
 		snprintf(key, sizeof(key), "noncompliant:%s:%lld", d.id, seq);
 		alert_raise(s, st, now, d.id, ALERT_NONCOMPLIANT, "high", text, key);
 	}
-	interval = current_interval(s, st, pol_sha, sizeof(pol_sha));
+	interval = ctx.policy_interval > 0 ? ctx.policy_interval : s->cfg.report_interval;
 	{
 		json_t *j = json_pack("{s:s, s:s, s:I, s:b}", "status", "accepted", "nonce", new_nonce, "report_interval",
 				      (json_int_t)interval, "chain_gap", rp.chain_gap);
 
-		json_object_set_new(j, "policy_sha256", pol_sha[0] ? json_string(pol_sha) : json_null());
+		json_object_set_new(j, "policy_sha256", ctx.policy_sha256[0] ? json_string(ctx.policy_sha256) : json_null());
 		r = reply_json(rs, 200, j);
 	}
 out:
@@ -499,6 +526,27 @@ out:
 }
 
 /* ---- events ---- */
+
+/* The event's time: integer "time" (unix seconds), else "ts" as the watcher writes it
+ * (docs/events.md: RFC 3339 UTC, "2026-11-22T06:38:06.989903Z"). */
+static bool event_time(const json_t *ev, long long *ret)
+{
+	const char *ts = json_string_value(json_object_get(ev, "ts"));
+	struct tm tm = { 0 };
+	const char *rest;
+
+	if (get_int(ev, "time", ret))
+		return true;
+	if (!ts || !(rest = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm)))
+		return false;
+	if (*rest == '.')
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+			;
+	if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00:00") != 0)
+		return false;
+	*ret = (long long)timegm(&tm);
+	return true;
+}
 
 static int events_refuse(struct srv *s, struct api_response *rs, enum srv_reason why, const char *msg)
 {
@@ -539,8 +587,9 @@ static int handle_events(struct srv *s, struct store *st, const struct api_reque
 	json_array_foreach(events, i, ev) {
 		long long et;
 
-		if (!get_str(ev, "uuid", 64) || !get_str(ev, "type", 64) || !get_int(ev, "time", &et)) {
-			r = events_refuse(s, rs, SRV_MALFORMED, "every event needs uuid, type and time");
+		if (!get_str(ev, "uuid", 64) || !get_str(ev, "type", 64) || !event_time(ev, &et)) {
+			r = events_refuse(s, rs, SRV_MALFORMED,
+					  "every event needs uuid, type and time (integer) or ts (RFC 3339)");
 			goto out;
 		}
 	}
@@ -572,7 +621,7 @@ static int handle_events(struct srv *s, struct store *st, const struct api_reque
 		long long et = 0;
 
 		ev = json_array_get(events, i);
-		get_int(ev, "time", &et);
+		event_time(ev, &et);
 		txt = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
 		if (!txt) {
 			r = -ENOMEM;
@@ -581,8 +630,10 @@ static int handle_events(struct srv *s, struct store *st, const struct api_reque
 		r = store_event_insert(st, d.id, get_str(ev, "uuid", 64), et, now, get_str(ev, "type", 64), txt);
 		free(txt);
 		if (r == 1) {
+			struct alert_event ae;
+
 			accepted++;
-			if (alert_rule_for_event(get_str(ev, "type", 64)))
+			if (alert_event_classify(ev, &ae))
 				json_array_append(alerts, ev);
 		} else if (r == 0) {
 			dups++;
@@ -599,15 +650,13 @@ static int handle_events(struct srv *s, struct store *st, const struct api_reque
 	atomic_fetch_add(&s->m.events_accepted, (unsigned long long)accepted);
 	atomic_fetch_add(&s->m.events_duplicate, (unsigned long long)dups);
 	json_array_foreach(alerts, i, ev) {
-		const char *type = get_str(ev, "type", 64), *rule = alert_rule_for_event(type);
-		char text[4096], key[160], *detail = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+		struct alert_event ae;
+		char text[4096], key[160];
 
-		snprintf(text, sizeof(text),
-			 "Device %s (%s) reported %s: %.600s. Look at the device's events in the dashboard. / 设备 %s 报告安全事件 %s，请在控制台查看该设备的事件。",
-			 d.hostname, d.id, type, detail ? detail : "", d.hostname, type);
-		free(detail);
-		snprintf(key, sizeof(key), "event:%s:%s", d.id, get_str(ev, "uuid", 64));
-		alert_raise(s, st, now, d.id, rule, strcmp(rule, ALERT_INJECTION) == 0 ? "critical" : "high", text, key);
+		alert_event_classify(ev, &ae);
+		alert_event_message(ev, &ae, d.hostname, d.id, text, sizeof(text));
+		alert_event_key(ev, &ae, d.id, now, key, sizeof(key));
+		alert_raise(s, st, now, d.id, ae.rule, ae.severity, text, key);
 	}
 	r = reply_json(rs, 200, json_pack("{s:I, s:I}", "accepted", (json_int_t)accepted, "duplicates", (json_int_t)dups));
 out:
@@ -924,5 +973,17 @@ int api_handle(struct srv *s, struct store *st, const struct api_request *rq, st
 		r = reply_error(rs, SRV_NOT_FOUND, "no such endpoint", NULL);
 	if (rs->status >= 400)
 		atomic_fetch_add(&s->m.http_errors, 1);
+	if (rs->status == 503)
+		api_count_unavailable(s, p);
 	return r;
+}
+
+void api_count_unavailable(struct srv *s, const char *path)
+{
+	if (strcmp(path, "/api/v1/report") == 0)
+		atomic_fetch_add(&s->m.reports_refused[SRV_UNAVAILABLE], 1);
+	else if (strcmp(path, "/api/v1/events") == 0)
+		atomic_fetch_add(&s->m.events_refused[SRV_UNAVAILABLE], 1);
+	else if (strcmp(path, "/api/v1/enroll") == 0)
+		atomic_fetch_add(&s->m.enrolls_refused[SRV_UNAVAILABLE], 1);
 }

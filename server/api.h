@@ -46,3 +46,5 @@ int api_policy_upload(struct srv *s, struct store *st, const char *text, size_t 
 /* Make an enrollment challenge / check one (stateless: HMAC of expiry and a random part). */
 int api_challenge_make(struct srv *s, long long now, char *out, size_t outlen);
 int api_challenge_check(struct srv *s, const char *challenge, long long now);
+/* Count a 503 (database unavailable) for the endpoint at path in its refusal counter. */
+void api_count_unavailable(struct srv *s, const char *path);

@@ -48,14 +48,36 @@ struct http_server {
 	atomic_bool stopping;   /* each worker polls it: no cross-thread libevent calls */
 };
 
+/* Count every 413 this connection sends. Bodies over 4 x max_body are refused by evhttp
+ * itself before any callback of ours runs (the request's path is already gone by then), so
+ * this is the only place they can be seen: each status line is one evbuffer_add_printf() into
+ * the connection's (plaintext) output buffer. */
+static void on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct srv *s = arg;
+	struct evbuffer_ptr at;
+	char head[13];
+
+	if (info->n_added < sizeof(head) ||
+	    evbuffer_ptr_set(buf, &at, info->orig_size - info->n_deleted, EVBUFFER_PTR_SET) < 0 ||
+	    evbuffer_copyout_from(buf, &at, head, sizeof(head)) != (ev_ssize_t)sizeof(head))
+		return;
+	if (memcmp(head, "HTTP/1.", 7) == 0 && memcmp(head + 8, " 413 ", 5) == 0)
+		atomic_fetch_add(&s->m.http_too_large, 1);
+}
+
 static struct bufferevent *bevcb(struct event_base *base, void *arg)
 {
 	struct worker *w = arg;
 	SSL *ssl = SSL_new(w->h->ssl);
+	struct bufferevent *bev;
 
 	if (!ssl)
 		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev)
+		evbuffer_add_cb(bufferevent_get_output(bev), on_output, w->h->srv);
+	return bev;
 }
 
 static const char *method_name(enum evhttp_cmd_type c)
@@ -110,9 +132,11 @@ static void on_request(struct evhttp_request *req, void *arg)
 		rs.content_type = "application/json";
 		rs.body = strdup("{\"error\":\"too_large\",\"message\":\"request body is larger than the server's max_body\"}");
 		rs.body_len = rs.body ? strlen(rs.body) : 0;
-	} else if (!w->st && strcmp(rq.path, "/") != 0 && strcmp(rq.path, "/dashboard") != 0) {
+	} else if (!w->st && strcmp(rq.path, "/") != 0 && strcmp(rq.path, "/dashboard") != 0 &&
+		   strcmp(rq.path, "/metrics") != 0) {   /* metrics render without a database (wxguard_up 0) */
 		atomic_fetch_add(&s->m.http_requests, 1);
 		atomic_fetch_add(&s->m.http_errors, 1);
+		api_count_unavailable(s, rq.path);
 		rs.status = 503;
 		rs.content_type = "application/json";
 		rs.body = strdup("{\"error\":\"unavailable\",\"message\":\"database unavailable, retry later\"}");
@@ -262,8 +286,8 @@ int http_server_start(struct srv *s, struct http_server **ret)
 		}
 		evhttp_set_bevcb(w->http, bevcb, w);
 		evhttp_set_gencb(w->http, on_request, w);
-		/* Bodies up to 4 x max_body reach on_request and get a counted JSON 413; larger
-		 * ones are cut by evhttp itself (413 too, not counted). */
+		/* Bodies up to 4 x max_body reach on_request and get a JSON 413 counted per
+		 * endpoint; larger ones are cut by evhttp itself (a 413 counted by on_output only). */
 		evhttp_set_max_body_size(w->http, (ev_ssize_t)s->cfg.max_body * 4);
 		evhttp_set_max_headers_size(w->http, 16 * 1024);
 		evhttp_set_timeout(w->http, 30);

@@ -443,6 +443,10 @@ int srv_metrics_render(struct srv *s, struct store *st, long long now, char **re
 		    "# HELP wxguard_http_errors_total HTTP requests answered 4xx/5xx.\n"
 		    "# TYPE wxguard_http_errors_total counter\nwxguard_http_errors_total %llu\n",
 		LOAD(s->m.http_requests), LOAD(s->m.http_errors));
+	bprintf(&b, "# HELP wxguard_http_too_large_total Requests refused with 413 (body over max_body), any path, "
+		    "including bodies over 4 x max_body that libevent refuses before the path is known.\n"
+		    "# TYPE wxguard_http_too_large_total counter\nwxguard_http_too_large_total %llu\n",
+		LOAD(s->m.http_too_large));
 	bprintf(&b, "# HELP wxguard_alerts_total Alerts raised (suppressed: over the rate limit, kept in history).\n"
 		    "# TYPE wxguard_alerts_total counter\nwxguard_alerts_total{result=\"raised\"} %llu\n"
 		    "wxguard_alerts_total{result=\"suppressed\"} %llu\n",

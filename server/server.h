@@ -72,6 +72,7 @@ struct srv_metrics {
 	atomic_ullong events_accepted, events_duplicate;
 	atomic_ullong events_refused[_SRV_REASON_MAX];
 	atomic_ullong http_requests, http_errors;
+	atomic_ullong http_too_large;   /* every 413 sent, including evhttp's own (bodies > 4 x max_body) */
 	atomic_ullong alerts_raised, alerts_suppressed;
 	atomic_ullong deliveries[_SINK_MAX], delivery_failures[_SINK_MAX];
 	atomic_ullong db_errors;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/canon.h"
 #include "server/server.h"
@@ -122,5 +123,74 @@ json_t *simclient_events(struct simclient *c, long long now, int n, const char *
 						     "type", type, "comm", "electronic-wechat", "pid", 4242 + i));
 	}
 	b = json_pack("{s:s, s:I, s:o}", "device_id", c->device_id, "time", (json_int_t)now, "events", evs);
+	return b ? envelope(c, "batch", b) : NULL;
+}
+
+json_t *simclient_watch_event(long long now, const char *type, const char *rule, const char *reason,
+			      const char *verdict, const char *action)
+{
+	char ts[40];
+	time_t t = (time_t)now;
+	struct tm tm;
+	json_t *ev;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+	ev = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i, s:i, s:i, s:s, s:I}}", "v", 1, "ts", ts,
+		       "type", type, "mode", strcmp(action, "none") == 0 ? "audit" : "enforce", "rule", rule, "reason",
+		       reason, "verdict", verdict, "action", action, "process", "pid", 22381, "tid", 22381, "ppid", 22303,
+		       "uid", 1000, "comm", "electronic-wechat", "start_ns", (json_int_t)1876437422315LL);
+	if (!ev)
+		return NULL;
+	if (strcmp(type, "drops") == 0) {
+		json_object_set_new(ev, "lost", json_integer(17));
+		json_object_set_new(ev, "lost_total", json_integer(42));
+		json_object_del(ev, "process");
+		return ev;
+	}
+	if (strcmp(type, "exec") == 0)
+		json_object_set_new(ev, "exe", json_pack("{s:s, s:s, s:i, s:i}", "path",
+							 strcmp(rule, "watch.attachment_exec") == 0
+								 ? "/home/u/Documents/WXWork/Cache/invoice.pdf.sh"
+								 : "/opt/electronic-wechat/electronic-wechat",
+							 "dev", "254:0", "ino", 10952763, "size", 767040));
+	if (strcmp(rule, "client.denied") == 0)
+		json_object_set_new(ev, "deny", json_string("electronic-wechat"));
+	else if (strncmp(rule, "client.", 7) == 0)
+		json_object_set_new(ev, "client", json_string("wecom"));
+	if (strcmp(reason, "library") == 0)
+		json_object_set_new(ev, "library", json_string("/tmp/libhook.so"));
+	if (strcmp(verdict, "deny") == 0) {
+		bool stop = strcmp(action, "none") != 0;
+		char en[256], zh[256];
+
+		if (strcmp(rule, "client.denied") == 0 || strcmp(rule, "client.approved") == 0) {
+			snprintf(en, sizeof(en), "%s unapproved client electronic-wechat (rule %s). Install the official "
+				 "WeCom client from the software center.", stop ? "Blocked" : "Found", rule);
+			snprintf(zh, sizeof(zh), "%s未经批准的客户端 electronic-wechat (规则 %s)。请从软件中心安装企业微信官方版本。",
+				 stop ? "已阻止" : "发现", rule);
+		} else {
+			snprintf(en, sizeof(en), "%s: %s by electronic-wechat (rule %s). Ask IT to check this computer.",
+				 stop ? "Stopped" : "Seen", reason, rule);
+			snprintf(zh, sizeof(zh), "%s：electronic-wechat 触发 %s (规则 %s)。请联系 IT 检查此电脑。",
+				 stop ? "已阻止" : "已发现", reason, rule);
+		}
+		json_object_set_new(ev, "message", json_pack("{s:s, s:s}", "en", en, "zh", zh));
+	}
+	return ev;
+}
+
+json_t *simclient_batch(struct simclient *c, long long now, json_t *events)
+{
+	json_t *ev, *b;
+	size_t i;
+
+	json_array_foreach(events, i, ev) {
+		char u[37];
+
+		srv_uuid(u);
+		json_object_set_new(ev, "uuid", json_string(u));
+	}
+	b = json_pack("{s:s, s:I, s:o}", "device_id", c->device_id, "time", (json_int_t)now, "events", events);
 	return b ? envelope(c, "batch", b) : NULL;
 }

@@ -28,5 +28,12 @@ int simclient_enrolled(struct simclient *c, const json_t *reply);
 json_t *simclient_report(struct simclient *c, long long now, const char *failing, long long seq_override);
 /* Take the new nonce and advance seq/prev_hash after a 200 reply. */
 int simclient_accepted(struct simclient *c, const json_t *reply);
-/* A batch of n events of the given type with fresh UUIDs. */
+/* One watcher event shaped like docs/events.md (v, ts, type, mode, rule, reason, verdict,
+ * action, process, exe, deny/client, message.en/zh for deny verdicts; lost/lost_total for
+ * type "drops"), without uuid. */
+json_t *simclient_watch_event(long long now, const char *type, const char *rule, const char *reason,
+			      const char *verdict, const char *action);
+/* A signed batch of events (an array, stolen; each gets a fresh uuid). */
+json_t *simclient_batch(struct simclient *c, long long now, json_t *events);
+/* A batch of n events of the given old-style type (no rule; "time" integer) with fresh UUIDs. */
 json_t *simclient_events(struct simclient *c, long long now, int n, const char *type);

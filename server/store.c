@@ -308,6 +308,20 @@ int store_device_create(struct store *st, const struct store_device *d, const ch
 		    SP_INT(d->last_seq), SP_TEXT(d->nonce), SP_TEXT(d->last_hash), SP_INT(d->report_interval));
 }
 
+static void device_from_row(const struct store_res *res, struct store_device *d)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->id, sizeof(d->id), "%s", store_res_get(res, 0, 0) ?: "");
+	snprintf(d->public_key, sizeof(d->public_key), "%s", store_res_get(res, 0, 1) ?: "");
+	snprintf(d->status, sizeof(d->status), "%s", store_res_get(res, 0, 2) ?: "");
+	d->last_seq = store_res_int(res, 0, 3, -1);
+	snprintf(d->nonce, sizeof(d->nonce), "%s", store_res_get(res, 0, 4) ?: "");
+	snprintf(d->last_hash, sizeof(d->last_hash), "%s", store_res_get(res, 0, 5) ?: "");
+	d->last_report = store_res_int(res, 0, 6, 0);
+	d->report_interval = store_res_int(res, 0, 7, 300);
+	snprintf(d->hostname, sizeof(d->hostname), "%s", store_res_get(res, 0, 8) ?: "");
+}
+
 int store_device_get(struct store *st, const char *id, struct store_device *d)
 {
 	static const char sql[] = "SELECT id, public_key, status, last_seq, nonce, last_hash, last_report,"
@@ -322,16 +336,32 @@ int store_device_get(struct store *st, const char *id, struct store_device *d)
 		store_res_free(res);
 		return -ENOENT;
 	}
-	memset(d, 0, sizeof(*d));
-	snprintf(d->id, sizeof(d->id), "%s", store_res_get(res, 0, 0) ?: "");
-	snprintf(d->public_key, sizeof(d->public_key), "%s", store_res_get(res, 0, 1) ?: "");
-	snprintf(d->status, sizeof(d->status), "%s", store_res_get(res, 0, 2) ?: "");
-	d->last_seq = store_res_int(res, 0, 3, -1);
-	snprintf(d->nonce, sizeof(d->nonce), "%s", store_res_get(res, 0, 4) ?: "");
-	snprintf(d->last_hash, sizeof(d->last_hash), "%s", store_res_get(res, 0, 5) ?: "");
-	d->last_report = store_res_int(res, 0, 6, 0);
-	d->report_interval = store_res_int(res, 0, 7, 300);
-	snprintf(d->hostname, sizeof(d->hostname), "%s", store_res_get(res, 0, 8) ?: "");
+	device_from_row(res, d);
+	store_res_free(res);
+	return 0;
+}
+
+int store_device_get_for_report(struct store *st, const char *id, struct store_device *d,
+				struct store_report_ctx *ctx)
+{
+	static const char sql[] = "SELECT d.id, d.public_key, d.status, d.last_seq, d.nonce, d.last_hash, d.last_report,"
+				  " d.report_interval, d.hostname, d.compliant, p.sha256, p.report_interval"
+				  " FROM devices d LEFT JOIN (SELECT sha256, report_interval FROM policies"
+				  " ORDER BY uploaded DESC, sha256 LIMIT 1) p ON 1 = 1 WHERE d.id = $1";
+	struct store_res *res;
+	int r;
+
+	r = EXEC(st, sql, &res, SP_TEXT(id));
+	if (r < 0)
+		return r;
+	if (res->nrows != 1) {
+		store_res_free(res);
+		return -ENOENT;
+	}
+	device_from_row(res, d);
+	ctx->compliant = (int)store_res_int(res, 0, 9, -1);
+	snprintf(ctx->policy_sha256, sizeof(ctx->policy_sha256), "%s", store_res_get(res, 0, 10) ?: "");
+	ctx->policy_interval = store_res_int(res, 0, 11, 0);
 	store_res_free(res);
 	return 0;
 }
@@ -372,9 +402,29 @@ int store_report_accept(struct store *st, const struct store_device *d, const st
 				  " WHERE id = $12 AND last_seq = $13 AND nonce = $14 RETURNING id";
 	static const char ins[] = "INSERT INTO reports (device_id, seq, received, time, compliant, chain_gap,"
 				  " checks, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+	/* PostgreSQL: the same two statements as one (UPDATE in a CTE is PostgreSQL only): one
+	 * round trip instead of four, atomic on its own; a unique violation undoes the UPDATE. */
+	static const char pg[] = "WITH u AS (UPDATE devices SET last_seq = $1, nonce = $2, last_hash = $3,"
+				 " last_report = $4, report_time = $5, compliant = $6, failing = $7, last_checks = $8,"
+				 " policy_sha256 = $9, agent_version = $10, chain_gaps = chain_gaps + $11"
+				 " WHERE id = $12 AND last_seq = $13 AND nonce = $14 RETURNING id)"
+				 " INSERT INTO reports (device_id, seq, received, time, compliant, chain_gap, checks, body)"
+				 " SELECT id, $1::bigint, $4::bigint, $5::bigint, $6::integer, $11::integer, $8::text,"
+				 " $15::text FROM u RETURNING device_id";
 	struct store_res *res = NULL;
 	int r;
 
+	if (strcmp(st->drv->name, "postgresql") == 0) {
+		r = EXEC(st, pg, &res, SP_INT(rp->seq), SP_TEXT(rp->new_nonce), SP_TEXT(rp->hash),
+			 SP_INT(rp->received), SP_INT(rp->time), SP_INT(rp->compliant), SP_TEXT(rp->failing),
+			 SP_TEXT(rp->checks_json), SP_TEXT(rp->policy_sha256), SP_TEXT(rp->agent_version),
+			 SP_INT(rp->chain_gap), SP_TEXT(d->id), SP_INT(d->last_seq), SP_TEXT(d->nonce),
+			 SP_TEXT(rp->body));
+		if (r == 0 && res->nrows != 1)
+			r = -ESTALE;
+		store_res_free(res);
+		return r;
+	}
 	r = store_begin(st);
 	if (r < 0)
 		return r;
@@ -781,7 +831,7 @@ int store_summary(struct store *st, long long now, long long grace, long long ho
 	static const char ts[] = "SELECT b, SUM(c), COUNT(*) FROM (SELECT device_id, received / 3600 AS b,"
 				 " MIN(compliant) AS c FROM reports WHERE received >= $1 GROUP BY device_id, received / 3600)"
 				 " t GROUP BY b ORDER BY b";
-	static const char *const viol_rules = "noncompliant client_blocked client_unapproved injection "
+	static const char *const viol_rules = "noncompliant client_blocked client_unapproved injection attachment_exec "
 					      "verification_failed chain_gap";
 	struct store_res *res = NULL;
 	json_t *devs = NULL, *out, *states, *fails, *series, *alerts, *viol, *d, *a;

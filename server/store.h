@@ -108,10 +108,21 @@ struct store_device {
 int store_device_create(struct store *st, const struct store_device *d, const char *token_id,
 			const char *facts_json, long long now);
 int store_device_get(struct store *st, const char *id, struct store_device *d);
+/* The device and what accepting a report needs, in one query (one round trip): its last
+ * report's compliance (-1 never reported) and the current policy's sha256 and report_interval
+ * ("" and 0 when no policy was uploaded or it sets none). */
+struct store_report_ctx {
+	int compliant;
+	char policy_sha256[65];
+	long long policy_interval;
+};
+int store_device_get_for_report(struct store *st, const char *id, struct store_device *d,
+				struct store_report_ctx *ctx);
 int store_device_set_status(struct store *st, const char *id, const char *status);
 /* Accept a verified report: compare-and-swap on (last_seq, nonce) as read in *d, so two
  * servers cannot both accept for one device; stores the report. -ESTALE when another request
- * won the race. */
+ * won the race, -EEXIST when (device, seq) is stored already. PostgreSQL: one statement (a
+ * data-modifying CTE, one round trip); SQLite: one IMMEDIATE transaction. */
 struct store_report {
 	long long seq, time, received;
 	const char *new_nonce, *hash, *body, *checks_json, *failing, *policy_sha256, *agent_version;

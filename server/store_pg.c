@@ -5,14 +5,19 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CACHE_SLOTS 64
+/* Every statement is prepared once and run with the same shapes of parameters: plan it once
+ * (a custom plan per execution re-plans, and planning stats the relations' files each time). */
+#define SESSION_SETTINGS "SET client_min_messages = warning; SET plan_cache_mode = force_generic_plan"
 
 struct pg {
 	PGconn *conn;
+	bool in_tx;
 	struct {
 		const char *sql;
 		char name[16];
@@ -34,16 +39,28 @@ static int pg_err(struct store *st, const char *what, const PGresult *res)
 	return -EIO;
 }
 
+/* A connection that broke (server restarted, network) is reset before the next statement;
+ * prepared statements died with it. PQreset blocks for the connect: with a TCP conninfo, set
+ * connect_timeout (docs/deploy-postgresql.md). */
 static void pg_check_conn(struct pg *g)
 {
 	if (PQstatus(g->conn) != CONNECTION_OK) {
 		PQreset(g->conn);
-		memset(g->cache, 0, sizeof(g->cache));   /* prepared statements died with it */
+		memset(g->cache, 0, sizeof(g->cache));
+		g->in_tx = false;
+		if (PQstatus(g->conn) == CONNECTION_OK)
+			PQclear(PQexec(g->conn, SESSION_SETTINGS));
 	}
 }
 
-static int pg_exec(struct store *st, const char *sql, const struct store_param *p, size_t np,
-		   struct store_res **ret)
+/* The statement failed because the connection is gone, not because of the statement. */
+static bool pg_conn_lost(struct pg *g)
+{
+	return PQstatus(g->conn) != CONNECTION_OK;
+}
+
+static int pg_exec_once(struct store *st, const char *sql, const struct store_param *p, size_t np,
+			struct store_res **ret)
 {
 	struct pg *g = st->conn;
 	size_t h = ((uintptr_t)sql >> 4) % CACHE_SLOTS;
@@ -124,6 +141,20 @@ static int pg_exec(struct store *st, const char *sql, const struct store_param *
 	return 0;
 }
 
+/* Outside a transaction a statement on a connection that broke since the last request (the
+ * database restarted in between) is retried once on a fresh connection: the restart costs no
+ * failed request. Inside one, the transaction is gone: the error goes up (503, retried). */
+static int pg_exec(struct store *st, const char *sql, const struct store_param *p, size_t np,
+		   struct store_res **ret)
+{
+	struct pg *g = st->conn;
+	int r = pg_exec_once(st, sql, p, np, ret);
+
+	if (r == -EIO && !g->in_tx && pg_conn_lost(g))
+		r = pg_exec_once(st, sql, p, np, ret);
+	return r;
+}
+
 static int pg_simple(struct store *st, const char *sql)
 {
 	struct pg *g = st->conn;
@@ -139,17 +170,32 @@ static int pg_simple(struct store *st, const char *sql)
 
 static int pg_begin(struct store *st)
 {
-	pg_check_conn(st->conn);
-	return pg_simple(st, "BEGIN");
+	struct pg *g = st->conn;
+	int r;
+
+	pg_check_conn(g);
+	r = pg_simple(st, "BEGIN");
+	if (r == -EIO && pg_conn_lost(g)) {   /* nothing done yet: retry on a fresh connection */
+		pg_check_conn(g);
+		r = pg_simple(st, "BEGIN");
+	}
+	g->in_tx = r == 0;
+	return r;
 }
 
 static int pg_commit(struct store *st)
 {
+	struct pg *g = st->conn;
+
+	g->in_tx = false;
 	return pg_simple(st, "COMMIT");
 }
 
 static int pg_rollback(struct store *st)
 {
+	struct pg *g = st->conn;
+
+	g->in_tx = false;
 	return pg_simple(st, "ROLLBACK");
 }
 
@@ -197,7 +243,7 @@ int store_pg_open(const char *conninfo, struct store **ret, char *err, size_t er
 		r = pg_err(st, "connect", NULL);
 		goto fail;
 	}
-	r = pg_simple(st, "SET client_min_messages = warning");
+	r = pg_simple(st, SESSION_SETTINGS);
 	if (r < 0)
 		goto fail;
 	*ret = st;

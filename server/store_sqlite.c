@@ -230,6 +230,9 @@ int store_sqlite_open(const char *path, struct store **ret, char *err, size_t er
 		goto fail;
 	}
 	sqlite3_busy_timeout(q->db, 5000);
+	/* WAL + synchronous=NORMAL: a commit is a write() to the WAL, fsync only at checkpoints
+	 * (an acknowledged report survives a crash of the process, not necessarily of the
+	 * machine). */
 	r = sq_simple(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
 	if (r < 0)
 		goto fail;

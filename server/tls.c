@@ -164,6 +164,11 @@ int tls_server_ctx(const struct srv_config *cfg, SSL_CTX **ret)
 		return -ENOMEM;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* Agents come back every few minutes on a new connection: one TLS 1.3 ticket per
+	 * handshake is all a client uses (OpenSSL sends 2 by default, each one encrypted and
+	 * written for nothing). Tickets are stateless (a per-process key): resumption works
+	 * against the process that issued it; another one does a full handshake. */
+	SSL_CTX_set_num_tickets(ctx, 1);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {

@@ -241,6 +241,22 @@ static void test_report_valid_is_accepted_and_chained(void **state)
 	}
 	assert_int_equal(c->seq, 3);
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_CHAIN_GAP), 0);
+	/* the stored envelope is its canonical serialization (built from the signed bytes) */
+	{
+		static const char sql[] = "SELECT body FROM reports WHERE device_id = $1 AND seq = 4";
+		struct store_param p = SP_TEXT(c->device_id);
+		json_t *env = simclient_report(c, now_s(), "antivirus", -1);
+		char *want = json_dumps(env, CANON_FLAGS);
+		struct store_res *res;
+
+		json_decref(call(f, "POST", "/api/v1/report", json_incref(env), NULL, &st));
+		assert_int_equal(st, 200);
+		assert_int_equal(store_exec(f->st, sql, &p, 1, &res), 0);
+		assert_string_equal(store_res_get(res, 0, 0), want);
+		store_res_free(res);
+		free(want);
+		json_decref(env);
+	}
 	simclient_free(c);
 }
 
@@ -545,7 +561,7 @@ static void test_events_are_deduplicated_and_alerted(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r, "duplicates")), 3);
 	json_decref(r);
 	free(txt);
-	assert_int_equal(count_alerts(f, c->device_id, ALERT_CLIENT_BLOCKED), 3);
+	assert_int_equal(count_alerts(f, c->device_id, ALERT_CLIENT_UNAPPROVED), 3);   /* old-style type names */
 	r = call(f, "POST", "/api/v1/events", simclient_events(c, now_s(), 1, "ptrace.injection"), NULL, &st);
 	assert_int_equal(st, 200);
 	json_decref(r);
@@ -678,6 +694,178 @@ static void test_metrics_count_refusals_by_reason(void **state)
 	json_decref(r);
 }
 
+
+/* docs/events.md: the alert comes from rule, reason, verdict and action, not the type name. */
+static const struct {
+	const char *type, *rule, *reason, *verdict, *action;
+	const char *alert, *severity, *needle;   /* alert NULL: none */
+} event_cases[] = {
+	{ "exec", "client.denied", "denied_name", "deny", "kill", ALERT_CLIENT_UNAPPROVED, "high", "blocked unapproved client electronic-wechat" },
+	{ "exec", "client.denied", "denied_executable", "deny", "lsm_deny", ALERT_CLIENT_UNAPPROVED, "high", "action lsm_deny" },
+	{ "scan", "client.denied", "denied_running", "deny", "kill_user", ALERT_CLIENT_UNAPPROVED, "high", "已阻止未经批准的客户端" },
+	{ "exec", "client.approved", "unapproved_build", "deny", "none", ALERT_CLIENT_UNAPPROVED, "high", "seen (not stopped) unapproved client wecom" },
+	{ "rename", "client.approved", "rename", "deny", "none", ALERT_CLIENT_UNAPPROVED, "high", "发现（未阻止）" },
+	{ "exec", "client.approved", "approved", "allow", "none", NULL, NULL, NULL },
+	{ "exec", "client.tree", "child_exec", "allow", "none", NULL, NULL, NULL },
+	{ "exec", "client.plugins", "ld_preload", "deny", "kill_user", ALERT_INJECTION, "critical", "reason ld_preload" },
+	{ "open", "client.plugins", "library", "deny", "none", ALERT_INJECTION, "critical", "library: /tmp/libhook.so" },
+	{ "inject", "client.injection", "ptrace", "deny", "lsm_deny", ALERT_INJECTION, "critical", "rule client.injection" },
+	{ "inject", "client.injection", "process_vm_writev", "deny", "kill", ALERT_INJECTION, "critical", "process_vm_writev" },
+	{ "exec", "client.fileless", "fileless_exec", "deny", "kill", ALERT_INJECTION, "critical", "fileless_exec" },
+	{ "exec", "watch.attachment_exec", "attachment_exec", "deny", "none", ALERT_ATTACHMENT_EXEC, "critical", "chat-delivered payload executed: /home/u/Documents/WXWork/Cache/invoice.pdf.sh" },
+	{ "exec", "watch.attachment_exec", "attachment_exec", "deny", "kill", ALERT_ATTACHMENT_EXEC, "high", "payload executed (blocked)" },
+	{ "drops", "watch", "", "allow", "none", ALERT_WATCHER_DROPS, "low", "lost 17 events (42 since" },
+	{ "exec", "client.instances", "too_many_instances", "deny", "kill", NULL, NULL, NULL },
+	{ "agent", "policy.reload", "", "allow", "none", NULL, NULL, NULL },
+};
+
+static void test_event_alert_mapping_by_rule_reason_verdict_action(void **state)
+{
+	static const struct { const char *type, *alert; bool blocked; } old[] = {
+		{ "client.blocked", ALERT_CLIENT_UNAPPROVED, true }, { "exec.blocked", ALERT_CLIENT_UNAPPROVED, true },
+		{ "client.unapproved", ALERT_CLIENT_UNAPPROVED, false }, { "client.seen", ALERT_CLIENT_UNAPPROVED, false },
+		{ "ptrace.injection", ALERT_INJECTION, false }, { "exec", NULL, false }, { "posture", NULL, false },
+	};
+	struct alert_event a;
+	char text[4096], key[160];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(event_cases) / sizeof(event_cases[0]); i++) {
+		json_t *ev = simclient_watch_event(now_s(), event_cases[i].type, event_cases[i].rule, event_cases[i].reason,
+						   event_cases[i].verdict, event_cases[i].action);
+		bool hit = alert_event_classify(ev, &a);
+
+		json_object_set_new(ev, "uuid", json_string("u-1"));
+		if (!event_cases[i].alert) {
+			if (hit)
+				fail_msg("case %zu (%s %s): unexpected alert %s", i, event_cases[i].rule, event_cases[i].reason, a.rule);
+			json_decref(ev);
+			continue;
+		}
+		if (!hit)
+			fail_msg("case %zu (%s %s): no alert", i, event_cases[i].rule, event_cases[i].reason);
+		assert_string_equal(a.rule, event_cases[i].alert);
+		assert_string_equal(a.severity, event_cases[i].severity);
+		alert_event_message(ev, &a, "host-a", "dev-1", text, sizeof(text));
+		if (!strstr(text, event_cases[i].needle))
+			fail_msg("case %zu: \"%s\" not in \"%s\"", i, event_cases[i].needle, text);
+		/* names the rule, carries the agent's message in both languages */
+		if (json_object_get(ev, "message")) {
+			assert_non_null(strstr(text, json_string_value(json_object_get(json_object_get(ev, "message"), "en"))));
+			assert_non_null(strstr(text, json_string_value(json_object_get(json_object_get(ev, "message"), "zh"))));
+		}
+		alert_event_key(ev, &a, "dev-1", 7200, key, sizeof(key));
+		assert_string_equal(key, strcmp(a.rule, ALERT_WATCHER_DROPS) == 0 ? "drops:dev-1:2" : "event:dev-1:u-1");
+		json_decref(ev);
+	}
+	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+		json_t *ev = json_pack("{s:s, s:s, s:I}", "uuid", "u", "type", old[i].type, "time", (json_int_t)1);
+
+		if (!old[i].alert) {
+			assert_false(alert_event_classify(ev, &a));
+		} else {
+			assert_true(alert_event_classify(ev, &a));
+			assert_string_equal(a.rule, old[i].alert);
+			assert_true(a.blocked == old[i].blocked);
+		}
+		json_decref(ev);
+	}
+	/* an old-style event names its client by its top-level comm */
+	{
+		json_t *ev = json_pack("{s:s, s:s, s:I, s:s, s:i}", "uuid", "u", "type", "client.blocked", "time",
+				       (json_int_t)1, "comm", "electronic-wechat", "pid", 4242);
+
+		assert_true(alert_event_classify(ev, &a));
+		alert_event_message(ev, &a, "host-a", "dev-1", text, sizeof(text));
+		assert_non_null(strstr(text, "blocked unapproved client electronic-wechat (rule client.blocked"));
+		assert_non_null(strstr(text, "process electronic-wechat pid 4242)"));
+		json_decref(ev);
+	}
+}
+
+static void test_event_alert_text_is_sanitized_and_capped(void **state)
+{
+	json_t *ev = simclient_watch_event(now_s(), "exec", "client.denied", "denied_name", "deny", "kill");
+	char big[3000], text[4096];
+	struct alert_event a;
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	memcpy(big + 595, "中文", 6);   /* a cut at 600 bytes would split the second character */
+	json_object_set_new(json_object_get(ev, "message"), "en", json_string(big));
+	json_object_set_new(json_object_get(ev, "message"), "zh", json_string("line1\nline2\r\x1b[31m"));
+	assert_true(alert_event_classify(ev, &a));
+	alert_event_message(ev, &a, "host-a", "dev-1", text, sizeof(text));
+	assert_null(strchr(text, '\n'));
+	assert_null(strchr(text, '\x1b'));
+	assert_null(strstr(text, "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
+			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
+			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
+			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
+			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
+			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
+			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
+			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
+			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"));   /* 610 x: capped */
+	assert_non_null(strstr(text, "x中 "));   /* cut before the split character, valid UTF-8 */
+	{
+		json_t *j = json_string(text);   /* jansson refuses invalid UTF-8 */
+
+		assert_non_null(j);
+		json_decref(j);
+	}
+	json_decref(ev);
+}
+
+static void test_watcher_events_over_the_api_raise_mapped_alerts(void **state)
+{
+	struct fx *f = *state;
+	struct simclient *c = enroll(f, false);
+	json_t *evs = json_array(), *r, *a, *v;
+	size_t n = sizeof(event_cases) / sizeof(event_cases[0]), i;
+	int st, want_unapproved = 0, want_injection = 0, want_attach = 0;
+
+	for (i = 0; i < n; i++) {
+		json_array_append_new(evs, simclient_watch_event(now_s(), event_cases[i].type, event_cases[i].rule,
+								 event_cases[i].reason, event_cases[i].verdict,
+								 event_cases[i].action));
+		want_unapproved += event_cases[i].alert && strcmp(event_cases[i].alert, ALERT_CLIENT_UNAPPROVED) == 0;
+		want_injection += event_cases[i].alert && strcmp(event_cases[i].alert, ALERT_INJECTION) == 0;
+		want_attach += event_cases[i].alert && strcmp(event_cases[i].alert, ALERT_ATTACHMENT_EXEC) == 0;
+	}
+	/* a second drops record in the same hour: stored, but one alert */
+	json_array_append_new(evs, simclient_watch_event(now_s(), "drops", "watch", "", "allow", "none"));
+	/* events as the watcher writes them: "ts" (RFC 3339), no integer "time" */
+	assert_null(json_object_get(json_array_get(evs, 0), "time"));
+	r = call(f, "POST", "/api/v1/events", simclient_batch(c, now_s(), evs), NULL, &st);
+	assert_int_equal(st, 200);
+	assert_int_equal(json_integer_value(json_object_get(r, "accepted")), (json_int_t)n + 1);
+	json_decref(r);
+	/* the rate limit (3 per device and rule per hour in this fixture) keeps them all, sends 3 */
+	assert_int_equal(count_alerts(f, c->device_id, ALERT_CLIENT_UNAPPROVED), want_unapproved);
+	assert_int_equal(count_alerts(f, c->device_id, ALERT_INJECTION), want_injection);
+	assert_int_equal(count_alerts(f, c->device_id, ALERT_ATTACHMENT_EXEC), want_attach);
+	assert_int_equal(count_alerts(f, c->device_id, ALERT_WATCHER_DROPS), 1);
+	assert_int_equal(store_alerts_list(f->st, c->device_id, 100, &a), 0);
+	json_array_foreach(a, i, v)
+		if (strcmp(json_string_value(json_object_get(v, "rule")), ALERT_WATCHER_DROPS) == 0)
+			assert_string_equal(json_string_value(json_object_get(v, "severity")), "low");
+	json_decref(a);
+	/* the stored event keeps the watcher's fields; its time comes from ts */
+	r = call(f, "GET", "/api/v1/admin/events?limit=1", NULL, f->admin, &st);
+	assert_int_equal(st, 200);
+	assert_true(llabs(json_integer_value(json_object_get(json_array_get(r, 0), "time")) - now_s()) < 5);
+	json_decref(r);
+	/* neither time nor ts: malformed */
+	evs = json_array();
+	json_array_append_new(evs, json_pack("{s:s}", "type", "exec"));
+	r = call(f, "POST", "/api/v1/events", simclient_batch(c, now_s(), evs), NULL, &st);
+	assert_int_equal(st, 400);
+	json_decref(r);
+	simclient_free(c);
+}
+
 #define T(name) cmocka_unit_test(name)
 #define ALL_TESTS                                                                          \
 	T(test_report_valid_is_accepted_and_chained), T(test_report_tampered_is_bad_signature),      \
@@ -685,7 +873,8 @@ static void test_metrics_count_refusals_by_reason(void **state)
 	T(test_report_revoked_and_unapproved_devices_are_refused), T(test_report_bad_nonce_is_refused), \
 	T(test_report_clock_skew_is_refused), T(test_report_chain_gap_is_flagged_and_alerted),        \
 	T(test_report_malformed_bodies_are_400), T(test_enroll_token_uses_expiry_and_challenge),      \
-	T(test_events_are_deduplicated_and_alerted),                                                  \
+	T(test_events_are_deduplicated_and_alerted), T(test_event_alert_mapping_by_rule_reason_verdict_action), \
+	T(test_event_alert_text_is_sanitized_and_capped), T(test_watcher_events_over_the_api_raise_mapped_alerts), \
 	T(test_noncompliant_alert_once_per_transition_and_rate_limited),                              \
 	T(test_stale_device_is_alerted_once), T(test_admin_api_needs_token),                          \
 	T(test_policy_upload_is_signed_and_served), T(test_metrics_count_refusals_by_reason)

@@ -63,6 +63,15 @@ try {
   const hist = await page.$$eval("#history tbody tr", (t) => t.length);
   check("device detail shows check history", hist >= 2, `rows=${hist}`);
   check("check history shows the failing check", (await page.$$eval("#history .pill.fail", (p) => p.length)) >= 1);
+  const evs = await page.$$eval("#dbody .viol.ev", (v) => v.map((x) => x.textContent));
+  check("events show rule / reason", evs.some((t) => t.includes("client.denied / denied_name")), evs.join(" | "));
+  check("events show the agent's message in English and Chinese",
+    evs.some((t) => t.includes("Blocked unapproved client electronic-wechat") && t.includes("已阻止未经批准的客户端")));
+  check("events without a message show what was seen",
+    evs.some((t) => t.includes("client.plugins / library") && t.includes("/tmp/libhook.so")) &&
+    evs.some((t) => t.includes("lost 17 (total 42)")));
+  check("old-style events show their type", evs.some((t) => t.includes("client.blocked")));
+  check("events are not raw JSON", evs.length >= 4 && evs.every((t) => !t.includes('{"')), evs.join(" | "));
 
   check("no external requests", external.length === 0, external.join(" "));
   check("no script errors", errors.length === 0, errors.join(" | "));
