@@ -2,7 +2,6 @@
  * accepted product running. See docs/checks/antivirus.md. */
 #include "agent/check.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+
+#include "agent/proc.h"
 
 #define COMM_MAX 15                 /* TASK_COMM_LEN - 1 */
 #define CVD_HEADER_SIZE 512
@@ -28,56 +29,24 @@ static bool comm_eq(const char *comm, const char *name)
 	return strncmp(comm, name, COMM_MAX) == 0 && (strlen(name) <= COMM_MAX || comm[COMM_MAX] == 0);
 }
 
-/* The comm of a process: /proc/<pid>/comm, else the "(comm)" of /proc/<pid>/stat. */
-static int read_comm(const struct sysroot *sr, const char *pid, char *buf, size_t size)
-{
-	char p[320], *data = NULL, *open_, *close_;
-	int r;
-
-	snprintf(p, sizeof(p), "/proc/%s/comm", pid);
-	if (sysroot_read_line(sr, p, &data) == 0) {
-		snprintf(buf, size, "%s", data);
-		free(data);
-		return 0;
-	}
-	snprintf(p, sizeof(p), "/proc/%s/stat", pid);
-	r = sysroot_read_line(sr, p, &data);
-	if (r < 0)
-		return r;
-	open_ = strchr(data, '(');
-	close_ = strrchr(data, ')');
-	if (!open_ || !close_ || close_ < open_) {
-		free(data);
-		return -EBADMSG;
-	}
-	*close_ = 0;
-	snprintf(buf, size, "%s", open_ + 1);
-	free(data);
-	return 0;
-}
-
 static int scan_procs(const struct sysroot *sr, struct procs *ps)
 {
-	struct dirent *de;
+	pid_t *pids = NULL;
+	size_t n = 0;
 	char comm[64];
-	DIR *d;
+	int r;
 
-	d = sysroot_opendir(sr, "/proc");
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || end == de->d_name || pid <= 0)
-			continue;
-		if (read_comm(sr, de->d_name, comm, sizeof(comm)) < 0)
+	r = proc_list_pids(sr, &pids, &n);
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < n; k++) {
+		if (proc_read_comm(sr, pids[k], comm, sizeof(comm)) < 0)
 			continue;           /* gone meanwhile */
 		for (size_t i = 0; i < ps->n; i++)
 			if (!ps->pid[i] && comm_eq(comm, ps->names[i]))
-				ps->pid[i] = pid;
+				ps->pid[i] = pids[k];
 	}
-	closedir(d);
+	free(pids);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "agent/clientcheck.h"
+#include "agent/passwd.h"
 
 #define MAPS_MAX (16u * 1024 * 1024)
 #define MANIFEST_MAX (8u * 1024 * 1024)
@@ -333,7 +334,7 @@ static struct group *group_get(struct plugins *pl, const struct policy_client *c
 	memset(&nv[pl->n_groups], 0, sizeof(*nv));
 	nv[pl->n_groups].c = c;
 	nv[pl->n_groups].uid = uid;
-	(void)clientcheck_user(pl->sr, uid, NULL, &nv[pl->n_groups].home);
+	(void)passwd_lookup_uid(pl->sr, uid, NULL, &nv[pl->n_groups].home);
 	return &pl->groups[pl->n_groups++];
 }
 

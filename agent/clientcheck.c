@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agent/passwd.h"
+
 #define SCAN_DEPTH_DEFAULT 4
 #define SCAN_ENTRIES_DEFAULT 20000
 
@@ -90,49 +92,11 @@ bool clientcheck_is_client(const struct clientcheck_proc *cp, const struct polic
 	return false;
 }
 
-int clientcheck_user(const struct sysroot *sr, uid_t uid, char **ret_name, char **ret_home)
-{
-	char line[4096];
-	int r = -ENOENT;
-	FILE *f;
-
-	f = sysroot_fopen(sr, "/etc/passwd", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *fields[7], *s = line;
-		int nf = 0;
-
-		line[strcspn(line, "\n")] = 0;
-		/* strsep keeps empty fields (gecos is often empty) */
-		while (nf < 7 && (fields[nf] = strsep(&s, ":")))
-			nf++;
-		if (nf < 6 || !*fields[2] || strtoul(fields[2], NULL, 10) != (unsigned long)uid)
-			continue;
-		if (ret_name && !(*ret_name = strdup(fields[0]))) {
-			r = -ENOMEM;
-			break;
-		}
-		if (ret_home && !(*ret_home = strdup(fields[5]))) {
-			if (ret_name) {
-				free(*ret_name);
-				*ret_name = NULL;
-			}
-			r = -ENOMEM;
-			break;
-		}
-		r = 0;
-		break;
-	}
-	fclose(f);
-	return r;
-}
-
 const char *clientcheck_user_label(const struct sysroot *sr, uid_t uid, char *buf, size_t size)
 {
 	char *name = NULL;
 
-	if (clientcheck_user(sr, uid, &name, NULL) == 0) {
+	if (passwd_lookup_uid(sr, uid, &name, NULL) == 0) {
 		snprintf(buf, size, "%s", name);
 		free(name);
 	} else {

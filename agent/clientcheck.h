@@ -35,9 +35,6 @@ const struct clientcheck_proc *clientcheck_procs_find(const struct clientcheck_p
  * matched. A native client counts on any field. */
 bool clientcheck_is_client(const struct clientcheck_proc *cp, const struct policy_client *c);
 
-/* Name and home of uid from <root>/etc/passwd; either out may be NULL (free() them).
- * -ENOENT when passwd does not list the uid. */
-int clientcheck_user(const struct sysroot *sr, uid_t uid, char **ret_name, char **ret_home);
 /* "alice" or "uid 1234" into buf. */
 const char *clientcheck_user_label(const struct sysroot *sr, uid_t uid, char *buf, size_t size);
 

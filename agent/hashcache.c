@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/fileio.h"
+
 struct hc_entry {
 	dev_t dev;
 	ino_t ino;
@@ -72,17 +74,9 @@ int hashcache_sha256(struct hashcache *hc, const char *path, char hex[HASH_SHA25
 	struct stat st, st2;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = fileio_open_regular(path, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
+		return fd;
 	e = hc_find(hc, &st);
 	if (e) {
 		hc->hits++;

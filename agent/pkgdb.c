@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent/cache.h"
+#include "common/fileio.h"
 
 #define DPKG_STATUS "/var/lib/dpkg/status"
 #define DPKG_INFO "/var/lib/dpkg/info"
@@ -321,14 +321,10 @@ static int dpkg_map_status(struct pkgdb *db)
 	r = sysroot_path(db->sr, DPKG_STATUS, path, sizeof(path));
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = fileio_open_regular(path, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > DPKG_STATUS_MAX) {
+		return fd == -EINVAL ? -EBADMSG : fd;
+	if ((size_t)st.st_size > DPKG_STATUS_MAX) {
 		r = -EBADMSG;
 		goto out;
 	}
@@ -963,10 +959,10 @@ static int dpkg_scan_owner(struct pkgdb *db, const char *path, const char *alias
 		if (snprintf(p, sizeof(p), DPKG_INFO "/%s", de->d_name) >= (int)sizeof(p) ||
 		    sysroot_path(db->sr, p, real, sizeof(real)) < 0)
 			continue;
-		fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		fd = fileio_open_regular(real, &st);
 		if (fd < 0)
 			continue;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > DPKG_LIST_MAX) {
+		if ((size_t)st.st_size > DPKG_LIST_MAX) {
 			close(fd);
 			continue;
 		}
@@ -1288,52 +1284,6 @@ static void dig_set_stat(struct digest_ent *e, const struct stat *st)
 	e->ctime_ns = st->st_ctim.tv_nsec;
 }
 
-/* md5 and sha256 in one read of fd. */
-static int hash_both(int fd, char md5[HASH_MD5_HEX], char sha[HASH_SHA256_HEX])
-{
-	EVP_MD_CTX *a = EVP_MD_CTX_new(), *b = EVP_MD_CTX_new();
-	unsigned char buf[65536], out[EVP_MAX_MD_SIZE];
-	unsigned int olen;
-	int r = 0;
-
-	if (!a || !b) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (!EVP_DigestInit_ex(a, EVP_md5(), NULL) || !EVP_DigestInit_ex(b, EVP_sha256(), NULL)) {
-		r = -EIO;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		EVP_DigestUpdate(a, buf, (size_t)n);
-		EVP_DigestUpdate(b, buf, (size_t)n);
-	}
-	if (!EVP_DigestFinal_ex(a, out, &olen)) {
-		r = -EIO;
-		goto out;
-	}
-	hash_to_hex(out, olen, md5);
-	if (!EVP_DigestFinal_ex(b, out, &olen)) {
-		r = -EIO;
-		goto out;
-	}
-	hash_to_hex(out, olen, sha);
-out:
-	EVP_MD_CTX_free(a);
-	EVP_MD_CTX_free(b);
-	return r;
-}
-
 int pkgdb_digest(struct pkgdb *db, const char *path, char md5[HASH_MD5_HEX], char sha256[HASH_SHA256_HEX])
 {
 	char real[PATH_MAX], m[HASH_MD5_HEX], s[HASH_SHA256_HEX];
@@ -1344,17 +1294,9 @@ int pkgdb_digest(struct pkgdb *db, const char *path, char md5[HASH_MD5_HEX], cha
 	r = sysroot_path(db->sr, path, real, sizeof(real));
 	if (r < 0)
 		return r;
-	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = fileio_open_regular(real, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
+		return fd;
 	dig_load(db);
 	e = dig_lookup(db, real);
 	if (e && dig_same(e, &st) && e->md5[0] && e->sha256[0]) {
@@ -1368,7 +1310,7 @@ int pkgdb_digest(struct pkgdb *db, const char *path, char md5[HASH_MD5_HEX], cha
 		r = 0;
 		goto out;
 	}
-	r = hash_both(fd, m, s);
+	r = hash_md5_sha256_fd(fd, m, s);
 	if (r < 0)
 		goto out;
 	if (md5)

@@ -74,6 +74,19 @@ static int read_nul_list(const struct sysroot *sr, const char *path, struct strv
 	return r;
 }
 
+/* The "(comm)" of a stat line: comm may contain spaces and parentheses, it ends at the last
+ * ')'. Sets *open_ and *close_ to the parentheses. */
+static bool stat_comm(char *stat, char **open_, char **close_)
+{
+	char *p = strchr(stat, '('), *rp = strrchr(stat, ')');
+
+	if (!p || !rp || rp < p)
+		return false;
+	*open_ = p;
+	*close_ = rp;
+	return true;
+}
+
 static int read_stat(const struct sysroot *sr, pid_t pid, struct proc_info *pi)
 {
 	char path[64], *buf, *rp, *p;
@@ -83,10 +96,7 @@ static int read_stat(const struct sysroot *sr, pid_t pid, struct proc_info *pi)
 	r = sysroot_read_file(sr, path, 8192, &buf, NULL);
 	if (r < 0)
 		return r;
-	/* comm may contain spaces and parentheses: it ends at the last ')'. */
-	p = strchr(buf, '(');
-	rp = strrchr(buf, ')');
-	if (!p || !rp || rp < p) {
+	if (!stat_comm(buf, &p, &rp)) {
 		free(buf);
 		return -EBADMSG;
 	}
@@ -127,6 +137,30 @@ static int read_uid(const struct sysroot *sr, pid_t pid, uid_t *uid)
 	}
 	fclose(f);
 	return r;
+}
+
+int proc_read_comm(const struct sysroot *sr, pid_t pid, char *buf, size_t size)
+{
+	char p[64], *data = NULL, *open_, *close_;
+	int r;
+
+	snprintf(p, sizeof(p), "/proc/%d/comm", (int)pid);
+	if (sysroot_read_line(sr, p, &data) == 0) {
+		snprintf(buf, size, "%s", data);
+		free(data);
+		return 0;
+	}
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	r = sysroot_read_line(sr, p, &data);
+	if (r < 0)
+		return r;
+	if (!stat_comm(data, &open_, &close_)) {
+		free(data);
+		return -EBADMSG;
+	}
+	snprintf(buf, size, "%.*s", (int)(close_ - open_ - 1), open_ + 1);
+	free(data);
+	return 0;
 }
 
 int proc_read(const struct sysroot *sr, pid_t pid, unsigned want, struct proc_info *ret)

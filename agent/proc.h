@@ -26,6 +26,9 @@ enum {
 int proc_list_pids(const struct sysroot *sr, pid_t **ret, size_t *ret_n);
 /* -ENOENT when the process is gone. */
 int proc_read(const struct sysroot *sr, pid_t pid, unsigned want, struct proc_info *ret);
+/* The comm of a process: <root>/proc/<pid>/comm, else the "(comm)" of its stat, not cut to
+ * TASK_COMM_LEN. -errno when neither can be read, -EBADMSG when stat has no "(comm)". */
+int proc_read_comm(const struct sysroot *sr, pid_t pid, char *buf, size_t size);
 void proc_info_clear(struct proc_info *pi);
 /* Value of NAME in an environ vector, or NULL. */
 const char *proc_getenv(const struct proc_info *pi, const char *name);

@@ -9,12 +9,9 @@
 #include "agent/screenlock.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "common/fileio.h"
 
 #define DCONF_PROFILE "/etc/dconf/profile/user"
 #define DCONF_KEYFILE "/etc/dconf/db/local.d/00-wxguard-screenlock"
@@ -34,27 +31,16 @@ static const char kde_marker[] =
 static int write_if_changed(const struct sysroot *root, const char *abs, const char *content,
 			    bool *changed)
 {
-	char p[PATH_MAX], dir[PATH_MAX], *old = NULL, *slash;
+	char *old = NULL;
 	int r;
 
 	*changed = false;
-	r = sysroot_path(root, abs, p, sizeof(p));
-	if (r < 0)
-		return r;
-	if (read_full_file(p, FILE_MAX, &old, NULL) == 0 && strcmp(old, content) == 0) {
+	if (sysroot_read_file(root, abs, FILE_MAX, &old, NULL) == 0 && strcmp(old, content) == 0) {
 		free(old);
 		return 0;
 	}
 	free(old);
-	snprintf(dir, sizeof(dir), "%s", p);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = 0;
-		r = mkdir_p(dir, 0755);
-		if (r < 0)
-			return r;
-	}
-	r = write_file_atomic(p, content, strlen(content), 0644);
+	r = sysroot_write_file_atomic(root, abs, content, strlen(content), 0644);
 	if (r < 0)
 		return r;
 	*changed = true;

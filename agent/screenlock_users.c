@@ -1,13 +1,15 @@
 /* screen_lock: who has a graphical session, on which desktop, with which home directory. */
 #include "agent/screenlock.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "agent/passwd.h"
+#include "agent/proc.h"
 
 #define ENVIRON_MAX (256u * 1024)
 
@@ -148,21 +150,6 @@ static const char *kv_get(char *text, const char *key, char *buf, size_t size)
 	return NULL;
 }
 
-static bool parse_uid(const char *s, uid_t *ret)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || (*end && !isspace((unsigned char)*end)) || v >= (uid_t)-1)
-		return false;
-	*ret = (uid_t)v;
-	return true;
-}
-
 static int from_logind(const struct sysroot *root, struct screenlock_users *u)
 {
 	struct dirent *de;
@@ -185,7 +172,7 @@ static int from_logind(const struct sysroot *root, struct screenlock_users *u)
 		    (strcmp(type, "x11") && strcmp(type, "wayland") && strcmp(type, "mir")) ||
 		    (kv_get(text, "CLASS", cls, sizeof(cls)) && strncmp(cls, "greeter", 7) == 0) ||
 		    (kv_get(text, "STATE", state, sizeof(state)) && strcmp(state, "closing") == 0) ||
-		    !parse_uid(kv_get(text, "UID", uidbuf, sizeof(uidbuf)), &uid)) {
+		    !passwd_parse_uid(kv_get(text, "UID", uidbuf, sizeof(uidbuf)), &uid)) {
 			free(text);
 			continue;
 		}
@@ -229,13 +216,13 @@ static const char *env_get(const char *env, size_t len, const char *name)
 
 /* One process: its uid and desktop name when it belongs to a graphical desktop session.
  * Returns true when it does. */
-static bool proc_desktop(const struct sysroot *root, long pid, uid_t *ret_uid, char *desk, size_t size)
+static bool proc_desktop(const struct sysroot *root, pid_t pid, uid_t *ret_uid, char *desk, size_t size)
 {
 	char path[64], *env = NULL, *status = NULL, *line, uidbuf[32];
 	const char *v;
 	size_t len;
 
-	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
 	if (sysroot_read_file(root, path, ENVIRON_MAX, &env, &len) < 0)
 		return false;
 	if (!env_get(env, len, "DISPLAY") && !env_get(env, len, "WAYLAND_DISPLAY")) {
@@ -253,7 +240,7 @@ static bool proc_desktop(const struct sysroot *root, long pid, uid_t *ret_uid, c
 	snprintf(desk, size, "%.*s", (int)strcspn(v, "\n"), v);
 	free(env);
 
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	if (sysroot_read_file(root, path, 64 * 1024, &status, NULL) < 0)
 		return false;
 	line = strncmp(status, "Uid:", 4) == 0 ? status : strstr(status, "\nUid:");
@@ -264,49 +251,20 @@ static bool proc_desktop(const struct sysroot *root, long pid, uid_t *ret_uid, c
 	line += line[0] == '\n' ? 5 : 4;
 	snprintf(uidbuf, sizeof(uidbuf), "%s", line + strspn(line, " \t"));
 	free(status);
-	return parse_uid(uidbuf, ret_uid);
-}
-
-static int cmp_long(const void *a, const void *b)
-{
-	long x = *(const long *)a, y = *(const long *)b;
-
-	return x < y ? -1 : x > y;
+	return passwd_parse_uid(uidbuf, ret_uid);
 }
 
 static int from_proc(const struct sysroot *root, struct screenlock_users *u)
 {
-	long *pids = NULL, *np;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
+	pid_t *pids = NULL;
+	size_t n = 0;
+	int r;
 
-	d = sysroot_opendir(root, "/proc");
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			np = realloc(pids, cap * sizeof(*pids));
-			if (!np) {
-				r = -ENOMEM;
-				goto out;
-			}
-			pids = np;
-		}
-		pids[n++] = pid;
-	}
-	/* Lowest pid first: the session's own processes come before later programs. */
-	qsort(pids, n, sizeof(*pids), cmp_long);
+	r = proc_list_pids(root, &pids, &n);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	/* Lowest pid first (proc_list_pids sorts): the session's own processes come before later
+	 * programs. */
 	for (size_t i = 0; i < n; i++) {
 		char desk[128];
 		uid_t uid;
@@ -323,59 +281,36 @@ static int from_proc(const struct sysroot *root, struct screenlock_users *u)
 			continue;
 		r = users_add(u, uid, NULL, desk, "proc");
 		if (r < 0)
-			goto out;
+			break;
 	}
-out:
-	closedir(d);
 	free(pids);
 	return r;
 }
 
-/* Fill name and home from <root>/etc/passwd. */
+/* Fill name and home from <root>/etc/passwd: the first line for a uid gives the name, the
+ * first with an absolute home the home. */
+static int resolve_one(const struct passwd_entry *pw, void *userdata)
+{
+	struct screenlock_users *u = userdata;
+
+	for (size_t i = 0; i < u->n; i++) {
+		struct screenlock_user *e = &u->v[i];
+
+		if (e->uid != pw->uid)
+			continue;
+		if (!e->name && !(e->name = strdup(pw->name)))
+			return -ENOMEM;
+		if (!e->home && pw->home[0] == '/' && !(e->home = strdup(pw->home)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int resolve_passwd(const struct sysroot *root, struct screenlock_users *u)
 {
-	char *text = NULL, *save = NULL, *line;
-	int r;
+	int r = passwd_foreach(root, resolve_one, u);
 
-	r = sysroot_read_file(root, "/etc/passwd", 4u * 1024 * 1024, &text, NULL);
-	if (r < 0)
-		return r == -ENOMEM ? r : 0;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[7] = { 0 }, *p = line;
-		struct screenlock_user *e;
-		uid_t uid;
-		int n = 0;
-
-		while (n < 7) {
-			f[n++] = p;
-			p = strchr(p, ':');
-			if (!p)
-				break;
-			*p++ = 0;
-		}
-		if (n < 6 || !parse_uid(f[2], &uid))
-			continue;
-		for (size_t i = 0; i < u->n; i++) {
-			e = &u->v[i];
-			if (e->uid != uid)
-				continue;
-			if (!e->name) {
-				e->name = strdup(f[0]);
-				if (!e->name)
-					goto oom;
-			}
-			if (!e->home && f[5][0] == '/') {
-				e->home = strdup(f[5]);
-				if (!e->home)
-					goto oom;
-			}
-		}
-	}
-	free(text);
-	return 0;
-oom:
-	free(text);
-	return -ENOMEM;
+	return r == -ENOMEM ? r : 0;
 }
 
 static int cmp_user(const void *a, const void *b)

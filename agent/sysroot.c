@@ -139,6 +139,25 @@ int sysroot_read_line(const struct sysroot *sr, const char *abs, char **ret)
 	return read_one_line(p, ret);
 }
 
+int sysroot_write_file_atomic(const struct sysroot *sr, const char *abs, const void *data, size_t len,
+			      mode_t mode)
+{
+	char p[PATH_MAX], dir[PATH_MAX], *slash;
+	int r = sysroot_path(sr, abs, p, sizeof(p));
+
+	if (r < 0)
+		return r;
+	snprintf(dir, sizeof(dir), "%s", p);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		r = mkdir_p(dir, 0755);
+		if (r < 0)
+			return r;
+	}
+	return write_file_atomic(p, data, len, mode);
+}
+
 static int run_fixture(const struct sysroot *sr, const char *key, char **ret_out, int *ret_status)
 {
 	char p[PATH_MAX], *out = NULL, *st = NULL;

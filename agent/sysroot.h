@@ -28,6 +28,9 @@ bool sysroot_exists(const struct sysroot *sr, const char *abs);
 int sysroot_readlink(const struct sysroot *sr, const char *abs, char *buf, size_t size);
 int sysroot_read_file(const struct sysroot *sr, const char *abs, size_t max, char **ret, size_t *len);
 int sysroot_read_line(const struct sysroot *sr, const char *abs, char **ret);
+/* Write <root>/abs atomically (write_file_atomic), creating its parent directories (0755). */
+int sysroot_write_file_atomic(const struct sysroot *sr, const char *abs, const void *data, size_t len,
+			      mode_t mode);
 
 /* Run argv (argv[0] looked up in PATH) as uid (or (uid_t)-1 for ourselves) with a timeout,
  * capture stdout (at most 4 MiB). key names the fixture file. Returns 0 and sets *ret_out and

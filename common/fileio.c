@@ -69,6 +69,25 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	return r;
 }
 
+int fileio_open_regular(const char *path, struct stat *ret_st)
+{
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, ret_st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(ret_st->st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 int read_one_line(const char *path, char **ret)
 {
 	char *buf;

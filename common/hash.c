@@ -16,41 +16,56 @@ void hash_to_hex(const unsigned char *raw, size_t len, char *hex)
 	hex[2 * len] = 0;
 }
 
-static int digest_fd(const EVP_MD *md, int fd, char *hex)
+/* n digests of one read of fd, hex[i] by md[i]. */
+static int digest_fd_n(int fd, const EVP_MD *const *md, char *const *hex, size_t n)
 {
 	unsigned char buf[65536], out[EVP_MAX_MD_SIZE];
+	EVP_MD_CTX *ctx[2] = { NULL, NULL };
 	unsigned int olen = 0;
-	EVP_MD_CTX *ctx;
-	ssize_t n;
+	ssize_t len;
 	int r = 0;
 
-	ctx = EVP_MD_CTX_new();
-	if (!ctx)
-		return -ENOMEM;
-	if (!EVP_DigestInit_ex(ctx, md, NULL)) {
-		r = -EIO;
-		goto out;
+	for (size_t i = 0; i < n; i++) {
+		ctx[i] = EVP_MD_CTX_new();
+		if (!ctx[i]) {
+			r = -ENOMEM;
+			goto out;
+		}
 	}
+	for (size_t i = 0; i < n; i++)
+		if (!EVP_DigestInit_ex(ctx[i], md[i], NULL)) {
+			r = -EIO;
+			goto out;
+		}
 	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0) {
+		len = read(fd, buf, sizeof(buf));
+		if (len < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
 			goto out;
 		}
-		if (n == 0)
+		if (len == 0)
 			break;
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		for (size_t i = 0; i < n; i++)
+			EVP_DigestUpdate(ctx[i], buf, (size_t)len);
 	}
-	if (!EVP_DigestFinal_ex(ctx, out, &olen)) {
-		r = -EIO;
-		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (!EVP_DigestFinal_ex(ctx[i], out, &olen)) {
+			r = -EIO;
+			goto out;
+		}
+		hash_to_hex(out, olen, hex[i]);
 	}
-	hash_to_hex(out, olen, hex);
 out:
-	EVP_MD_CTX_free(ctx);
+	for (size_t i = 0; i < n; i++)
+		EVP_MD_CTX_free(ctx[i]);
 	return r;
+}
+
+static int digest_fd(const EVP_MD *md, int fd, char *hex)
+{
+	return digest_fd_n(fd, &md, &hex, 1);
 }
 
 static int digest_file(const EVP_MD *md, const char *path, char *hex)
@@ -85,6 +100,14 @@ int hash_sha256_buf(const void *data, size_t len, char hex[HASH_SHA256_HEX])
 int hash_sha256_fd(int fd, char hex[HASH_SHA256_HEX])
 {
 	return digest_fd(EVP_sha256(), fd, hex);
+}
+
+int hash_md5_sha256_fd(int fd, char md5[HASH_MD5_HEX], char sha256[HASH_SHA256_HEX])
+{
+	const EVP_MD *md[2] = { EVP_md5(), EVP_sha256() };
+	char *hex[2] = { md5, sha256 };
+
+	return digest_fd_n(fd, md, hex, 2);
 }
 
 int hash_sha256_file(const char *path, char hex[HASH_SHA256_HEX])

@@ -1,6 +1,7 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,7 @@ static void test_read_full_file_refuses_oversize_and_missing(void **state)
 static void test_hash_known_vectors(void **state)
 {
 	char *dir = wxg_test_mkdtemp(), path[PATH_MAX], hex[HASH_SHA256_HEX], md5[HASH_MD5_HEX];
+	int fd;
 
 	assert_int_equal(hash_sha256_buf("abc", 3, hex), 0);
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -62,6 +64,33 @@ static void test_hash_known_vectors(void **state)
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_int_equal(hash_md5_file(path, md5), 0);
 	assert_string_equal(md5, "900150983cd24fb0d6963f7d28e17f72");
+	memset(hex, 0, sizeof(hex));
+	memset(md5, 0, sizeof(md5));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(hash_md5_sha256_fd(fd, md5, hex), 0);
+	close(fd);
+	assert_string_equal(md5, "900150983cd24fb0d6963f7d28e17f72");
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	wxg_test_rmtree(dir);
+	free(dir);
+}
+
+static void test_open_regular_refuses_directories_and_missing(void **state)
+{
+	char *dir = wxg_test_mkdtemp(), path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(write_file_atomic(path, "abcd", 4, 0644), 0);
+	fd = fileio_open_regular(path, &st);
+	assert_true(fd >= 0);
+	assert_int_equal(st.st_size, 4);
+	close(fd);
+	assert_int_equal(fileio_open_regular(dir, &st), -EINVAL);
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	assert_int_equal(fileio_open_regular(path, &st), -ENOENT);
 	wxg_test_rmtree(dir);
 	free(dir);
 }
@@ -72,6 +101,7 @@ int main(void)
 		cmocka_unit_test(test_write_atomic_then_read_back),
 		cmocka_unit_test(test_read_full_file_refuses_oversize_and_missing),
 		cmocka_unit_test(test_hash_known_vectors),
+		cmocka_unit_test(test_open_regular_refuses_directories_and_missing),
 	};
 	return cmocka_run_group_tests_name("fileio", tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent/sysroot.h"
 
@@ -57,6 +58,33 @@ static void test_sysroot_run_reads_fixture_output_and_status(void **state)
 	free(dir);
 }
 
+static void test_sysroot_write_file_atomic_creates_parents_under_the_root(void **state)
+{
+	char *dir = wxg_test_mkdtemp(), p[PATH_MAX], *text = NULL;
+	struct sysroot *sr;
+	struct stat st;
+
+	assert_int_equal(sysroot_new(dir, &sr), 0);
+	assert_int_equal(sysroot_write_file_atomic(sr, "/etc/dconf/db/local.d/00-x", "a=1\n", 4, 0640), 0);
+	assert_int_equal(sysroot_read_file(sr, "/etc/dconf/db/local.d/00-x", 1024, &text, NULL), 0);
+	assert_string_equal(text, "a=1\n");
+	free(text);
+	snprintf(p, sizeof(p), "%s/etc/dconf/db/local.d/00-x", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	snprintf(p, sizeof(p), "%s/etc/dconf/db/local.d", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* replaces the old content */
+	assert_int_equal(sysroot_write_file_atomic(sr, "/etc/dconf/db/local.d/00-x", "b", 1, 0644), 0);
+	assert_int_equal(sysroot_read_file(sr, "/etc/dconf/db/local.d/00-x", 1024, &text, NULL), 0);
+	assert_string_equal(text, "b");
+	free(text);
+	sysroot_free(sr);
+	wxg_test_rmtree(dir);
+	free(dir);
+}
+
 static void test_sysroot_run_real_command(void **state)
 {
 	const char *echo[] = { "sh", "-c", "echo \"$LANG $EXTRA\"; exit 3", NULL };
@@ -82,6 +110,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sysroot_prefixes_paths),
 		cmocka_unit_test(test_sysroot_run_reads_fixture_output_and_status),
+		cmocka_unit_test(test_sysroot_write_file_atomic_creates_parents_under_the_root),
 		cmocka_unit_test(test_sysroot_run_real_command),
 	};
 	return cmocka_run_group_tests_name("sysroot", tests, NULL, NULL);
