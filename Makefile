@@ -18,6 +18,9 @@ BUILD ?= build
 ifeq ($(SANITIZE),1)
 BUILD := build/asan
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+# The same fortified build the packages use, so its warnings show up here first.
+SAN_FLAGS := -D_FORTIFY_SOURCE=2
 endif
 
 ifneq ($(V),1)
@@ -71,6 +74,7 @@ LIBSERVER := $(BUILD)/libwxg-server.a
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
 # VMLINUX=pinned uses the pinned copy (package builds); default: the running kernel's BTF.
 VMLINUX ?= $(if $(wildcard /sys/kernel/btf/vmlinux),running,pinned)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -I. -Wall -Werror \
@@ -88,7 +92,8 @@ REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/replay_%,$(FUZZ_SRC
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps test test-unit test-bpf test-e2e test-fuzz demo fuzz clean install bench
-all: $(BUILD)/wxguard $(BUILD)/wxguard-server
+# The BPF objects are named here so make keeps them (packaging ships them).
+all: $(BUILD)/wxguard $(BUILD)/wxguard-server $(BPF_OBJS)
 
 deps:
 	$(Q)./packaging/deps.sh
@@ -165,11 +170,11 @@ TEST_DEPS := all $(UNIT_BINS) $(STANDIN_BINS) $(REPLAY_BINS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory $(TEST_DEPS)
-	$(Q)WXG_BUILD=$(BUILD) tests/run.sh
+	$(Q)WXG_BUILD=$(BUILD) WXG_SANITIZE=$(SANITIZE) tests/run.sh
 
 test-unit test-bpf test-e2e test-fuzz: test-%: deps
 	$(Q)$(MAKE) --no-print-directory $(TEST_DEPS)
-	$(Q)WXG_BUILD=$(BUILD) tests/run.sh $*
+	$(Q)WXG_BUILD=$(BUILD) WXG_SANITIZE=$(SANITIZE) tests/run.sh $*
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

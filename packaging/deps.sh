@@ -9,6 +9,7 @@ what=${1:-all}
 build_pkgs="make gcc clang llvm libbpf-dev bpftool pkg-config libinih-dev libjansson-dev
 libssl-dev libcurl4-openssl-dev libsystemd-dev libsqlite3-dev libpq-dev libevent-dev"
 test_pkgs="libcmocka-dev libclang-rt-14-dev postgresql procps util-linux iproute2 sqlite3 curl jq
+debhelper lintian rpm debootstrap fakeroot systemd-container dpkg-dev xz-utils chromium
 openssl"
 
 case "$what" in
@@ -16,6 +17,11 @@ build) pkgs=$build_pkgs ;;
 test | all) pkgs="$build_pkgs $test_pkgs" ;;
 *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
 esac
+
+# The dashboard's browser test drives Chromium with playwright-core from npm: any npm will do.
+if [ "$what" != build ] && ! command -v npm >/dev/null 2>&1; then
+	pkgs="$pkgs npm"
+fi
 
 missing=""
 for p in $pkgs; do

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <systemd/sd-daemon.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -127,7 +128,9 @@ static int serve(struct srv *s)
 		   http_server_port(h), s->cfg.workers, s->cfg.database);
 	printf("listening port %d\n", http_server_port(h));
 	fflush(stdout);
+	sd_notifyf(0, "READY=1\nSTATUS=listening on port %d", http_server_port(h));
 	http_server_wait(h);
+	sd_notify(0, "STOPPING=1");
 	http_server_free(h);
 	alerts_worker_stop(&aw);
 	return 0;

@@ -38,6 +38,13 @@ if [ "$(id -u)" -ne 0 ]; then
 	skipped "packaging test needs root (debootstrap, chroot, dpkg-buildpackage)"
 	finish
 fi
+if [ "${WXG_SANITIZE:-}" = 1 ]; then
+	# Packages are never built with sanitizers; the plain `make test` run covers them.
+	skipped "packaging is tested by the run without sanitizers"
+	finish
+fi
+# A package build is a build of its own: nothing of the make that started us carries over.
+unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 mkdir -p "$CACHE"
 # One run at a time on this machine: runs share $OUT, the chroot cache and the apt cache.
 exec 9>"$CACHE/.lock"
