@@ -214,28 +214,35 @@ static void send_report(struct attest *a);
 static void on_report_reply(void *userdata, const struct uplink_response *resp)
 {
 	struct attest *a = userdata;
-	json_t *o = NULL, *ri;
-	const char *nonce, *code;
+	/* Typed fields (UPLINK_REPLY_REPORT), parsed and checked by the uplink child. */
+	const struct uplink_reply *y = resp->err ? NULL : resp->reply;
+	const char *nonce = y && y->nonce[0] ? y->nonce : NULL, *code = y && y->error[0] ? y->error : NULL;
 	uint64_t delay;
 
-	o = resp->err ? NULL : json_loads(resp->body, 0, NULL);
-	nonce = json_string_value(json_object_get(o, "nonce"));
-	if (!resp->err && resp->status == 200) {
+	if (!resp->err && resp->status == 200 && !(y && y->valid)) {
+		/* Accepted, but the reply is unusable (no nonce, bad fields): like a server error. */
+		snprintf(a->last_result, sizeof(a->last_result), "bad_reply");
+		snprintf(a->last_error, sizeof(a->last_error), "HTTP 200 with a malformed reply: %.200s",
+			 y ? y->invalid : "no reply");
+		delay = backoff(a, &a->report_attempt);
+	} else if (!resp->err && resp->status == 200) {
 		report_chain_accepted(&a->chain, a->chain_path, a->report_in_flight, nonce);
-		ri = json_object_get(o, "report_interval");
-		if (json_is_integer(ri) && json_integer_value(ri) > 0 && json_integer_value(ri) < 86400 * 7)
-			a->server_interval = (unsigned)json_integer_value(ri);
+		if (y->report_interval)
+			a->server_interval = y->report_interval;
 		snprintf(a->last_result, sizeof(a->last_result), "accepted");
 		a->last_error[0] = 0;
 		a->last_accepted_time = time(NULL);
 		a->report_attempt = 0;
 		delay = interval_usec(a);
-		maybe_fetch_policy(a, json_string_value(json_object_get(o, "policy_sha256")));
+		maybe_fetch_policy(a, y->policy_sha256[0] ? y->policy_sha256 : NULL);
 	} else if (!resp->err && resp->status >= 400 && resp->status < 500) {
-		code = json_string_value(json_object_get(o, "error"));
 		snprintf(a->last_result, sizeof(a->last_result), "%s", code ? code : "refused");
-		snprintf(a->last_error, sizeof(a->last_error), "HTTP %ld: %.200s", resp->status,
-			 json_string_value(json_object_get(o, "message")) ?: "");
+		if (code && !strcmp(code, "replay") && y->last_seq >= 0)
+			snprintf(a->last_error, sizeof(a->last_error), "HTTP %ld: %.160s (server's last seq %lld%s)",
+				 resp->status, y->message, (long long)y->last_seq, y->duplicate ? ", duplicate" : "");
+		else
+			snprintf(a->last_error, sizeof(a->last_error), "HTTP %ld: %.200s", resp->status,
+				 y ? y->message : "");
 		if (nonce) {
 			report_chain_set_nonce(&a->chain, nonce);
 			report_chain_save(a->chain_path, &a->chain);
@@ -255,7 +262,6 @@ static void on_report_reply(void *userdata, const struct uplink_response *resp)
 			snprintf(a->last_error, sizeof(a->last_error), "HTTP %ld", resp->status);
 		delay = backoff(a, &a->report_attempt);
 	}
-	json_decref(o);
 	json_decref(a->report_in_flight);
 	a->report_in_flight = NULL;
 	save_last(a);
@@ -310,7 +316,8 @@ static void send_report(struct attest *a)
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = uplink_request(a->uplink, "POST", "/api/v1/report", NULL, text, strlen(text), on_report_reply, a);
+	r = uplink_request_typed(a->uplink, UPLINK_REPLY_REPORT, "POST", "/api/v1/report", NULL, text, strlen(text),
+				 on_report_reply, a);
 	if (r < 0)
 		goto fail;
 	a->report_in_flight = rep;
@@ -354,16 +361,15 @@ static void send_events(struct attest *a);
 static void on_events_reply(void *userdata, const struct uplink_response *resp)
 {
 	struct attest *a = userdata;
+	const struct uplink_reply *y = resp->err ? NULL : resp->reply;
 	struct spool_stats st;
-	json_t *o;
 
 	a->batch_in_flight = false;
 	if (!resp->err && resp->status == 200) {
-		o = json_loads(resp->body, 0, NULL);
+		/* The server has the batch (a malformed count changes nothing about that). */
 		spool_ack(a->spool, a->batch_ids, a->batch_n);
 		a->events_sent += a->batch_n;
-		a->events_dup += (uint64_t)json_integer_value(json_object_get(o, "duplicates"));
-		json_decref(o);
+		a->events_dup += y && y->valid ? y->duplicates : 0;
 		a->events_attempt = 0;
 		a->events_error[0] = 0;
 		spool_get_stats(a->spool, &st);
@@ -373,7 +379,8 @@ static void on_events_reply(void *userdata, const struct uplink_response *resp)
 		if (resp->err)
 			snprintf(a->events_error, sizeof(a->events_error), "%s", resp->error);
 		else
-			snprintf(a->events_error, sizeof(a->events_error), "HTTP %ld: %.200s", resp->status, resp->body);
+			snprintf(a->events_error, sizeof(a->events_error), "HTTP %ld: %s%s%.150s", resp->status,
+				 y ? y->error : "", y && y->error[0] && y->message[0] ? ": " : "", y ? y->message : "");
 		arm(a, a->events_timer, backoff(a, &a->events_attempt));
 	}
 	free(a->batch_ids);
@@ -428,7 +435,8 @@ static void send_events(struct attest *a)
 	if (r < 0)
 		goto out;
 	text = json_dumps(env, JSON_COMPACT);
-	r = text ? uplink_request(a->uplink, "POST", "/api/v1/events", NULL, text, strlen(text), on_events_reply, a)
+	r = text ? uplink_request_typed(a->uplink, UPLINK_REPLY_EVENTS, "POST", "/api/v1/events", NULL, text,
+					strlen(text), on_events_reply, a)
 		 : -ENOMEM;
 	if (r < 0)
 		goto out;

@@ -16,17 +16,6 @@ struct enroll {
 	void *userdata;
 };
 
-void enroll_parse_error(const char *body, char *code, size_t code_size, char *msg, size_t msg_size)
-{
-	json_t *o = body ? json_loads(body, 0, NULL) : NULL;
-	const char *c = json_string_value(json_object_get(o, "error"));
-	const char *m = json_string_value(json_object_get(o, "message"));
-
-	snprintf(code, code_size, "%s", c ? c : "");
-	snprintf(msg, msg_size, "%s", m ? m : "");
-	json_decref(o);
-}
-
 static void finish(struct enroll *en, struct enroll_result *res)
 {
 	if (!res->error)
@@ -39,19 +28,20 @@ static void finish(struct enroll *en, struct enroll_result *res)
 
 static void fail_http(struct enroll *en, const struct uplink_response *resp)
 {
-	char code[64], msg[512];
+	char code[64];
 	struct enroll_result res = { 0 };
 
 	if (resp->err) {
 		res.r = resp->err;
 		res.error = resp->error;
 	} else {
-		enroll_parse_error(resp->body, code, sizeof(code), msg, sizeof(msg));
+		/* Typed fields from the uplink (checked where the JSON was parsed). */
 		res.r = resp->status >= 400 && resp->status < 500 ? -EACCES : -EIO;
+		snprintf(code, sizeof(code), "%s", resp->reply && resp->reply->error[0] ? resp->reply->error : "");
 		if (!code[0])
 			snprintf(code, sizeof(code), "http_%ld", resp->status);
 		res.error = code;
-		res.message = msg;
+		res.message = resp->reply ? resp->reply->message : "";
 	}
 	finish(en, &res);
 }
@@ -59,45 +49,39 @@ static void fail_http(struct enroll *en, const struct uplink_response *resp)
 static void on_enrolled(void *userdata, const struct uplink_response *resp)
 {
 	struct enroll *en = userdata;
+	const struct uplink_reply *y = resp->reply;
 	struct enroll_result res = { 0 };
-	const char *dev, *nonce, *spk;
-	json_t *o, *ri;
 
 	if (resp->err || resp->status != 200) {
 		fail_http(en, resp);
 		return;
 	}
-	o = json_loads(resp->body, 0, NULL);
-	dev = json_string_value(json_object_get(o, "device_id"));
-	nonce = json_string_value(json_object_get(o, "nonce"));
-	spk = json_string_value(json_object_get(o, "server_public_key"));
-	ri = json_object_get(o, "report_interval");
-	if (!dev || !*dev || !spk) {
+	/* device_id and server_public_key are present and well-formed when the reply is valid. */
+	if (!y || !y->valid) {
 		res.r = -EBADMSG;
 		res.error = "malformed_reply";
+		res.message = y ? y->invalid : "";
 		goto out;
 	}
-	res.r = identity_set_enrollment(en->id, dev, en->server_url, en->server_ca, spk,
-					json_is_true(json_object_get(o, "approved")));
+	res.r = identity_set_enrollment(en->id, y->device_id, en->server_url, en->server_ca, y->server_public_key,
+					y->approved);
 	if (res.r < 0) {
 		res.error = res.r == -EBADMSG ? "bad_server_public_key" : "cannot_save_enrollment";
 		goto out;
 	}
 	res.device_id = en->id->device_id;
-	res.nonce = nonce;
-	res.report_interval = json_is_integer(ri) && json_integer_value(ri) > 0 ?
-		(unsigned)json_integer_value(ri) : 0;
+	res.nonce = y->nonce[0] ? y->nonce : NULL;
+	res.report_interval = y->report_interval;
 	res.approved = en->id->approved;
 out:
 	finish(en, &res);
-	json_decref(o);
 }
 
 static void on_challenge(void *userdata, const struct uplink_response *resp)
 {
 	struct enroll *en = userdata;
 	struct enroll_result res = { 0 };
-	json_t *o = NULL, *facts = NULL, *body = NULL, *env = NULL;
+	json_t *facts = NULL, *body = NULL, *env = NULL;
 	const char *challenge;
 	char *text = NULL;
 	int r;
@@ -106,13 +90,13 @@ static void on_challenge(void *userdata, const struct uplink_response *resp)
 		fail_http(en, resp);
 		return;
 	}
-	o = json_loads(resp->body, 0, NULL);
-	challenge = json_string_value(json_object_get(o, "challenge"));
-	if (!challenge) {
+	if (!resp->reply || !resp->reply->valid) {
 		res.r = -EBADMSG;
 		res.error = "malformed_reply";
+		res.message = resp->reply ? resp->reply->invalid : "";
 		goto fail;
 	}
+	challenge = resp->reply->challenge;
 	r = identity_facts(en->root, &facts);
 	if (r < 0) {
 		res.r = r;
@@ -128,7 +112,8 @@ static void on_challenge(void *userdata, const struct uplink_response *resp)
 		goto fail;
 	}
 	text = json_dumps(env, JSON_COMPACT);
-	r = text ? uplink_request(en->u, "POST", "/api/v1/enroll", NULL, text, strlen(text), on_enrolled, en) : -ENOMEM;
+	r = text ? uplink_request_typed(en->u, UPLINK_REPLY_ENROLL, "POST", "/api/v1/enroll", NULL, text,
+						  strlen(text), on_enrolled, en) : -ENOMEM;
 	if (r < 0) {
 		res.r = r;
 		res.error = "request";
@@ -142,7 +127,6 @@ out:
 	json_decref(env);
 	json_decref(body);
 	json_decref(facts);
-	json_decref(o);
 }
 
 int enroll_start(struct uplink *u, struct identity *id, const struct sysroot *root, const char *token,
@@ -169,7 +153,8 @@ int enroll_start(struct uplink *u, struct identity *id, const struct sysroot *ro
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = uplink_request(u, "POST", "/api/v1/enroll/challenge", NULL, "{}", 2, on_challenge, en);
+	r = uplink_request_typed(u, UPLINK_REPLY_CHALLENGE, "POST", "/api/v1/enroll/challenge", NULL, "{}", 2,
+				 on_challenge, en);
 	if (r < 0)
 		goto fail;
 	*ret = en;

@@ -3,7 +3,9 @@
  *   2. POST /api/v1/enroll {"enroll": {token, challenge, public_key, facts}, "signature"}
  *                                                            -> {"device_id", "nonce",
  *                                                                "server_public_key", "report_interval", "approved"}
- * Asynchronous, on the uplink's event loop; on success the identity's enrollment is saved. */
+ * Asynchronous, on the uplink's event loop; on success the identity's enrollment is saved. The
+ * replies arrive as typed fields (UPLINK_REPLY_CHALLENGE, UPLINK_REPLY_ENROLL): the JSON is
+ * parsed and checked in the uplink child. */
 #pragma once
 #include <stdbool.h>
 
@@ -32,6 +34,3 @@ int enroll_start(struct uplink *u, struct identity *id, const struct sysroot *ro
 		 struct enroll **ret);
 /* Cancel (the callback is not called afterwards). */
 void enroll_free(struct enroll *en);
-
-/* Parse a refusal body {"error", "message", "nonce"}; fields may be NULL. */
-void enroll_parse_error(const char *body, char *code, size_t code_size, char *msg, size_t msg_size);

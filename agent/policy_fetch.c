@@ -40,27 +40,30 @@ int policy_fetch_current_sha256(const char *policy_dir, char hex[HASH_SHA256_HEX
 	return hash_sha256_file(path, hex);
 }
 
-int policy_fetch_apply(const char *body, const struct policy_fetch_opts *o, char *detail, size_t detail_size)
+int policy_fetch_apply(const struct uplink_reply *y, const struct policy_fetch_opts *o, char *detail,
+		       size_t detail_size)
 {
 	struct policy_diags diags = { 0 };
 	struct policy *p = NULL;
 	char path[PATH_MAX], keep[PATH_MAX], hex[HASH_SHA256_HEX], *old = NULL;
 	const char *text, *sig, *sha;
 	size_t old_len = 0, len;
-	json_t *j;
 	int r;
 
 	detailf(detail, detail_size, "ok");
-	j = json_loads(body, 0, NULL);
-	text = json_string_value(json_object_get(j, "text"));
-	sig = json_string_value(json_object_get(j, "signature"));
-	sha = json_string_value(json_object_get(j, "sha256"));
-	if (!text || !sig || !sha) {
-		detailf(detail, detail_size, "malformed reply: text, signature and sha256 are required");
+	/* Typed fields (UPLINK_REPLY_POLICY): the uplink child parsed the JSON and checked the
+	 * syntax (sha256 64 hex, signature base64 of 64 bytes, text without NUL). Whether the text
+	 * is the server's is decided here, by the signature. */
+	if (!y || y->kind != UPLINK_REPLY_POLICY || !y->valid || !y->sha256[0] || !y->signature[0]) {
+		detailf(detail, detail_size, "malformed reply: text, signature and sha256 are required%s%s",
+			y && !y->valid ? ": " : "", y && !y->valid ? y->invalid : "");
 		r = -EBADMSG;
 		goto out;
 	}
-	len = json_string_length(json_object_get(j, "text"));
+	text = y->text;
+	sig = y->signature;
+	sha = y->sha256;
+	len = y->text_len;
 	if (!o->server_public_key) {
 		detailf(detail, detail_size, "no server public key: enroll first");
 		r = -ENOKEY;
@@ -136,7 +139,6 @@ out:
 	policy_free(p);
 	policy_diags_clear(&diags);
 	free(old);
-	json_decref(j);
 	return r;
 }
 
@@ -154,11 +156,14 @@ static void on_reply(void *userdata, const struct uplink_response *resp)
 		return;
 	}
 	if (resp->status != 200) {
-		snprintf(detail, sizeof(detail), "HTTP %ld: %.200s", resp->status, resp->body);
+		const struct uplink_reply *y = resp->reply;
+
+		snprintf(detail, sizeof(detail), "HTTP %ld: %s%s%.200s", resp->status, y ? y->error : "",
+			 y && y->error[0] && y->message[0] ? ": " : "", y ? y->message : "");
 		f->cb(f->userdata, -EIO, detail, NULL);
 		return;
 	}
-	r = policy_fetch_apply(resp->body, &o, detail, sizeof(detail));
+	r = policy_fetch_apply(resp->reply, &o, detail, sizeof(detail));
 	snprintf(path, sizeof(path), "%s/%s", f->policy_dir, POLICY_FETCH_FILE);
 	f->cb(f->userdata, r, detail, r == 0 ? path : NULL);
 }
@@ -207,7 +212,8 @@ int policy_fetch_start(struct uplink *u, const struct policy_fetch_opts *o, poli
 		goto fail;
 	}
 	snprintf(hdr, sizeof(hdr), "X-Wxguard-Device: %s", o->device_id);
-	r = uplink_request(u, "GET", "/api/v1/policy", (const char *const[]){ hdr, NULL }, NULL, 0, on_reply, f);
+	r = uplink_request_typed(u, UPLINK_REPLY_POLICY, "GET", "/api/v1/policy", (const char *const[]){ hdr, NULL },
+				 NULL, 0, on_reply, f);
 	if (r < 0)
 		goto fail;
 	*ret = f;

@@ -6,7 +6,9 @@
  * announced, lints it (policy_load_buffer), writes it atomically to <policy_dir>/50-server.ini,
  * re-lints the whole policy directory (rolling back to the previous file if the combination is
  * bad), keeps a copy of the last good server policy in <state_dir>/policy/last-good.ini, and
- * calls the caller's callback so the watcher reloads. A bad policy never replaces a good one. */
+ * calls the caller's callback so the watcher reloads. A bad policy never replaces a good one.
+ * The reply's JSON is parsed in the uplink child (UPLINK_REPLY_POLICY); the signature, hash and
+ * lint checks are done here, in the agent, with the key from enrollment. */
 #pragma once
 #include <stddef.h>
 
@@ -33,7 +35,9 @@ int policy_fetch_start(struct uplink *u, const struct policy_fetch_opts *o, poli
 		       void *userdata, struct policy_fetch **ret);
 void policy_fetch_free(struct policy_fetch *f);
 
-/* The synchronous core: verify, lint and apply a reply body. */
-int policy_fetch_apply(const char *body, const struct policy_fetch_opts *o, char *detail, size_t detail_size);
+/* The synchronous core: verify, lint and apply a reply's typed fields (UPLINK_REPLY_POLICY: the
+ * uplink child extracted them; the signature over text is checked here). */
+int policy_fetch_apply(const struct uplink_reply *reply, const struct policy_fetch_opts *o, char *detail,
+		       size_t detail_size);
 /* SHA-256 of the server policy in force (<policy_dir>/50-server.ini); -ENOENT when none. */
 int policy_fetch_current_sha256(const char *policy_dir, char hex[HASH_SHA256_HEX]);

@@ -83,16 +83,25 @@ void uplink_free(struct uplink *u)
 	free(u);
 }
 
-int uplink_request(struct uplink *u, const char *method, const char *path, const char *const *headers,
-		   const char *body, size_t len, uplink_done_fn cb, void *userdata)
+int uplink_request_typed(struct uplink *u, enum uplink_reply_kind kind, const char *method, const char *path,
+			 const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
+			 void *userdata)
 {
 	if (!method || !path || path[0] != '/')
 		return -EINVAL;
 	if (body && strcmp(method, "GET") == 0)
 		return -EINVAL;
+	if ((unsigned)kind > UPLINK_REPLY_KIND_MAX)
+		return -EINVAL;
 	if (u->child)
-		return uplink_child_request(u->child, method, path, headers, body, len, cb, userdata);
-	return uplink_curl_request(u->curl, method, path, headers, body, len, cb, userdata);
+		return uplink_child_request(u->child, kind, method, path, headers, body, len, cb, userdata);
+	return uplink_curl_request(u->curl, kind, method, path, headers, body, len, cb, userdata);
+}
+
+int uplink_request(struct uplink *u, const char *method, const char *path, const char *const *headers,
+		   const char *body, size_t len, uplink_done_fn cb, void *userdata)
+{
+	return uplink_request_typed(u, UPLINK_REPLY_RAW, method, path, headers, body, len, cb, userdata);
 }
 
 unsigned uplink_in_flight(const struct uplink *u)

@@ -49,6 +49,7 @@ struct preq {
 	uint64_t deadline;           /* CLOCK_MONOTONIC usec, once sent */
 	bool sent, doomed;
 	unsigned gen;                /* the child it was sent to */
+	uint32_t kind;               /* enum uplink_reply_kind */
 	uplink_done_fn cb;
 	void *userdata;
 	char *payload;               /* encoded REQ while queued */
@@ -295,11 +296,22 @@ static void handle_msg(struct uplink_child *c, struct uplink_msg *m)
 			;
 		if (!q)
 			return;   /* cancelled meanwhile */
+		/* Its request fails with -EBADMSG when the child is reaped. */
+		if (rs.err == 0 && (q->kind != UPLINK_REPLY_RAW) != rs.has_reply) {
+			child_kill(c, -EBADMSG, "uplink child sent a malformed message: %s",
+				   rs.has_reply ? "typed reply to a raw request" : "raw reply to a typed request");
+			return;
+		}
+		if (rs.has_reply && rs.reply.kind != q->kind) {
+			child_kill(c, -EBADMSG, "uplink child sent a malformed message: reply of another kind");
+			return;
+		}
 		preq_unlink(c, q);
 		watchdog_arm(c);
 		if (q->cb)
 			q->cb(q->userdata, &(struct uplink_response){ .err = rs.err, .status = rs.err ? 0 : rs.status,
-				  .body = rs.body, .len = rs.len, .error = rs.err ? rs.error : "" });
+				  .body = rs.body, .len = rs.len, .error = rs.err ? rs.error : "",
+				  .reply = rs.has_reply ? &rs.reply : NULL });
 		preq_free(q);
 		return;
 	case UPLINK_MSG_ERROR:
@@ -547,11 +559,11 @@ void uplink_child_free(struct uplink_child *c)
 	free(c);
 }
 
-int uplink_child_request(struct uplink_child *c, const char *method, const char *path,
+int uplink_child_request(struct uplink_child *c, uint32_t kind, const char *method, const char *path,
 			 const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
 			 void *userdata)
 {
-	struct uplink_msg_req m = { .method = method, .path = path, .body = body, .len = len };
+	struct uplink_msg_req m = { .method = method, .path = path, .body = body, .len = len, .kind = kind };
 	const char *why;
 	struct preq *q;
 	size_t n = 0;
@@ -575,6 +587,7 @@ int uplink_child_request(struct uplink_child *c, const char *method, const char 
 		goto fail;
 	}
 	q->id = ++c->next_id;
+	q->kind = kind;
 	q->cb = cb;
 	q->userdata = userdata;
 	q->next = c->reqs;
@@ -630,6 +643,7 @@ void uplink_child_get_info(const struct uplink_child *c, struct uplink_info *ret
 
 struct creq {
 	uint64_t id;
+	uint32_t kind;
 	struct child_state *st;
 	struct creq *next, *prev;
 };
@@ -696,18 +710,14 @@ static void child_on_done(void *userdata, const struct uplink_response *resp)
 {
 	struct creq *q = userdata;
 	struct child_state *st = q->st;
-	struct uplink_msg_resp m = { .err = resp->err, .status = resp->err ? 0 : (int32_t)resp->status,
-				     .error = resp->error, .body = resp->body, .len = resp->len };
+	struct uplink_reply_buf b;
+	struct uplink_msg_resp m;
 
-	if (m.err == 0 && (resp->status < 100 || resp->status > 599)) {
-		m = (struct uplink_msg_resp){ .err = -EPROTO, .error = "the server sent no valid HTTP status", .body = "" };
-	}
-	if (m.err < -4095)
-		m.err = -EIO;
-	if (strlen(m.error) > 1000)
-		m.error = "transport error (message too long)";
+	/* A typed request: the server's JSON is parsed and checked here, only fields go up. */
+	uplink_reply_make_resp(q->kind, resp, &m, &b);
 	creq_unlink(st, q);
 	child_send_resp(st, q->id, &m);
+	uplink_reply_buf_clear(&b);
 	free(q);
 }
 
@@ -739,8 +749,9 @@ static void child_handle(struct child_state *st, struct uplink_msg *m)
 			return;
 		}
 		q->id = m->id;
+		q->kind = req.kind;
 		q->st = st;
-		r = uplink_curl_request(st->curl, req.method, req.path, req.headers, req.body, req.len,
+		r = uplink_curl_request(st->curl, UPLINK_REPLY_RAW, req.method, req.path, req.headers, req.body, req.len,
 					child_on_done, q);
 		if (r < 0) {
 			child_send_resp(st, m->id, &(struct uplink_msg_resp){ .err = r, .body = "",

@@ -21,6 +21,7 @@ struct req {
 	char *resp;
 	size_t resp_len, resp_cap;
 	bool too_big;
+	uint32_t kind;               /* enum uplink_reply_kind */
 	uplink_done_fn cb;
 	void *userdata;
 	char errbuf[CURL_ERROR_SIZE];
@@ -122,7 +123,9 @@ static void check_multi_info(struct uplink_curl *u)
 		resp.error = resp.err ? (q->errbuf[0] ? q->errbuf : curl_easy_strerror(m->data.result)) : "";
 		req_unlink(u, q);
 		curl_multi_remove_handle(u->multi, q->easy);
-		if (q->cb)
+		if (q->kind != UPLINK_REPLY_RAW)
+			uplink_reply_deliver(q->kind, &resp, q->cb, q->userdata);
+		else if (q->cb)
 			q->cb(q->userdata, &resp);
 		req_free(q);
 	}
@@ -335,7 +338,7 @@ unsigned uplink_curl_in_flight(const struct uplink_curl *u)
 	return u->n_reqs;
 }
 
-int uplink_curl_request(struct uplink_curl *u, const char *method, const char *path, const char *const *headers,
+int uplink_curl_request(struct uplink_curl *u, uint32_t kind, const char *method, const char *path, const char *const *headers,
 		   const char *body, size_t len, uplink_done_fn cb, void *userdata)
 {
 	char url[2048], ua[64];
@@ -351,6 +354,7 @@ int uplink_curl_request(struct uplink_curl *u, const char *method, const char *p
 	if (!q)
 		return -ENOMEM;
 	q->u = u;
+	q->kind = kind;
 	q->cb = cb;
 	q->userdata = userdata;
 	q->easy = curl_easy_init();

@@ -31,11 +31,23 @@ struct uplink_curl_opts {
 
 int uplink_curl_new(sd_event *e, const struct uplink_curl_opts *o, struct uplink_curl **ret);
 void uplink_curl_free(struct uplink_curl *c);
-int uplink_curl_request(struct uplink_curl *c, const char *method, const char *path,
+/* kind: RAW hands the body over as is; a typed kind goes through uplink_reply_deliver(). */
+int uplink_curl_request(struct uplink_curl *c, uint32_t kind, const char *method, const char *path,
 			const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
 			void *userdata);
 void uplink_curl_cancel(struct uplink_curl *c, void *userdata);
 unsigned uplink_curl_in_flight(const struct uplink_curl *c);
+
+/* ---- typed replies (agent/uplink_reply.c) ---- */
+struct uplink_msg_resp;
+struct uplink_reply_buf;
+/* The RESP for a finished request: transport fields normalized (status range, error text); for
+ * a typed kind the body is parsed into m->reply (storage in b, uplink_reply_buf_clear()) and
+ * not sent. */
+void uplink_reply_make_resp(uint32_t kind, const struct uplink_response *resp, struct uplink_msg_resp *m,
+			    struct uplink_reply_buf *b);
+/* In process: the same, encoded and decoded as the parent would receive it, then cb. */
+void uplink_reply_deliver(uint32_t kind, const struct uplink_response *resp, uplink_done_fn cb, void *userdata);
 
 /* ---- the child ---- */
 struct uplink_child;
@@ -51,7 +63,7 @@ struct uplink_child_opts {
 
 int uplink_child_new(sd_event *e, const struct uplink_child_opts *o, struct uplink_child **ret);
 void uplink_child_free(struct uplink_child *c);
-int uplink_child_request(struct uplink_child *c, const char *method, const char *path,
+int uplink_child_request(struct uplink_child *c, uint32_t kind, const char *method, const char *path,
 			 const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
 			 void *userdata);
 void uplink_child_cancel(struct uplink_child *c, void *userdata);

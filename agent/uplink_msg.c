@@ -54,6 +54,12 @@ static void put_u32(struct buf *b, uint32_t v)
 	put(b, x, 4);
 }
 
+static void put_u64(struct buf *b, uint64_t v)
+{
+	put_u32(b, (uint32_t)v);
+	put_u32(b, (uint32_t)(v >> 32));
+}
+
 static void put_bytes(struct buf *b, const void *p, size_t n)
 {
 	if (n > UPLINK_MSG_MAX) {
@@ -124,7 +130,36 @@ int uplink_msg_encode_req(const struct uplink_msg_req *m, char **ret, size_t *re
 		put_str(&b, m->headers[i]);
 	put_u32(&b, m->body ? 1 : 0);
 	put_bytes(&b, m->body ? m->body : "", m->body ? m->len : 0);
+	put_u32(&b, m->kind);
 	return finish(&b, ret, ret_len);
+}
+
+static void put_reply(struct buf *b, const struct uplink_reply *r)
+{
+	put_u32(b, r->valid);
+	put_str(b, r->invalid);
+	put_str(b, r->error);
+	put_str(b, r->message);
+	put_str(b, r->nonce);
+	put_u64(b, (uint64_t)r->last_seq);
+	put_u32(b, r->duplicate);
+	put_u64(b, (uint64_t)r->server_time);
+	put_str(b, r->status);
+	put_str(b, r->policy_sha256);
+	put_u32(b, r->report_interval);
+	put_u32(b, r->chain_gap);
+	put_u32(b, r->accepted);
+	put_u32(b, r->duplicates);
+	put_str(b, r->challenge);
+	put_u64(b, (uint64_t)r->expires);
+	put_str(b, r->device_id);
+	put_str(b, r->server_public_key);
+	put_u32(b, r->approved);
+	put_str(b, r->name);
+	put_str(b, r->version);
+	put_str(b, r->sha256);
+	put_bytes(b, r->text ? r->text : "", r->text ? r->text_len : 0);
+	put_str(b, r->signature);
 }
 
 int uplink_msg_encode_resp(const struct uplink_msg_resp *m, char **ret, size_t *ret_len)
@@ -135,6 +170,9 @@ int uplink_msg_encode_resp(const struct uplink_msg_resp *m, char **ret, size_t *
 	put_u32(&b, (uint32_t)m->status);
 	put_str(&b, m->error);
 	put_bytes(&b, m->body ? m->body : "", m->body ? m->len : 0);
+	put_u32(&b, m->has_reply ? m->reply.kind : 0);
+	if (m->has_reply)
+		put_reply(&b, &m->reply);
 	return finish(&b, ret, ret_len);
 }
 
@@ -172,6 +210,28 @@ static bool get_u32(struct rd *r, uint32_t *v)
 	x = (const unsigned char *)r->p + r->off;
 	*v = (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
 	r->off += 4;
+	return true;
+}
+
+static bool get_u64(struct rd *r, uint64_t *v)
+{
+	uint32_t lo, hi;
+
+	if (!get_u32(r, &lo) || !get_u32(r, &hi))
+		return false;
+	*v = (uint64_t)hi << 32 | lo;
+	return true;
+}
+
+static bool get_bool(struct rd *r, bool *v)
+{
+	uint32_t x;
+
+	if (!get_u32(r, &x))
+		return false;
+	if (x > 1)
+		return fail(r, "boolean field not 0 or 1");
+	*v = x;
 	return true;
 }
 
@@ -301,7 +361,8 @@ int uplink_msg_decode_req(const char *p, size_t len, struct uplink_msg_req *m, c
 		if (!no_ctl(m->headers[i]) || !strchr(m->headers[i], ':') || m->headers[i][0] == ':')
 			fail(&r, "bad request header");
 	}
-	if (get_u32(&r, &has_body) && get_bytes(&r, UPLINK_MSG_MAX - 64 * 1024, &m->body, &n)) {
+	if (get_u32(&r, &has_body) && get_bytes(&r, UPLINK_MSG_MAX - 64 * 1024, &m->body, &n) &&
+	    get_u32(&r, &m->kind)) {
 		if (has_body > 1)
 			fail(&r, "bad body flag");
 		else if (!has_body && n)
@@ -310,29 +371,83 @@ int uplink_msg_decode_req(const char *p, size_t len, struct uplink_msg_req *m, c
 			m->body = NULL;
 		else if (strcmp(m->method, "GET") == 0)
 			fail(&r, "GET with a body");
+		if (m->kind > UPLINK_REPLY_KIND_MAX)
+			fail(&r, "unknown reply kind");
 		m->len = n;
 	}
 	return done(&r, why);
 }
 
+static bool get_reply(struct rd *r, struct uplink_reply *y)
+{
+	uint64_t last_seq, server_time, expires;
+
+	return get_bool(r, &y->valid) && get_str(r, 256, &y->invalid) &&
+	       get_str(r, UPLINK_REPLY_MAX_ERROR, &y->error) && get_str(r, UPLINK_REPLY_MAX_MESSAGE, &y->message) &&
+	       get_str(r, 128, &y->nonce) && get_u64(r, &last_seq) && get_bool(r, &y->duplicate) &&
+	       get_u64(r, &server_time) && get_str(r, 64, &y->status) && get_str(r, 64, &y->policy_sha256) &&
+	       get_u32(r, &y->report_interval) && get_bool(r, &y->chain_gap) && get_u32(r, &y->accepted) &&
+	       get_u32(r, &y->duplicates) && get_str(r, UPLINK_REPLY_MAX_CHALLENGE, &y->challenge) &&
+	       get_u64(r, &expires) && get_str(r, UPLINK_REPLY_MAX_ID, &y->device_id) &&
+	       get_str(r, 64, &y->server_public_key) && get_bool(r, &y->approved) &&
+	       get_str(r, UPLINK_REPLY_MAX_NAME, &y->name) && get_str(r, UPLINK_REPLY_MAX_NAME, &y->version) &&
+	       get_str(r, 64, &y->sha256) && get_bytes(r, UPLINK_MAX_RESPONSE, &y->text, &y->text_len) &&
+	       get_str(r, 128, &y->signature) &&
+	       ((y->last_seq = (int64_t)last_seq), (y->server_time = (int64_t)server_time),
+		(y->expires = (int64_t)expires), true);
+}
+
 int uplink_msg_decode_resp(const char *p, size_t len, struct uplink_msg_resp *m, const char **why)
 {
 	struct rd r = { .p = p, .len = len };
-	uint32_t err, status;
+	uint32_t err, status, kind;
+	const char *w;
 
 	*m = (struct uplink_msg_resp){ 0 };
 	if (get_u32(&r, &err) && get_u32(&r, &status) && get_str(&r, 1024, &m->error) &&
-	    get_bytes(&r, UPLINK_MAX_RESPONSE, &m->body, &m->len)) {
+	    get_bytes(&r, UPLINK_MAX_RESPONSE, &m->body, &m->len) && get_u32(&r, &kind)) {
 		m->err = (int32_t)err;
 		m->status = (int32_t)status;
+		m->has_reply = kind != 0;
+		m->reply.kind = kind;
 		if (m->err > 0 || m->err < -4095)
 			fail(&r, "error code out of range");
 		else if (m->err == 0 && (m->status < 100 || m->status > 599))
 			fail(&r, "HTTP status out of range");
 		else if (m->err != 0 && m->status != 0)
 			fail(&r, "HTTP status with a transport error");
+		else if (kind > UPLINK_REPLY_KIND_MAX)
+			fail(&r, "unknown reply kind");
+		else if (kind && m->err != 0)
+			fail(&r, "typed reply with a transport error");
+		else if (kind && m->len != 0)
+			fail(&r, "typed reply with a body");
+		else if (kind && get_reply(&r, &m->reply) && uplink_reply_check(&m->reply, m->status, &w) < 0)
+			fail(&r, w);
+		if (r.why)
+			m->has_reply = false;
 	}
 	return done(&r, why);
+}
+
+int uplink_msg_resp_roundtrip(const struct uplink_msg_resp *m, char **buf, struct uplink_msg_resp *out,
+			      const char **why)
+{
+	size_t n;
+	int r;
+
+	*buf = NULL;
+	r = uplink_msg_encode_resp(m, buf, &n);
+	if (r < 0) {
+		*why = "cannot encode the response";
+		return r;
+	}
+	r = uplink_msg_decode_resp(*buf, n, out, why);
+	if (r < 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return r;
 }
 
 int uplink_msg_decode_text(const char *p, size_t len, const char **text, const char **why)

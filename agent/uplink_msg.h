@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/uplink.h"
+
 #define UPLINK_PKT_MAGIC 0x31555857u         /* "WXU1" */
 #define UPLINK_PKT_CHUNK (60u * 1024)
 #define UPLINK_MSG_MAX (16u * 1024 * 1024)   /* one logical message */
@@ -70,14 +72,17 @@ struct uplink_msg_req {
 	const char *headers[UPLINK_MSG_MAX_HEADERS + 1];   /* NULL-terminated */
 	const char *body;       /* NULL: none */
 	size_t len;
+	uint32_t kind;          /* enum uplink_reply_kind: how the child parses the reply */
 };
 
 struct uplink_msg_resp {
 	int32_t err;            /* 0 or -errno (>= -4095) */
 	int32_t status;         /* 100..599 when err == 0, else 0 */
 	const char *error;
-	const char *body;       /* NUL-terminated */
+	const char *body;       /* NUL-terminated; "" with a typed reply */
 	size_t len;
+	bool has_reply;         /* typed: reply.kind != RAW, err == 0 */
+	struct uplink_reply reply;
 };
 
 /* Encoders: a malloc'd payload. */
@@ -93,6 +98,31 @@ int uplink_msg_decode_ready(const char *p, size_t len, struct uplink_msg_ready *
 int uplink_msg_decode_req(const char *p, size_t len, struct uplink_msg_req *m, const char **why);
 int uplink_msg_decode_resp(const char *p, size_t len, struct uplink_msg_resp *m, const char **why);
 int uplink_msg_decode_text(const char *p, size_t len, const char **text, const char **why);
+
+/* Encode m, then decode it into *out (pointers into *buf, free() it): what the parent would
+ * receive from the child. The in-process uplink hands typed replies over through this, so both
+ * modes go through the same checks. */
+int uplink_msg_resp_roundtrip(const struct uplink_msg_resp *m, char **buf, struct uplink_msg_resp *out,
+			      const char **why);
+
+/* ---- typed replies (agent/uplink_reply.c) ---- */
+
+/* Storage behind a parsed reply's strings. */
+struct json_t;
+struct uplink_reply_buf {
+	struct json_t *json;
+	char message[UPLINK_REPLY_MAX_MESSAGE + 1];
+};
+
+/* Child side: parse the server's reply body as kind (kind != RAW). Never fails on bad input:
+ * r->valid = false with r->invalid saying why. 0, or -ENOMEM. Free b with
+ * uplink_reply_buf_clear() once r is not needed any more. */
+int uplink_reply_parse(uint32_t kind, long status, const char *body, size_t len, struct uplink_reply *r,
+		       struct uplink_reply_buf *b);
+void uplink_reply_buf_clear(struct uplink_reply_buf *b);
+/* Both sides: every field well-formed for its type, the kind's required members present on a
+ * 2xx status, the other kinds' fields empty. 0 or -EBADMSG (*why). */
+int uplink_reply_check(const struct uplink_reply *r, long status, const char **why);
 
 /* ---- the channel: one end of the socketpair, non-blocking ---- */
 struct uplink_chan;

@@ -16,6 +16,7 @@
 #include "agent/policy_fetch.h"
 #include "agent/report.h"
 #include "agent/uplink_loopback.h"
+#include "agent/uplink_msg.h"
 #include "common/canon.h"
 #include "common/fileio.h"
 #include "common/hash.h"
@@ -497,6 +498,8 @@ static void test_policy_fetch_refuses_unlintable_and_mismatched(void **state)
 	struct sign_key *k;
 	char *pub;
 	const char *bad = "[policy]\nname = x\nno_such_key = 1\n";
+	struct uplink_reply y;
+	struct uplink_reply_buf yb;
 	json_t *o;
 
 	snprintf(pdir, sizeof(pdir), "%s/policy.d", dir);
@@ -506,14 +509,34 @@ static void test_policy_fetch_refuses_unlintable_and_mismatched(void **state)
 	sign_data_b64(k, bad, strlen(bad), &sig);
 	o = json_pack("{s:s, s:s, s:s}", "sha256", hex, "text", bad, "signature", sig);
 	body = json_dumps(o, 0);
-	assert_int_equal(policy_fetch_apply(body, &(struct policy_fetch_opts){ .policy_dir = pdir,
+	/* What the uplink child makes of the body: typed fields. */
+	assert_int_equal(uplink_reply_parse(UPLINK_REPLY_POLICY, 200, body, strlen(body), &y, &yb), 0);
+	assert_true(y.valid);
+	assert_int_equal(policy_fetch_apply(&y, &(struct policy_fetch_opts){ .policy_dir = pdir,
 			 .server_public_key = pub }, detail, sizeof(detail)), -EBADMSG);
 	assert_non_null(strstr(detail, "lint"));
 	assert_int_equal(policy_fetch_current_sha256(pdir, hex), -ENOENT);
 	/* Announced hash differs from the text's. */
-	assert_int_equal(policy_fetch_apply(body, &(struct policy_fetch_opts){ .policy_dir = pdir,
+	assert_int_equal(policy_fetch_apply(&y, &(struct policy_fetch_opts){ .policy_dir = pdir,
 			 .server_public_key = pub, .want_sha256 = REPORT_ZERO_HASH }, detail, sizeof(detail)), -EBADMSG);
 	assert_non_null(strstr(detail, "hash mismatch"));
+	/* A text that is not the signed one: the signature check (in the agent) refuses it. */
+	y.text = "[policy]\nname = x\n";
+	y.text_len = strlen(y.text);
+	assert_int_equal(policy_fetch_apply(&y, &(struct policy_fetch_opts){ .policy_dir = pdir,
+			 .server_public_key = pub }, detail, sizeof(detail)), -EBADMSG);
+	assert_non_null(strstr(detail, "signature"));
+	uplink_reply_buf_clear(&yb);
+	/* A reply without a signature never gets that far: not valid, nothing to verify. */
+	json_object_del(o, "signature");
+	free(body);
+	body = json_dumps(o, 0);
+	assert_int_equal(uplink_reply_parse(UPLINK_REPLY_POLICY, 200, body, strlen(body), &y, &yb), 0);
+	assert_false(y.valid);
+	assert_int_equal(policy_fetch_apply(&y, &(struct policy_fetch_opts){ .policy_dir = pdir,
+			 .server_public_key = pub }, detail, sizeof(detail)), -EBADMSG);
+	assert_non_null(strstr(detail, "malformed reply"));
+	uplink_reply_buf_clear(&yb);
 	free(body);
 	free(sig);
 	json_decref(o);

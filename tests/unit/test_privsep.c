@@ -18,6 +18,7 @@
 #include "agent/privsep.h"
 #include "agent/uplink.h"
 #include "agent/uplink_loopback.h"
+#include "agent/uplink_internal.h"
 #include "agent/uplink_msg.h"
 #include "common/fileio.h"
 
@@ -658,6 +659,213 @@ static void test_privsep_cancel_and_in_process_mode(void **state)
 	uplink_loopback_stop(lb);
 }
 
+/* Typed replies: the server's JSON is parsed where HTTPS is spoken (child, or engine in process);
+ * the callback gets checked fields and no body, in both modes alike. */
+static bool typed_handler(void *ud, const struct uplink_loopback_req *req, int *status, char **body)
+{
+	*status = 200;
+	if (strcmp(req->path, "/report-ok") == 0)
+		*body = strdup("{\"status\":\"accepted\",\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"policy_sha256\":"
+			       "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"report_interval\":120,"
+			       "\"chain_gap\":true,\"extra\":[1,2]}");
+	else if (strcmp(req->path, "/report-badnonce") == 0)
+		*body = strdup("{\"status\":\"accepted\",\"nonce\":\"not base64!\"}");
+	else if (strcmp(req->path, "/replay") == 0) {
+		*status = 409;
+		*body = strdup("{\"error\":\"replay\",\"message\":\"seq\\u0007 too low\",\"last_seq\":41,\"duplicate\":true,"
+			       "\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\"}");
+	} else if (strcmp(req->path, "/proxy-error") == 0) {
+		*status = 502;
+		*body = strdup("<html>bad gateway</html>");
+	} else if (strcmp(req->path, "/events") == 0)
+		*body = strdup("{\"accepted\":10,\"duplicates\":2}");
+	else
+		*body = strdup("{\"ok\":true}");
+	return true;
+}
+
+struct typed_result {
+	int done, err;
+	long status;
+	size_t body_len;
+	bool has_reply, valid;
+	char nonce[128], error[64], message[600], sha[65], invalid[256];
+	uint32_t interval, accepted, duplicates;
+	int64_t last_seq;
+	bool chain_gap, duplicate;
+};
+
+static void on_typed(void *ud, const struct uplink_response *r)
+{
+	struct typed_result *t = ud;
+
+	memset(t, 0, sizeof(*t));
+	t->done = 1;
+	t->err = r->err;
+	t->status = r->status;
+	t->body_len = r->len;
+	t->has_reply = r->reply != NULL;
+	if (!r->reply)
+		return;
+	t->valid = r->reply->valid;
+	snprintf(t->invalid, sizeof(t->invalid), "%s", r->reply->invalid);
+	snprintf(t->nonce, sizeof(t->nonce), "%s", r->reply->nonce);
+	snprintf(t->error, sizeof(t->error), "%s", r->reply->error);
+	snprintf(t->message, sizeof(t->message), "%s", r->reply->message);
+	snprintf(t->sha, sizeof(t->sha), "%s", r->reply->policy_sha256);
+	t->interval = r->reply->report_interval;
+	t->chain_gap = r->reply->chain_gap;
+	t->last_seq = r->reply->last_seq;
+	t->duplicate = r->reply->duplicate;
+	t->accepted = r->reply->accepted;
+	t->duplicates = r->reply->duplicates;
+}
+
+static void typed_req(sd_event *e, struct uplink *u, enum uplink_reply_kind kind, const char *path,
+		      struct typed_result *t)
+{
+	t->done = 0;
+	assert_int_equal(uplink_request_typed(u, kind, "POST", path, NULL, "{}", 2, on_typed, t), 0);
+	run_until(e, &t->done, 1);
+	assert_int_equal(t->err, 0);
+	assert_true(t->has_reply);
+	assert_int_equal(t->body_len, 0);   /* the body never reaches the parent */
+}
+
+static void test_privsep_typed_replies_parsed_in_child_and_in_process(void **state)
+{
+	enum uplink_isolation modes[] = { UPLINK_ISOLATION_CHILD, UPLINK_ISOLATION_NONE };
+	struct uplink_loopback *lb;
+	struct typed_result t;
+	struct uplink *u;
+	sd_event *e;
+
+	assert_int_equal(uplink_loopback_start(0, NULL, NULL, typed_handler, NULL, &lb), 0);
+	assert_int_equal(sd_event_new(&e), 0);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
+					    .isolation = modes[i] }, &u), 0);
+		typed_req(e, u, UPLINK_REPLY_REPORT, "/report-ok", &t);
+		assert_int_equal(t.status, 200);
+		assert_true(t.valid);
+		assert_string_equal(t.nonce, "AAAAAAAAAAAAAAAAAAAAAA==");
+		assert_string_equal(t.sha, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+		assert_int_equal(t.interval, 120);
+		assert_true(t.chain_gap);
+		assert_int_equal(t.last_seq, -1);
+
+		typed_req(e, u, UPLINK_REPLY_REPORT, "/report-badnonce", &t);
+		assert_false(t.valid);
+		assert_non_null(strstr(t.invalid, "nonce"));
+		assert_string_equal(t.nonce, "");
+
+		typed_req(e, u, UPLINK_REPLY_REPORT, "/replay", &t);
+		assert_int_equal(t.status, 409);
+		assert_true(t.valid);
+		assert_string_equal(t.error, "replay");
+		assert_string_equal(t.message, "seq  too low");   /* the control character became a space */
+		assert_int_equal(t.last_seq, 41);
+		assert_true(t.duplicate);
+
+		typed_req(e, u, UPLINK_REPLY_EVENTS, "/proxy-error", &t);
+		assert_int_equal(t.status, 502);
+		assert_false(t.valid);
+
+		typed_req(e, u, UPLINK_REPLY_EVENTS, "/events", &t);
+		assert_true(t.valid);
+		assert_int_equal(t.accepted, 10);
+		assert_int_equal(t.duplicates, 2);
+
+		/* A challenge reply without "challenge": not valid. */
+		typed_req(e, u, UPLINK_REPLY_CHALLENGE, "/other", &t);
+		assert_false(t.valid);
+		uplink_free(u);
+	}
+	sd_event_unref(e);
+	uplink_loopback_stop(lb);
+}
+
+/* What a compromised child could send as a typed reply is refused by the parent's decoder. */
+static void test_privsep_typed_reply_fields_are_checked_by_the_parent(void **state)
+{
+	static const char *bodies[] = {
+		"{\"status\":\"accepted\",\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\"}",
+		"{\"device_id\":\"dev-1\",\"server_public_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}",
+	};
+	struct uplink_response raw = { .status = 200, .error = "" };
+	struct uplink_msg_resp m, out;
+	struct uplink_reply_buf b;
+	const char *why;
+	char *buf;
+
+	/* Good ones survive the round trip. */
+	for (size_t i = 0; i < 2; i++) {
+		raw.body = bodies[i];
+		raw.len = strlen(bodies[i]);
+		uplink_reply_make_resp(i == 0 ? UPLINK_REPLY_REPORT : UPLINK_REPLY_ENROLL, &raw, &m, &b);
+		assert_true(m.has_reply && m.reply.valid);
+		assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), 0);
+		assert_true(out.has_reply && out.reply.valid);
+		free(buf);
+		uplink_reply_buf_clear(&b);
+	}
+	/* Tampered fields, as a child taken over would write them. */
+	raw.body = bodies[0];
+	raw.len = strlen(bodies[0]);
+	uplink_reply_make_resp(UPLINK_REPLY_REPORT, &raw, &m, &b);
+	m.reply.nonce = "AAAA\nAAAA";
+	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
+	assert_string_equal(why, "reply: bad nonce");
+	m.reply.nonce = "AAAAAAAAAAAAAAAAAAAAAA==";
+	m.reply.policy_sha256 = "0123";
+	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
+	m.reply.policy_sha256 = "";
+	m.reply.device_id = "dev-1";   /* an enroll field in a report reply */
+	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
+	m.reply.device_id = "";
+	m.reply.message = "\x1b[31mred";
+	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
+	m.reply.message = "\xff\xfe";   /* not UTF-8 */
+	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
+	m.reply.message = "";
+	m.body = "{}";                    /* a body next to typed fields */
+	m.len = 2;
+	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
+	assert_string_equal(why, "typed reply with a body");
+	m.body = "";
+	m.len = 0;
+	m.reply.valid = false;            /* invalid, yet carrying fields */
+	m.reply.invalid = "x";
+	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
+	uplink_reply_buf_clear(&b);
+	/* The child's parser: sizes and syntax. */
+	{
+		static const struct { uint32_t kind; long status; const char *body; bool valid; } cases[] = {
+			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAA=\"}", false },          /* 5 bytes: too short */
+			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAAAAAA=\"}", true },       /* 8 bytes */
+			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"report_interval\":0}", false },
+			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"report_interval\":\"300\"}", false },
+			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\"}", false },
+			{ UPLINK_REPLY_REPORT, 400, "{\"error\":\"Bad-Nonce\"}", false },
+			{ UPLINK_REPLY_REPORT, 400, "{\"error\":\"bad_nonce\"}", true },
+			{ UPLINK_REPLY_ENROLL, 200, "{\"device_id\":\"a b\",\"server_public_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}", false },
+			{ UPLINK_REPLY_ENROLL, 200, "{\"device_id\":\"a\",\"server_public_key\":\"AAAA\"}", false },
+			{ UPLINK_REPLY_POLICY, 200, "{\"sha256\":\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"}", false },
+			{ UPLINK_REPLY_CHALLENGE, 200, "{\"challenge\":\"c\",\"expires\":-1}", false },
+			{ UPLINK_REPLY_EVENTS, 200, "[1,2]", false },
+		};
+		struct uplink_reply y;
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			assert_int_equal(uplink_reply_parse(cases[i].kind, cases[i].status, cases[i].body,
+							    strlen(cases[i].body), &y, &b), 0);
+			if (y.valid != cases[i].valid)
+				fail_msg("case %zu (%s): valid %d, %s", i, cases[i].body, y.valid, y.invalid);
+			uplink_reply_buf_clear(&b);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -668,6 +876,8 @@ int main(void)
 		cmocka_unit_test(test_privsep_malformed_message_from_child_is_refused),
 		cmocka_unit_test(test_privsep_malformed_message_from_parent_is_refused),
 		cmocka_unit_test(test_privsep_cancel_and_in_process_mode),
+		cmocka_unit_test(test_privsep_typed_replies_parsed_in_child_and_in_process),
+		cmocka_unit_test(test_privsep_typed_reply_fields_are_checked_by_the_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
