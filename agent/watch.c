@@ -3,6 +3,7 @@
 #include "agent/watch.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <malloc.h>
@@ -92,6 +93,19 @@ static void degrade(struct watch *w, const char *what, int err)
 
 static int handle_record(void *ctx, void *data, size_t size);
 
+/* Does the running kernel have this raw tracepoint (its btf_trace_<name> typedef)? */
+static bool kernel_has_tracepoint(const char *btf_name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool r;
+
+	if (!btf)
+		return false;
+	r = btf__find_by_name_kind(btf, btf_name, BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return r;
+}
+
 static int load_bpf(struct watch *w)
 {
 	char why[128] = "";
@@ -121,6 +135,9 @@ static int load_bpf(struct watch *w)
 	w->skel->rodata->nr_ptrace = SYS_ptrace;
 	w->skel->rodata->nr_process_vm_writev = SYS_process_vm_writev;
 
+	/* ctime_ns_xchg (multigrain timestamps, 6.13+) is optional: files written on tmpfs. */
+	bpf_program__set_autoload(w->skel->progs.handle_ctime_ns_xchg,
+				  kernel_has_tracepoint("btf_trace_ctime_ns_xchg"));
 	lsm = !w->opts.no_lsm && probe_lsm(why, sizeof(why));
 	if (!w->opts.no_lsm && !lsm)
 		log_debug("BPF LSM not available (%s): enforcing with bpf_send_signal", why);

@@ -117,14 +117,6 @@ struct {
 	__type(value, struct wxg_written_val);
 } written SEC(".maps");
 
-/* open(2) for writing by a watched client, between sys_enter and sys_exit: tid -> flags. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u32);
-} open_pending SEC(".maps");
-
 struct scratch {
 	char buf[SCRATCH_LEN];
 };
@@ -136,14 +128,21 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
-/* Older kernels keep the ctime in a timespec64 (named __i_ctime in 6.6-6.10). */
+/* Older kernels keep the times in timespec64s: i_atime / i_ctime up to 6.5, __i_ctime from
+ * 6.6 and __i_atime from 6.7 up to 6.10. */
 struct inode___ts {
+	struct timespec64 i_atime;
 	struct timespec64 i_ctime;
 } __attribute__((preserve_access_index));
 
 struct inode___ts2 {
+	struct timespec64 __i_atime;
 	struct timespec64 __i_ctime;
 } __attribute__((preserve_access_index));
+
+#define S_IFMT 0170000
+#define S_IFREG 0100000
+#define TMPFS_MAGIC 0x01021994
 
 static __always_inline void cnt_add(__u32 idx, __u64 n)
 {
@@ -227,6 +226,28 @@ static __always_inline void inode_ctime(struct inode *inode, __s64 *sec, __u32 *
 		*sec = BPF_CORE_READ((struct inode___ts *)inode, i_ctime.tv_sec);
 		*nsec = BPF_CORE_READ((struct inode___ts *)inode, i_ctime.tv_nsec);
 	}
+}
+
+static __always_inline void inode_atime(struct inode *inode, __s64 *sec, __u32 *nsec)
+{
+	if (bpf_core_field_exists(inode->i_atime_sec)) {
+		*sec = BPF_CORE_READ(inode, i_atime_sec);
+		*nsec = BPF_CORE_READ(inode, i_atime_nsec);
+	} else if (bpf_core_field_exists(((struct inode___ts2 *)inode)->__i_atime)) {
+		*sec = BPF_CORE_READ((struct inode___ts2 *)inode, __i_atime.tv_sec);
+		*nsec = BPF_CORE_READ((struct inode___ts2 *)inode, __i_atime.tv_nsec);
+	} else {
+		*sec = BPF_CORE_READ((struct inode___ts *)inode, i_atime.tv_sec);
+		*nsec = BPF_CORE_READ((struct inode___ts *)inode, i_atime.tv_nsec);
+	}
+}
+
+/* Written by a watched process (the same file, not a later one with the same inode number)? */
+static __always_inline bool was_written(struct inode *inode, const struct wxg_inode_key *ik)
+{
+	const struct wxg_written_val *wv = bpf_map_lookup_elem(&written, ik);
+
+	return wv && (!wv->generation || wv->generation == BPF_CORE_READ(inode, i_generation));
 }
 
 /* Lowercased basename (after the last '/' or '\') of the string in the per-CPU scratch
@@ -569,7 +590,9 @@ __noinline int exec_judge(__u64 task_ptr, __u64 bprm_ptr, struct exec_state *x)
 		j->reason = WXG_R_DENIED_INODE;
 		j->client = iv->client;
 		j->flags |= WXG_EXEC_F_DENIED_FAMILY;
-	} else if ((cfg->flags & WXG_CFG_ATTACHMENT_EXEC) && bpf_map_lookup_elem(&written, &x->ik)) {
+	} else if ((cfg->flags & WXG_CFG_ATTACHMENT_EXEC) &&
+		   !((j->flags & WXG_EXEC_F_NOLINK) && x->has_w) &&   /* fileless, below */
+		   was_written(inode, &x->ik)) {
 		j->verdict = WXG_V_DENY;
 		j->reason = WXG_R_ATTACHMENT;
 	} else if (iv && (iv->flags & WXG_I_APPROVED)) {
@@ -906,26 +929,20 @@ static __always_inline bool is_library(const char *p, long n)
 	return (c1 == 'd' && c2 == 'l' && c3 == 'l') || (c1 == 'd' && c2 == 'r' && c3 == 'v');
 }
 
-static __always_inline int on_open(const struct wxg_config *cfg, struct task_struct *task,
-				   __u32 tgid, const char *upath, __u32 flags)
+/* An open by the approved client (w): a library or DLL outside lib_dirs is judged in user
+ * space. */
+static __always_inline int on_open(struct task_struct *task, struct wxg_watch *w, __u32 tgid,
+				   const char *upath, __u32 flags)
 {
-	struct wxg_watch *w = bpf_map_lookup_elem(&watched, &tgid);
 	struct wxg_client_cfg *cc;
 	struct wxg_ev_open *e;
 	struct scratch *s;
 	__u32 idx, zero = 0;
 	long n;
 
-	if (!w)
-		return 0;
-	if ((flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) &&
-	    (w->flags & (WXG_W_CLIENT | WXG_W_CHILD))) {
-		__u32 pid = bpf_get_current_pid_tgid();
-
-		bpf_map_update_elem(&open_pending, &pid, &flags, BPF_ANY);
-		return 0;
-	}
-	if (!(w->flags & WXG_W_CLIENT))
+	/* Opened for writing: not a library load. What is written is recorded where it is
+	 * written (handle_writeback_mark_inode_dirty). */
+	if (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC))
 		return 0;
 	idx = w->client;
 	cc = bpf_map_lookup_elem(&clients, &idx);
@@ -953,36 +970,45 @@ static __always_inline int on_open(const struct wxg_config *cfg, struct task_str
 	return 0;
 }
 
+/* Runs on every syscall of the machine: the common path is the compares of the first test.
+ * Opens cost one more hash lookup (is this the approved client?) before any argument is
+ * read; ptrace and process_vm_writev, rare, look up their target. */
 SEC("raw_tp/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	const struct wxg_config *cfg;
 	struct task_struct *task;
+	struct wxg_watch *w;
 	__u32 tgid;
 
 	if (id != nr_openat && id != nr_open && id != nr_openat2 && id != nr_ptrace &&
 	    id != nr_process_vm_writev)
 		return 0;
-	cfg = get_config();
-	if (!cfg)
-		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (tgid == cfg->agent_tgid)
-		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
-	if (id == nr_openat) {
-		return on_open(cfg, task, tgid, (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-			       PT_REGS_PARM3_CORE_SYSCALL(regs));
-	} else if (id == nr_open) {
-		return on_open(cfg, task, tgid, (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
-			       PT_REGS_PARM2_CORE_SYSCALL(regs));
-	} else if (id == nr_openat2) {
-		struct open_how *how = (struct open_how *)PT_REGS_PARM3_CORE_SYSCALL(regs);
-		__u64 fl = 0;
+	if (id == nr_openat || id == nr_open || id == nr_openat2) {
+		/* the agent is never watched */
+		w = bpf_map_lookup_elem(&watched, &tgid);
+		if (!w || !(w->flags & WXG_W_CLIENT) || !get_config())
+			return 0;
+		if (id == nr_openat)
+			return on_open(task, w, tgid, (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+				       PT_REGS_PARM3_CORE_SYSCALL(regs));
+		if (id == nr_open)
+			return on_open(task, w, tgid, (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+				       PT_REGS_PARM2_CORE_SYSCALL(regs));
+		{
+			struct open_how *how = (struct open_how *)PT_REGS_PARM3_CORE_SYSCALL(regs);
+			__u64 fl = 0;
 
-		bpf_probe_read_user(&fl, sizeof(fl), &how->flags);
-		return on_open(cfg, task, tgid, (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), fl);
-	} else if (id == nr_ptrace) {
+			bpf_probe_read_user(&fl, sizeof(fl), &how->flags);
+			return on_open(task, w, tgid, (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), fl);
+		}
+	}
+	cfg = get_config();
+	if (!cfg || tgid == cfg->agent_tgid)
+		return 0;
+	if (id == nr_ptrace) {
 		long req = PT_REGS_PARM1_CORE_SYSCALL(regs);
 
 		if (req != PTRACE_ATTACH && req != PTRACE_SEIZE && req != PTRACE_POKETEXT &&
@@ -990,54 +1016,75 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		    req != PTRACE_SETFPREGS && req != PTRACE_SETREGSET)
 			return 0;
 		return on_inject(cfg, task, tgid, req, PT_REGS_PARM2_CORE_SYSCALL(regs), WXG_R_PTRACE);
-	} else if (id == nr_process_vm_writev) {
-		/* The SIGKILL is pending before the copy starts: pinning the target's pages
-		 * fails with -EINTR, nothing is written. */
-		return on_inject(cfg, task, tgid, 0, PT_REGS_PARM1_CORE_SYSCALL(regs), WXG_R_VM_WRITE);
 	}
-	return 0;
+	/* process_vm_writev. The SIGKILL is pending before the copy starts: pinning the
+	 * target's pages fails with -EINTR, nothing is written. */
+	return on_inject(cfg, task, tgid, 0, PT_REGS_PARM1_CORE_SYSCALL(regs), WXG_R_VM_WRITE);
 }
 
-static __always_inline long syscall_nr(struct pt_regs *regs)
+/* Files a watched process (client or its tree) writes, for the attachment_exec judgement:
+ * recorded in the writer's context by two tracepoints far rarer than syscalls (they replaced
+ * a sys_exit program that ran on every syscall of the machine). Measured on 6.18, ext4 and
+ * tmpfs: docs/watch.md. */
+static __always_inline int note_written(struct inode *inode, bool pages)
 {
-#if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
-#else
-	return -1;
-#endif
-}
-
-SEC("raw_tp/sys_exit")
-int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
-{
-	struct wxg_written_val wv = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct wxg_written_val wv = {}, *old;
 	struct wxg_inode_key ik;
-	struct task_struct *task;
-	struct file **fds, *f;
-	__u32 pid;
-	long id;
+	struct wxg_watch *w;
 
-	id = syscall_nr(regs);
-	if (id != nr_openat && id != nr_open && id != nr_openat2)
+	w = bpf_map_lookup_elem(&watched, &tgid);
+	if (!w || !(w->flags & (WXG_W_CLIENT | WXG_W_CHILD)))
 		return 0;
-	pid = bpf_get_current_pid_tgid();
-	if (!bpf_map_lookup_elem(&open_pending, &pid))
+	/* Regular files with a name (a memfd is still recorded once: its ctime is set while it
+	 * has its first link; a watched process exec'ing it is judged fileless all the same). */
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG || BPF_CORE_READ(inode, i_nlink) == 0)
 		return 0;
-	bpf_map_delete_elem(&open_pending, &pid);
-	if (ret < 0)
-		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[ret & 0xffff]) || !f)
-		return 0;
-	inode_key(BPF_CORE_READ(f, f_inode), &ik);
+	if (!pages) {
+		__s64 asec, csec;
+		__u32 ansec, cnsec;
+
+		/* An access-time update (read, mmap, exec) leaves the ctime behind the new atime. */
+		inode_atime(inode, &asec, &ansec);
+		inode_ctime(inode, &csec, &cnsec);
+		if (asec > csec || (asec == csec && ansec > cnsec))
+			return 0;
+	}
+	inode_key(inode, &ik);
+	/* tmpfs sets i_generation after the ctime of a new inode (the event that records it):
+	 * 0 matches any, and tmpfs does not reuse inode numbers (a per-mount counter). */
+	if (BPF_CORE_READ(inode, i_sb, s_magic) != TMPFS_MAGIC)
+		wv.generation = BPF_CORE_READ(inode, i_generation);
+	old = bpf_map_lookup_elem(&written, &ik);
+	if (old && old->tgid == tgid && old->generation == wv.generation)
+		return 0;   /* the next page of the same file */
 	wv.ts_ns = bpf_ktime_get_boot_ns();
-	wv.tgid = bpf_get_current_pid_tgid() >> 32;
+	wv.tgid = tgid;
 	bpf_map_update_elem(&written, &ik, &wv, BPF_ANY);
 	cnt_add(WXG_CNT_WRITTEN, 1);
 	return 0;
+}
+
+/* Top of __mark_inode_dirty(inode, flags): a write dirtied a clean page of the file's page
+ * cache (I_DIRTY_PAGES: write(2), copy_file_range, a write fault on a shared mapping; not on
+ * tmpfs, which has no dirty accounting), or its timestamps moved (at most once per tick). */
+SEC("raw_tp/writeback_mark_inode_dirty")
+int BPF_PROG(handle_writeback_mark_inode_dirty, struct inode *inode, int flags)
+{
+	__u32 pages = bpf_core_enum_value_exists(enum inode_state_flags_t, I_DIRTY_PAGES) ?
+		      bpf_core_enum_value(enum inode_state_flags_t, I_DIRTY_PAGES) : 1 << 2;
+
+	return note_written(inode, flags & pages);
+}
+
+/* A multigrain file system (6.13+: ext4, xfs, btrfs, tmpfs) changed an inode's ctime: the
+ * file was created, truncated, written in a new tick, chmod'ed, renamed or linked. Covers
+ * what the hook above misses on tmpfs: a file created and written within one tick. Not
+ * attached where the kernel lacks the tracepoint (agent/watch.c). */
+SEC("raw_tp/ctime_ns_xchg")
+int BPF_PROG(handle_ctime_ns_xchg, struct inode *inode)
+{
+	return note_written(inode, true);
 }
 
 /* BPF LSM, loaded only where the kernel has it (agent/watch.c probes): refuses the exec of a
@@ -1074,7 +1121,7 @@ int BPF_PROG(handle_bprm_check, struct linux_binprm *bprm, int ret)
 	if (iv && (iv->flags & WXG_I_DENIED)) {
 		j.reason = WXG_R_DENIED_INODE;
 		j.client = iv->client;
-	} else if ((cfg->flags & WXG_CFG_ATTACHMENT_EXEC) && bpf_map_lookup_elem(&written, &ik)) {
+	} else if ((cfg->flags & WXG_CFG_ATTACHMENT_EXEC) && was_written(inode, &ik)) {
 		j.reason = WXG_R_ATTACHMENT;
 	} else if (!iv || !(iv->flags & WXG_I_APPROVED)) {
 		n = bpf_probe_read_kernel_str(s->buf, WXG_PATH_LEN, BPF_CORE_READ(bprm, filename));

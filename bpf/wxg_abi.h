@@ -195,11 +195,11 @@ enum wxg_client_flags {
 	WXG_C_WINE = 1 << 1,       /* runs under Wine */
 };
 
-/* written: files a watched client created or opened for writing (LRU). */
+/* written: files a watched client created or wrote (LRU). */
 struct wxg_written_val {
 	__u64 ts_ns;
 	__u32 tgid;              /* the writer */
-	__u32 _pad;
+	__u32 generation;        /* i_generation (0: any, tmpfs): a reused inode number is not it */
 };
 
 /* settings[0] (struct wxg_config): switched as one value on reload. */

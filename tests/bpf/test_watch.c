@@ -551,6 +551,45 @@ static void test_watch_file_written_by_client_then_executed_is_blocked(void **st
 	assert_non_null(events_message(ev, true));
 }
 
+/* tmpfs has no dirty-page accounting: the file is recorded when it is created (its ctime set,
+ * ctime_ns_xchg). A file the client only read (access time updated) is not "written". */
+static void test_watch_file_written_by_client_on_tmpfs_then_executed_is_blocked(void **state)
+{
+	const char *readme = path_in("out/readme.bin");
+	const struct timespec old[2] = { { .tv_sec = 1 }, { .tv_nsec = UTIME_OMIT } };
+	char payload[PATH_MAX];
+	json_t *ev = NULL;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	snprintf(payload, sizeof(payload), "/dev/shm/wxgt-payload-%d", (int)getpid());
+	copy_file(fx.other, readme);
+	assert_int_equal(utimensat(AT_FDCWD, readme, old, 0), 0);   /* the client's read moves it */
+	usleep(50000);
+	set_mode("enforce", 1);
+	reset();
+	unlink(payload);
+	pid = start(fx.approved, (const char *const[]){ "copy", readme, payload, NULL }, NULL);
+	st = wait_status(pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reset();
+	pid = start(readme, NULL, NULL);
+	st = wait_status(pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(events_for(pid, "exec", NULL), 0);
+	reset();
+	pid = start(payload, NULL, NULL);
+	st = wait_status(pid);
+	unlink(payload);
+	assert_true(killed(st));
+	assert_false(marker_exists());
+	assert_int_equal(events_for(pid, "exec", &ev), 1);
+	assert_string_equal(str(ev, "rule"), "watch.attachment_exec");
+}
+
 static void test_watch_library_outside_lib_dirs_is_reported(void **state)
 {
 	const char *good = path_in("lib/libgood.so"), *evil = path_in("out/libplugin.so");
@@ -706,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_watch_memfd_exec_by_client_is_blocked),
 		cmocka_unit_test(test_watch_second_instance_over_limit_is_blocked),
 		cmocka_unit_test(test_watch_file_written_by_client_then_executed_is_blocked),
+		cmocka_unit_test(test_watch_file_written_by_client_on_tmpfs_then_executed_is_blocked),
 		cmocka_unit_test(test_watch_library_outside_lib_dirs_is_reported),
 		cmocka_unit_test(test_watch_fexecve_script_and_loader_are_judged),
 		cmocka_unit_test(test_watch_exec_storm_has_zero_drops),
