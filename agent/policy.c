@@ -40,7 +40,7 @@ static void deny_clear(struct policy_deny *d)
 	strv_clear(&d->files);
 }
 
-void policy_free(struct policy *p)
+void policy_clear(struct policy *p)
 {
 	if (!p)
 		return;
@@ -57,6 +57,12 @@ void policy_free(struct policy *p)
 	strv_clear(&p->antivirus.process_names);
 	strv_clear(&p->scan.home_dirs);
 	strv_clear(&p->sources);
+	memset(p, 0, sizeof(*p));
+}
+
+void policy_free(struct policy *p)
+{
+	policy_clear(p);
 	free(p);
 }
 

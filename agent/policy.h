@@ -130,6 +130,9 @@ int policy_load(const char *path, struct policy **ret, struct policy_diags *diag
 int policy_load_buffer(const char *name, const char *data, size_t len, struct policy **ret,
 		       struct policy_diags *diags);
 void policy_free(struct policy *p);
+/* Free what a policy owns and zero it, for a struct policy that is not itself on the heap
+ * (tests build them by hand). Every string and list in it must be heap-allocated. */
+void policy_clear(struct policy *p);
 void policy_diags_clear(struct policy_diags *d);
 /* "file:line: [section] key: message" into buf. */
 void policy_diag_format(const struct policy_diag *d, char *buf, size_t size);

@@ -130,33 +130,5 @@ __attribute__((unused)) static bool client_policy_set(struct policy *p, const ch
 
 __attribute__((unused)) static void client_policy_clear(struct policy *p)
 {
-	for (size_t i = 0; i < p->n_clients; i++) {
-		struct policy_client *c = &p->clients[i];
-
-		free(c->id);
-		free(c->display_name);
-		strv_clear(&c->comm);
-		strv_clear(&c->exe);
-		strv_clear(&c->argv);
-		free(c->package);
-		free(c->sha256);
-		strv_clear(&c->lib_dirs);
-		free(c->wine_prefix);
-		free(c->wine_manifest);
-	}
-	free(p->clients);
-	for (size_t i = 0; i < p->n_denies; i++) {
-		struct policy_deny *d = &p->denies[i];
-
-		free(d->id);
-		free(d->display_name);
-		strv_clear(&d->comm);
-		strv_clear(&d->exe);
-		strv_clear(&d->argv);
-		strv_clear(&d->packages);
-		strv_clear(&d->files);
-	}
-	free(p->denies);
-	strv_clear(&p->scan.home_dirs);
-	memset(p, 0, sizeof(*p));
+	policy_clear(p);
 }

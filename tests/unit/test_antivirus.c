@@ -24,12 +24,6 @@ static bool policy_set(struct policy *p, const char *key, const char *value)
 	return true;
 }
 
-static void policy_clear(struct policy *p)
-{
-	strv_clear(&p->antivirus.products);
-	strv_clear(&p->antivirus.process_names);
-}
-
 /* On the machine running the tests: whatever it finds, the check must not break. */
 static void test_antivirus_real_root_is_never_error(void **state)
 {

@@ -23,11 +23,6 @@ static bool policy_set(struct policy *p, const char *key, const char *value)
 	return true;
 }
 
-static void policy_clear(struct policy *p)
-{
-	(void)p;
-}
-
 /* On the machine running the tests: whatever it finds, the check must not break. */
 static void test_disk_encryption_real_root_is_never_error(void **state)
 {

@@ -36,12 +36,6 @@ static bool policy_set(struct policy *p, const char *key, const char *value)
 	return true;
 }
 
-static void policy_clear(struct policy *p)
-{
-	free(p->patches.min_kernel);
-	p->patches.min_kernel = NULL;
-}
-
 int main(void)
 {
 	static const struct case_suite suite = { "patch_updates", "patch.updates", policy_set,
