@@ -69,5 +69,17 @@ if jq -e '(.checks | length) == 8 and ([.checks[].status] | all(. != "error"))' 
 	ok "every check copes with an empty root without erroring"
 else nok "every check copes with an empty root without erroring"; jq -c '.checks[] | [.id, .status, .summary.en]' "$tmp/e"; fi
 
+# Another user than root cannot use (or trust) root's cache: theirs is ~/.cache/wxguard.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	mkdir -p "$tmp/nobody-home"
+	chown nobody "$tmp/nobody-home"
+	chmod 755 "$tmp"
+	runuser -u nobody -- env HOME="$tmp/nobody-home" "$B" check --policy "$PWD/policy/default.ini" \
+		--only patch.updates >/dev/null 2>&1
+	if [ -n "$(ls -A "$tmp/nobody-home/.cache/wxguard" 2>/dev/null)" ]; then
+		ok "a non-root check keeps its package-manager cache in ~/.cache/wxguard"
+	else nok "a non-root check keeps its package-manager cache in ~/.cache/wxguard"; fi
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

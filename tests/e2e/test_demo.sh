@@ -20,6 +20,10 @@ check "it prints the check table" 'grep -q "^client.approved " "$tmp/out"'
 check "it enrolls with a fresh token" 'grep -q "^Enrolled with https://127.0.0.1:$port as device" "$tmp/out"'
 check "the agent reports and the server accepted it" 'grep -q "^last report: *seq [0-9]*, accepted" "$tmp/out"'
 check "it prints the dashboard address" 'grep -q "^Dashboard: https://127.0.0.1:$port/" "$tmp/out"'
+# What left the laptop, from the state directory (the agent has stopped): the signed report.
+"$build/wxguard" status --config "$tmp/agent.conf" --status-file "$tmp/none.json" --report >"$tmp/report.json" 2>&1
+check "status --report shows the last report as sent, with every check" \
+	'jq -e ".report.seq >= 1 and (.report.checks | length) == 8 and (.signature | length) > 0" "$tmp/report.json" >/dev/null'
 
 # The server keeps its state: serve again and ask the admin API about the device.
 "$build/wxguard-server" -c "$tmp/server.conf" serve >"$tmp/server2.log" 2>&1 &
