@@ -181,6 +181,7 @@ demo: deps
 	$(Q)./packaging/demo.sh $(BUILD)
 
 bench: all $(STANDIN_BINS)
+	$(Q)./packaging/deps.sh bench
 	$(Q)WXG_BUILD=$(BUILD) bench/run.sh
 
 clean:

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages needed to build, run and test wxguard.
 # Idempotent: installs only what is missing, so `make` can call it every time.
-# Usage: packaging/deps.sh [build|test|all]   (default: all)
+# Usage: packaging/deps.sh [build|test|all|bench]   (default: all; bench adds the monitors the
+# exec-storm benchmark compares against)
 set -eu
 
 what=${1:-all}
@@ -15,7 +16,8 @@ openssl"
 case "$what" in
 build) pkgs=$build_pkgs ;;
 test | all) pkgs="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+bench) pkgs="$build_pkgs $test_pkgs auditd bpftrace" ;;
+*) echo "usage: $0 [build|test|all|bench]" >&2; exit 2 ;;
 esac
 
 # The dashboard's browser test drives Chromium with playwright-core from npm: any npm will do.
