@@ -162,7 +162,7 @@ static void run_posture(struct run *run)
 		return;
 	r = posture_start(run->posture);
 	if (r == -EBUSY)
-		log_debug("posture checks still running from the last round");
+		log_debug("posture checks still running: they run again when done");
 	else if (r < 0)
 		log_warning_errno(r, "posture checks could not start");
 }

@@ -22,6 +22,7 @@ struct posture {
 	pthread_t thread;
 	bool running;
 	bool joinable;
+	bool again;                 /* asked to start while running: run once more when done */
 };
 
 struct posture_result {
@@ -88,15 +89,19 @@ static int on_result(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	if (read(fd, &res, sizeof(res)) != sizeof(res))
 		return 0;
 	join_worker(p);
-	if (!res)
-		return 0;
-	if (res->rep && res->pol)
+	if (res && res->rep && res->pol)
 		p->fn(res->rep, res->pol, p->userdata);
-	else {
+	else if (res) {
 		check_report_free(res->rep);
 		policy_free(res->pol);
 	}
 	free(res);
+	/* A policy reload arrived during the run: the checks run again with the new policy. */
+	if (p->again) {
+		p->again = false;
+		if (posture_start(p) < 0)
+			log_debug("posture: the queued run could not start");
+	}
 	return 0;
 }
 
@@ -136,8 +141,10 @@ int posture_start(struct posture *p)
 {
 	int r;
 
-	if (p->running)
+	if (p->running) {
+		p->again = true;
 		return -EBUSY;
+	}
 	r = -pthread_create(&p->thread, NULL, worker, p);
 	if (r < 0)
 		return r;

@@ -14,7 +14,8 @@ typedef void (*posture_done_fn)(struct check_report *rep, struct policy *pol, vo
 /* policy_path is reloaded for every run, so the checks never share the watcher's policy. */
 int posture_new(sd_event *e, const char *policy_path, const char *cache_dir, posture_done_fn fn,
 		void *userdata, struct posture **ret);
-/* Start a run unless one is under way (returns -EBUSY then). */
+/* Start a run. If one is under way, returns -EBUSY and runs once more when it finishes (the
+ * policy may have changed since it started); further requests meanwhile fold into that one. */
 int posture_start(struct posture *p);
 /* Waits for a run under way to finish. */
 void posture_free(struct posture *p);
