@@ -55,9 +55,11 @@ AGENT_LIBS  := $(call pkg_libs,$(AGENT_PKGS)) -lm
 SERVER_LIBS := $(call pkg_libs,$(SERVER_PKGS)) -lm
 TEST_LIBS   := $(call pkg_libs,$(ALL_PKGS) cmocka) -lm
 
-COMMON_SRCS := $(wildcard common/*.c)
-AGENT_SRCS  := $(filter-out agent/main.c,$(wildcard agent/*.c))
-SERVER_SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
+# Every subsystem folder below agent/, server/ and common/ goes into its part's library.
+find_srcs = $(sort $(shell find $(1) -name '*.c' 2>/dev/null))
+COMMON_SRCS := $(call find_srcs,common)
+AGENT_SRCS  := $(filter-out agent/main.c,$(call find_srcs,agent))
+SERVER_SRCS := $(filter-out server/main.c,$(call find_srcs,server))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -127,7 +129,7 @@ else
 	$(Q)xz -dc bpf/vmlinux/vmlinux_$(VMLINUX_ARCH).h.xz > $@
 endif
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h bpf/lib/*.h)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp

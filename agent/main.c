@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/cmd.h"
+#include "agent/cli/cmd.h"
 #include "common/log.h"
 
 static const struct {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The watcher: judges execs, comm renames, library opens and injection aimed at the approved
- * chat client, from maps user space fills from the policy (agent/watch.c). Base hooks are raw
+ * chat client, from maps user space fills from the policy (agent/watch/watch.c). Base hooks are raw
  * tracepoints (no tracefs, no kprobes); where the kernel has BPF LSM, handle_bprm_check
  * refuses the exec with -EPERM instead of killing it after the fact. */
 #include "vmlinux.h"
@@ -1080,14 +1080,14 @@ int BPF_PROG(handle_writeback_mark_inode_dirty, struct inode *inode, int flags)
 /* A multigrain file system (6.13+: ext4, xfs, btrfs, tmpfs) changed an inode's ctime: the
  * file was created, truncated, written in a new tick, chmod'ed, renamed or linked. Covers
  * what the hook above misses on tmpfs: a file created and written within one tick. Not
- * attached where the kernel lacks the tracepoint (agent/watch.c). */
+ * attached where the kernel lacks the tracepoint (agent/watch/watch.c). */
 SEC("raw_tp/ctime_ns_xchg")
 int BPF_PROG(handle_ctime_ns_xchg, struct inode *inode)
 {
 	return note_written(inode, true);
 }
 
-/* BPF LSM, loaded only where the kernel has it (agent/watch.c probes): refuses the exec of a
+/* BPF LSM, loaded only where the kernel has it (agent/watch/watch.c probes): refuses the exec of a
  * denied or unapproved binary, a client-written file, or a family name on an unknown inode,
  * so the old image keeps running and gets -EPERM. Runs once per binfmt level (script, then
  * interpreter). What needs the new image (environment, instances) stays with the raw

@@ -1,7 +1,7 @@
-/* The one header the watcher's BPF programs (bpf/watch.bpf.c) and user space (agent/watch.c)
+/* The one header the watcher's BPF programs (bpf/watch.bpf.c) and user space (agent/watch/watch.c)
  * share: ring-buffer records, map keys and values, counters. No includes of its own: the BPF
  * side gets __u32 & co. from vmlinux.h, user space from <linux/types.h>. Fixed-width types,
- * explicit padding, explicit enum values; user space asserts every size (agent/watch.c). */
+ * explicit padding, explicit enum values; user space asserts every size (agent/watch/watch.c). */
 #ifndef WXG_ABI_H
 #define WXG_ABI_H
 

@@ -2,7 +2,7 @@
  * program, exit 0 if every object loaded and all its loaded programs attached.
  * tests/e2e/test_packaging.sh runs it once with full root and once with only the capability
  * bounding set of the packaged wxguard.service (setpriv): the same programs must load and
- * attach both times. Like the agent (agent/watch.c), an object whose LSM programs cannot load
+ * attach both times. Like the agent (agent/watch/watch.c), an object whose LSM programs cannot load
  * (no BPF LSM, lockdown) is retried without them. */
 #include <bpf/libbpf.h>
 #include <stdbool.h>

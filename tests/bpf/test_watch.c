@@ -15,9 +15,9 @@
 
 #include "testlib.h"
 
-#include "agent/events.h"
-#include "agent/policy.h"
-#include "agent/watch.h"
+#include "agent/watch/watch_events.h"
+#include "common/policy/policy.h"
+#include "agent/watch/watch.h"
 #include "common/fileio.h"
 #include "common/hash.h"
 
@@ -548,7 +548,7 @@ static void test_watch_file_written_by_client_then_executed_is_blocked(void **st
 	assert_false(marker_exists());
 	assert_int_equal(events_for(pid, "exec", &ev), 1);
 	assert_string_equal(str(ev, "rule"), "watch.attachment_exec");
-	assert_non_null(events_message(ev, true));
+	assert_non_null(watch_events_message(ev, true));
 }
 
 /* tmpfs has no dirty-page accounting: the file is recorded when it is created (its ctime set,

@@ -16,9 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent/attest.h"
-#include "agent/config.h"
-#include "agent/policy_fetch.h"
+#include "agent/attest/attest.h"
+#include "agent/attest/config.h"
+#include "agent/attest/policy_fetch.h"
 #include "common/fileio.h"
 
 #define N_EVENTS 1000

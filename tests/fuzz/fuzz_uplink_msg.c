@@ -1,5 +1,5 @@
-/* libFuzzer target for the messages between the agent and its uplink child (agent/uplink_msg.c,
- * agent/uplink_reply.c; docs/attestation.md "Privilege separation"). The first byte picks the
+/* libFuzzer target for the messages between the agent and its uplink child (agent/uplink/uplink_msg.c,
+ * agent/uplink/uplink_reply.c; docs/attestation.md "Privilege separation"). The first byte picks the
  * side:
  *   'p'  the parent's decoders on a payload from the child: RESP (with typed replies), READY, ERROR
  *   'c'  the child's decoders on a payload from the parent: INIT, REQ, CANCEL/ERROR text
@@ -19,9 +19,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent/uplink.h"
-#include "agent/uplink_internal.h"
-#include "agent/uplink_msg.h"
+#include "agent/uplink/uplink.h"
+#include "agent/uplink/uplink_internal.h"
+#include "agent/uplink/uplink_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -39,9 +39,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/check.h"
-#include "agent/policy.h"
-#include "agent/sysroot.h"
+#include "agent/checks/check.h"
+#include "common/policy/policy.h"
+#include "agent/host/sysroot.h"
 #include "common/fileio.h"
 #include "common/strv.h"
 

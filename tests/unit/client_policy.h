@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/policy.h"
+#include "common/policy/policy.h"
 #include "common/strv.h"
 
 static struct policy_client *cp_client(struct policy *p, const char *id, size_t len)

@@ -10,13 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/attest.h"
-#include "agent/config.h"
-#include "agent/enroll.h"
-#include "agent/policy_fetch.h"
-#include "agent/report.h"
-#include "agent/uplink_loopback.h"
-#include "agent/uplink_msg.h"
+#include "agent/attest/attest.h"
+#include "agent/attest/config.h"
+#include "agent/attest/enroll.h"
+#include "agent/attest/policy_fetch.h"
+#include "agent/attest/report.h"
+#include "tests/lib/uplink_loopback.h"
+#include "agent/uplink/uplink_msg.h"
 #include "common/canon.h"
 #include "common/fileio.h"
 #include "common/hash.h"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/check.h"
-#include "agent/check_output.h"
+#include "agent/checks/check.h"
+#include "agent/cli/check_output.h"
 
 static int run_broken(struct check_ctx *ctx, struct check_result *r)
 {

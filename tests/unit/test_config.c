@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/config.h"
+#include "agent/attest/config.h"
 
 static void test_config_missing_file_gives_defaults(void **state)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agent/identity.h"
+#include "agent/attest/identity.h"
 #include "common/sign.h"
 
 static void test_identity_key_created_0600_and_reloaded_stable(void **state)

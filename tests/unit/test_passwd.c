@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/passwd.h"
+#include "agent/host/passwd.h"
 
 #define PASSWD_TEXT                                                \
 	"root:x:0:0:root:/root:/bin/bash\n"                        \

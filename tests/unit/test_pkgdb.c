@@ -1,4 +1,4 @@
-/* agent/pkgdb.c: dpkg read directly, rpm through fixture command outputs, the digest cache.
+/* agent/host/pkgdb/pkgdb.c: dpkg read directly, rpm through fixture command outputs, the digest cache.
  * Fixture roots: tests/data/pkgdb/{dpkg,rpm}/ (copied to a temporary directory when a test
  * changes files). */
 #include "testlib.h"
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check_case.h"
-#include "agent/pkgdb.h"
+#include "agent/host/pkgdb/pkgdb.h"
 
 static struct pkgdb *open_root(const char *root, struct sysroot **sr)
 {

@@ -1,4 +1,4 @@
-/* agent/policy.c: loading, defaults, overrides, diagnostics, the digest, the shipped files.
+/* common/policy/policy.c: loading, defaults, overrides, diagnostics, the digest, the shipped files.
  *
  * Data-driven cases (adding one needs no C):
  *   tests/data/policy/good/NAME.ini   must load without a diagnostic. An optional NAME.expect
@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <fnmatch.h>
 
-#include "agent/policy.h"
-#include "agent/policy_internal.h"
+#include "common/policy/policy.h"
+#include "common/policy/policy_internal.h"
 #include "common/fileio.h"
 #include "common/hash.h"
 

@@ -8,7 +8,7 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
-#include "agent/posture.h"
+#include "agent/checks/posture.h"
 
 /* Only the cheap checks matter here: no apt simulation, no home scan of this machine. */
 #define POLICY_FMT                                                                  \

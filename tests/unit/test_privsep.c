@@ -1,4 +1,4 @@
-/* The privilege-separated uplink (agent/uplink_child.c, agent/uplink_msg.c, agent/privsep.c):
+/* The privilege-separated uplink (agent/uplink/uplink_child.c, agent/uplink/uplink_msg.c, agent/uplink/privsep.c):
  * the child really runs unprivileged, HTTPS works through it, malformed messages are refused
  * on both sides, a dead child fails its requests and is replaced. Loopback only. */
 #include "testlib.h"
@@ -15,11 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent/privsep.h"
-#include "agent/uplink.h"
-#include "agent/uplink_loopback.h"
-#include "agent/uplink_internal.h"
-#include "agent/uplink_msg.h"
+#include "agent/uplink/privsep.h"
+#include "agent/uplink/uplink.h"
+#include "tests/lib/uplink_loopback.h"
+#include "agent/uplink/uplink_internal.h"
+#include "agent/uplink/uplink_msg.h"
 #include "common/fileio.h"
 
 extern char **environ;

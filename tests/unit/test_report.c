@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/report.h"
+#include "agent/attest/report.h"
 #include "common/canon.h"
 #include "common/sign.h"
 

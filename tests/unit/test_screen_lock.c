@@ -32,9 +32,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/check.h"
-#include "agent/screenlock.h"
-#include "agent/sysroot.h"
+#include "agent/checks/check.h"
+#include "agent/checks/screen_lock/screen_lock.h"
+#include "agent/host/sysroot.h"
 #include "common/fileio.h"
 
 /* ---- copying a fixture tree ---- */
@@ -263,23 +263,23 @@ static void run_case(void **state)
 static void test_screenlock_desktop_names_map_to_desktops(void **state)
 {
 	(void)state;
-	assert_int_equal(screenlock_desktop_from_string("ubuntu:GNOME"), SCREENLOCK_DE_GNOME);
-	assert_int_equal(screenlock_desktop_from_string("GNOME-Flashback:GNOME"), SCREENLOCK_DE_GNOME);
-	assert_int_equal(screenlock_desktop_from_string("X-Cinnamon"), SCREENLOCK_DE_CINNAMON);
-	assert_int_equal(screenlock_desktop_from_string("MATE"), SCREENLOCK_DE_MATE);
-	assert_int_equal(screenlock_desktop_from_string("UKUI"), SCREENLOCK_DE_UKUI);
-	assert_int_equal(screenlock_desktop_from_string("Deepin"), SCREENLOCK_DE_DEEPIN);
-	assert_int_equal(screenlock_desktop_from_string("KDE"), SCREENLOCK_DE_KDE);
-	assert_int_equal(screenlock_desktop_from_string("plasmawayland"), SCREENLOCK_DE_KDE);
-	assert_int_equal(screenlock_desktop_from_string("XFCE"), SCREENLOCK_DE_XFCE);
-	assert_int_equal(screenlock_desktop_from_string("xubuntu"), SCREENLOCK_DE_XFCE);
-	assert_int_equal(screenlock_desktop_from_string("ubuntu-xorg"), SCREENLOCK_DE_GNOME);
-	assert_int_equal(screenlock_desktop_from_string("ubuntukylin"), SCREENLOCK_DE_UKUI);
-	assert_int_equal(screenlock_desktop_from_string("lubuntu"), SCREENLOCK_DE_OTHER);
-	assert_int_equal(screenlock_desktop_from_string("LXQt"), SCREENLOCK_DE_OTHER);
-	assert_int_equal(screenlock_desktop_from_string("sway"), SCREENLOCK_DE_OTHER);
-	assert_int_equal(screenlock_desktop_from_string(""), SCREENLOCK_DE_OTHER);
-	assert_int_equal(screenlock_desktop_from_string(NULL), SCREENLOCK_DE_OTHER);
+	assert_int_equal(screen_lock_desktop_from_string("ubuntu:GNOME"), SCREENLOCK_DE_GNOME);
+	assert_int_equal(screen_lock_desktop_from_string("GNOME-Flashback:GNOME"), SCREENLOCK_DE_GNOME);
+	assert_int_equal(screen_lock_desktop_from_string("X-Cinnamon"), SCREENLOCK_DE_CINNAMON);
+	assert_int_equal(screen_lock_desktop_from_string("MATE"), SCREENLOCK_DE_MATE);
+	assert_int_equal(screen_lock_desktop_from_string("UKUI"), SCREENLOCK_DE_UKUI);
+	assert_int_equal(screen_lock_desktop_from_string("Deepin"), SCREENLOCK_DE_DEEPIN);
+	assert_int_equal(screen_lock_desktop_from_string("KDE"), SCREENLOCK_DE_KDE);
+	assert_int_equal(screen_lock_desktop_from_string("plasmawayland"), SCREENLOCK_DE_KDE);
+	assert_int_equal(screen_lock_desktop_from_string("XFCE"), SCREENLOCK_DE_XFCE);
+	assert_int_equal(screen_lock_desktop_from_string("xubuntu"), SCREENLOCK_DE_XFCE);
+	assert_int_equal(screen_lock_desktop_from_string("ubuntu-xorg"), SCREENLOCK_DE_GNOME);
+	assert_int_equal(screen_lock_desktop_from_string("ubuntukylin"), SCREENLOCK_DE_UKUI);
+	assert_int_equal(screen_lock_desktop_from_string("lubuntu"), SCREENLOCK_DE_OTHER);
+	assert_int_equal(screen_lock_desktop_from_string("LXQt"), SCREENLOCK_DE_OTHER);
+	assert_int_equal(screen_lock_desktop_from_string("sway"), SCREENLOCK_DE_OTHER);
+	assert_int_equal(screen_lock_desktop_from_string(""), SCREENLOCK_DE_OTHER);
+	assert_int_equal(screen_lock_desktop_from_string(NULL), SCREENLOCK_DE_OTHER);
 }
 
 static void test_screenlock_gvariant_text_numbers_parse(void **state)
@@ -287,22 +287,22 @@ static void test_screenlock_gvariant_text_numbers_parse(void **state)
 	long v;
 
 	(void)state;
-	assert_int_equal(screenlock_parse_gvariant_number("uint32 300\n", &v), 0);
+	assert_int_equal(screen_lock_parse_gvariant_number("uint32 300\n", &v), 0);
 	assert_int_equal(v, 300);
-	assert_int_equal(screenlock_parse_gvariant_number("  900 ", &v), 0);
+	assert_int_equal(screen_lock_parse_gvariant_number("  900 ", &v), 0);
 	assert_int_equal(v, 900);
-	assert_int_equal(screenlock_parse_gvariant_number("@u 60", &v), 0);
+	assert_int_equal(screen_lock_parse_gvariant_number("@u 60", &v), 0);
 	assert_int_equal(v, 60);
-	assert_int_equal(screenlock_parse_gvariant_number("int32 -1", &v), 0);
+	assert_int_equal(screen_lock_parse_gvariant_number("int32 -1", &v), 0);
 	assert_int_equal(v, -1);
-	assert_int_equal(screenlock_parse_gvariant_number("true", &v), 0);
+	assert_int_equal(screen_lock_parse_gvariant_number("true", &v), 0);
 	assert_int_equal(v, 1);
-	assert_int_equal(screenlock_parse_gvariant_number("false\n", &v), 0);
+	assert_int_equal(screen_lock_parse_gvariant_number("false\n", &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(screenlock_parse_gvariant_number("'blank-only'", &v), -EINVAL);
-	assert_int_equal(screenlock_parse_gvariant_number("uint32", &v), -EINVAL);
-	assert_int_equal(screenlock_parse_gvariant_number("300x", &v), -EINVAL);
-	assert_int_equal(screenlock_parse_gvariant_number("", &v), -EINVAL);
+	assert_int_equal(screen_lock_parse_gvariant_number("'blank-only'", &v), -EINVAL);
+	assert_int_equal(screen_lock_parse_gvariant_number("uint32", &v), -EINVAL);
+	assert_int_equal(screen_lock_parse_gvariant_number("300x", &v), -EINVAL);
+	assert_int_equal(screen_lock_parse_gvariant_number("", &v), -EINVAL);
 }
 
 static void read_gvdb_fixture(char **data, size_t *len)
@@ -318,18 +318,18 @@ static void test_screenlock_gvdb_reads_values_written_by_dconf(void **state)
 
 	(void)state;
 	read_gvdb_fixture(&data, &len);
-	assert_int_equal(screenlock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/idle-delay", &v), 1);
+	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/idle-delay", &v), 1);
 	assert_int_equal(v, 600);
-	assert_int_equal(screenlock_gvdb_lookup_number(data, len, "/org/gnome/desktop/screensaver/lock-enabled", &v), 1);
+	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/screensaver/lock-enabled", &v), 1);
 	assert_int_equal(v, 0);
-	assert_int_equal(screenlock_gvdb_lookup_number(data, len, "/org/gnome/desktop/screensaver/lock-delay", &v), 1);
+	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/screensaver/lock-delay", &v), 1);
 	assert_int_equal(v, 30);
-	assert_int_equal(screenlock_gvdb_lookup_number(data, len, "/org/ukui/screensaver/idle-delay", &v), 1);
+	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/ukui/screensaver/idle-delay", &v), 1);
 	assert_int_equal(v, -1);
 	/* Absent keys, and prefixes of present ones, are not found. */
-	assert_int_equal(screenlock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/idle", &v), 0);
-	assert_int_equal(screenlock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/", &v), 0);
-	assert_int_equal(screenlock_gvdb_lookup_number(data, len, "/nope/idle-delay", &v), 0);
+	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/idle", &v), 0);
+	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/", &v), 0);
+	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/nope/idle-delay", &v), 0);
 	free(data);
 }
 
@@ -347,7 +347,7 @@ static void test_screenlock_gvdb_survives_truncated_and_corrupt_files(void **sta
 		copy = malloc(n ? n : 1);
 		assert_non_null(copy);
 		memcpy(copy, data, n);
-		(void)screenlock_gvdb_lookup_number(copy, n, "/org/gnome/desktop/session/idle-delay", &v);
+		(void)screen_lock_gvdb_lookup_number(copy, n, "/org/gnome/desktop/session/idle-delay", &v);
 		free(copy);
 	}
 	copy = malloc(len);
@@ -358,11 +358,11 @@ static void test_screenlock_gvdb_survives_truncated_and_corrupt_files(void **sta
 		for (size_t f = 0; f < sizeof(flips); f++) {
 			memcpy(copy, data, len);
 			copy[i] = (char)(f == 3 ? 0 : copy[i] ^ flips[f]);
-			(void)screenlock_gvdb_lookup_number(copy, len, "/org/gnome/desktop/session/idle-delay", &v);
+			(void)screen_lock_gvdb_lookup_number(copy, len, "/org/gnome/desktop/session/idle-delay", &v);
 		}
 	}
 	free(copy);
-	assert_int_equal(screenlock_gvdb_lookup_number("not a gvdb file at all, sorry", 29, "/a", &v), -EBADMSG);
+	assert_int_equal(screen_lock_gvdb_lookup_number("not a gvdb file at all, sorry", 29, "/a", &v), -EBADMSG);
 	free(data);
 }
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/spool.h"
+#include "agent/attest/spool.h"
 
 static void payload(unsigned i, char *buf, size_t size)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agent/sysroot.h"
+#include "agent/host/sysroot.h"
 
 static void test_sysroot_prefixes_paths(void **state)
 {

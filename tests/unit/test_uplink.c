@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/uplink.h"
-#include "agent/uplink_loopback.h"
+#include "agent/uplink/uplink.h"
+#include "tests/lib/uplink_loopback.h"
 #include "common/fileio.h"
 
 struct srv {

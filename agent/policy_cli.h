@@ -1,6 +1,0 @@
-/* Loading a policy for a command line tool: prints every diagnostic to stderr. */
-#pragma once
-#include "agent/policy.h"
-
-/* 0, or -errno after printing why (each diagnostic on its own line, "file:line: ..."). */
-int policy_cli_load(const char *path, struct policy **ret);

@@ -1,0 +1,163 @@
+#include "agent/uplink/uplink.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/uplink/uplink_internal.h"
+#include "common/strv.h"
+
+static bool host_is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://");
+
+	if (!h)
+		return false;
+	h += 3;
+	return str_startswith(h, "127.") || str_startswith(h, "localhost:") || strcmp(h, "localhost") == 0 ||
+	       str_startswith(h, "localhost/") || str_startswith(h, "[::1]");
+}
+
+int uplink_url_check(const char *url)
+{
+	if (!url)
+		return -EINVAL;
+	if (str_startswith(url, "https://") && url[8])
+		return 0;
+	if (str_startswith(url, "http://") && host_is_loopback(url))
+		return 0;
+	return -EPROTONOSUPPORT;
+}
+
+struct uplink {
+	struct uplink_curl *curl;    /* isolation none */
+	struct uplink_child *child;  /* isolation child */
+};
+
+static enum uplink_isolation resolve_isolation(enum uplink_isolation i)
+{
+	if (i != UPLINK_ISOLATION_AUTO)
+		return i;
+	return geteuid() == 0 ? UPLINK_ISOLATION_CHILD : UPLINK_ISOLATION_NONE;
+}
+
+int uplink_new(sd_event *e, const struct uplink_opts *o, struct uplink **ret)
+{
+	struct uplink *u;
+	int r;
+
+	r = uplink_url_check(o->base_url);
+	if (r < 0)
+		return r;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	if (resolve_isolation(o->isolation) == UPLINK_ISOLATION_CHILD)
+		r = uplink_child_new(e, &(struct uplink_child_opts){ .base_url = o->base_url, .ca = o->ca,
+				     .pin_sha256 = o->pin_sha256, .proxy = o->proxy, .timeout_s = o->timeout_s,
+				     .user = o->user }, &u->child);
+	else
+		r = uplink_curl_new(e, &(struct uplink_curl_opts){ .base_url = o->base_url, .ca = o->ca,
+				    .pin_sha256 = o->pin_sha256, .proxy = o->proxy, .timeout_s = o->timeout_s },
+				    &u->curl);
+	if (r < 0) {
+		free(u);
+		return r;
+	}
+	*ret = u;
+	return 0;
+}
+
+void uplink_free(struct uplink *u)
+{
+	if (!u)
+		return;
+	uplink_curl_free(u->curl);
+	uplink_child_free(u->child);
+	free(u);
+}
+
+int uplink_request_typed(struct uplink *u, enum uplink_reply_kind kind, const char *method, const char *path,
+			 const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
+			 void *userdata)
+{
+	if (!method || !path || path[0] != '/')
+		return -EINVAL;
+	if (body && strcmp(method, "GET") == 0)
+		return -EINVAL;
+	if ((unsigned)kind > UPLINK_REPLY_KIND_MAX)
+		return -EINVAL;
+	if (u->child)
+		return uplink_child_request(u->child, kind, method, path, headers, body, len, cb, userdata);
+	return uplink_curl_request(u->curl, kind, method, path, headers, body, len, cb, userdata);
+}
+
+int uplink_request(struct uplink *u, const char *method, const char *path, const char *const *headers,
+		   const char *body, size_t len, uplink_done_fn cb, void *userdata)
+{
+	return uplink_request_typed(u, UPLINK_REPLY_RAW, method, path, headers, body, len, cb, userdata);
+}
+
+unsigned uplink_in_flight(const struct uplink *u)
+{
+	return u->child ? uplink_child_in_flight(u->child) : uplink_curl_in_flight(u->curl);
+}
+
+void uplink_cancel(struct uplink *u, void *userdata)
+{
+	if (u->child)
+		uplink_child_cancel(u->child, userdata);
+	else
+		uplink_curl_cancel(u->curl, userdata);
+}
+
+void uplink_get_info(const struct uplink *u, struct uplink_info *ret)
+{
+	if (u->child) {
+		uplink_child_get_info(u->child, ret);
+		return;
+	}
+	*ret = (struct uplink_info){ .isolation = UPLINK_ISOLATION_NONE, .last_error = "" };
+}
+
+uint64_t uplink_backoff_usec(unsigned attempt, uint64_t base_usec, uint64_t max_usec, uint64_t rnd)
+{
+	uint64_t d = base_usec;
+
+	for (unsigned i = 0; i < attempt && d < max_usec; i++)
+		d = d > UINT64_MAX / 2 ? UINT64_MAX : d * 2;
+	if (d > max_usec)
+		d = max_usec;
+	return d / 2 + (d - d / 2 ? rnd % (d - d / 2 + 1) : 0);
+}
+
+uint64_t uplink_jitter_usec(uint64_t interval_usec, unsigned percent, uint64_t rnd)
+{
+	uint64_t span;
+
+	if (percent > 50)
+		percent = 50;
+	span = interval_usec / 100 * percent;
+	if (span == 0)
+		return interval_usec;
+	return interval_usec - span + rnd % (2 * span + 1);
+}
+
+uint64_t uplink_random(void)
+{
+	uint64_t v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		v = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)ts.tv_sec;
+	}
+	return v;
+}

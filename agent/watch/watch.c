@@ -1,0 +1,472 @@
+/* The eBPF watcher: BPF lifecycle, ring buffer, counters, state. Policy -> kernel tables is
+ * agent/watch/watch_tables.c, the judgements user space finishes are agent/watch/watch_judge.c. */
+#include "agent/watch/watch.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/watch/watch_events.h"
+#include "agent/host/pkgdb/pkgdb.h"
+#include "agent/watch/watch_internal.h"
+#include "common/fileio.h"
+#include "common/log.h"
+#include "lsm_probe.skel.h"
+#include "watch.skel.h"
+
+_Static_assert(sizeof(struct wxg_ev_hdr) == 16, "ABI drift");
+_Static_assert(sizeof(struct wxg_ev_task) == 40, "ABI drift");
+_Static_assert(sizeof(struct wxg_ev_exec) == 376, "ABI drift");
+_Static_assert(sizeof(struct wxg_ev_rename) == 80, "ABI drift");
+_Static_assert(sizeof(struct wxg_ev_open) == 328, "ABI drift");
+_Static_assert(sizeof(struct wxg_ev_inject) == 88, "ABI drift");
+_Static_assert(sizeof(struct wxg_inode_key) == 16, "ABI drift");
+_Static_assert(sizeof(struct wxg_inode_val) == 24, "ABI drift");
+_Static_assert(sizeof(struct wxg_watch) == 24, "ABI drift");
+_Static_assert(sizeof(struct wxg_config) == 16, "ABI drift");
+
+const char *watch_enforcement_to_string(enum watch_enforcement e)
+{
+	switch (e) {
+	case WATCH_ENF_SIGNAL: return "signal";
+	case WATCH_ENF_LSM: return "lsm";
+	default: return "none";
+	}
+}
+
+const char *watch_run_state_to_string(enum watch_run_state s)
+{
+	return s == WATCH_STATE_RUNNING ? "running" : "degraded";
+}
+
+static int libbpf_debug(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	if (level == LIBBPF_DEBUG || log_get_max_level() < LOG_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = 0;
+	log_debug("libbpf: %s", buf);
+	return 0;
+}
+
+/* Is BPF LSM usable here? Load and attach a no-op LSM program: both steps fail where the
+ * kernel lacks the program type or "bpf" is not among the active LSMs. */
+static bool probe_lsm(char *why, size_t size)
+{
+	struct lsm_probe_bpf *p = lsm_probe_bpf__open();
+	int r;
+
+	if (!p) {
+		snprintf(why, size, "open: %s", strerror(errno));
+		return false;
+	}
+	r = lsm_probe_bpf__load(p);
+	if (r == 0)
+		r = lsm_probe_bpf__attach(p);
+	if (r < 0)
+		snprintf(why, size, "%s", strerror(-r));
+	lsm_probe_bpf__destroy(p);
+	return r == 0;
+}
+
+static void degrade(struct watch *w, const char *what, int err)
+{
+	w->state = WATCH_STATE_DEGRADED;
+	w->enf = WATCH_ENF_NONE;
+	snprintf(w->reason, sizeof(w->reason), "%s: %s%s", what, strerror(err < 0 ? -err : err),
+		 err == -EPERM || err == EPERM ? " (need root / CAP_BPF+CAP_PERFMON)" : "");
+	watch_bpf__destroy(w->skel);
+	w->skel = NULL;
+}
+
+static int handle_record(void *ctx, void *data, size_t size);
+
+/* Does the running kernel have this raw tracepoint (its btf_trace_<name> typedef)? */
+static bool kernel_has_tracepoint(const char *btf_name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool r;
+
+	if (!btf)
+		return false;
+	r = btf__find_by_name_kind(btf, btf_name, BTF_KIND_TYPEDEF) > 0;
+	btf__free(btf);
+	return r;
+}
+
+static int load_bpf(struct watch *w)
+{
+	char why[128] = "";
+	bool lsm;
+	int r;
+
+	libbpf_set_print(libbpf_debug);
+	if (w->opts.no_bpf) {
+		degrade(w, "BPF disabled (--no-bpf)", 0);
+		snprintf(w->reason, sizeof(w->reason), "BPF disabled (--no-bpf)");
+		return 0;
+	}
+	w->skel = watch_bpf__open();
+	if (!w->skel) {
+		degrade(w, "cannot open the BPF object", -errno);
+		return 0;
+	}
+	w->skel->rodata->nr_openat = SYS_openat;
+#ifdef SYS_open
+	w->skel->rodata->nr_open = SYS_open;
+#endif
+#ifdef SYS_openat2
+	w->skel->rodata->nr_openat2 = SYS_openat2;
+#else
+	w->skel->rodata->nr_openat2 = 437;
+#endif
+	w->skel->rodata->nr_ptrace = SYS_ptrace;
+	w->skel->rodata->nr_process_vm_writev = SYS_process_vm_writev;
+
+	/* ctime_ns_xchg (multigrain timestamps, 6.13+) is optional: files written on tmpfs. */
+	bpf_program__set_autoload(w->skel->progs.handle_ctime_ns_xchg,
+				  kernel_has_tracepoint("btf_trace_ctime_ns_xchg"));
+	lsm = !w->opts.no_lsm && probe_lsm(why, sizeof(why));
+	if (!w->opts.no_lsm && !lsm)
+		log_debug("BPF LSM not available (%s): enforcing with bpf_send_signal", why);
+	bpf_program__set_autoload(w->skel->progs.handle_bprm_check, lsm);
+
+	r = watch_bpf__load(w->skel);
+	if (r < 0 && lsm) {
+		/* The probe passed but the real program did not verify: use signals. */
+		watch_bpf__destroy(w->skel);
+		w->opts.no_lsm = true;
+		return load_bpf(w);
+	}
+	if (r < 0) {
+		degrade(w, "cannot load the BPF programs", r);
+		return 0;
+	}
+	r = watch_bpf__attach(w->skel);
+	if (r < 0) {
+		degrade(w, "cannot attach the BPF programs", r);
+		return 0;
+	}
+	w->rb = ring_buffer__new(bpf_map__fd(w->skel->maps.events), handle_record, w, NULL);
+	if (!w->rb) {
+		degrade(w, "cannot open the ring buffer", -errno);
+		return 0;
+	}
+	w->enf = lsm ? WATCH_ENF_LSM : WATCH_ENF_SIGNAL;
+	w->state = WATCH_STATE_RUNNING;
+	return 0;
+}
+
+int watch_new(const struct watch_opts *opts, struct watch **ret)
+{
+	struct watch *w;
+	int r;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	if (opts)
+		w->opts = *opts;
+	w->ncpus = libbpf_num_possible_cpus();
+	if (w->ncpus <= 0)
+		w->ncpus = 1;
+	w->clk_tck = sysconf(_SC_CLK_TCK);
+	r = hashcache_new(4096, &w->hc);
+	if (r < 0)
+		goto fail;
+	r = sysroot_new("/", &w->sr);
+	if (r < 0)
+		goto fail;
+	r = notify_new(w->opts.notify_cmd, w->opts.notify_dbus, &w->notify);
+	if (r < 0)
+		goto fail;
+	r = load_bpf(w);
+	if (r < 0)
+		goto fail;
+	*ret = w;
+	return 0;
+fail:
+	watch_free(w);
+	return r;
+}
+
+void watch_free(struct watch *w)
+{
+	if (!w)
+		return;
+	ring_buffer__free(w->rb);
+	watch_bpf__destroy(w->skel);
+	watch_tables_clear(&w->tables);
+	policy_free(w->policy);
+	hashcache_free(w->hc);
+	pkgdb_free(w->pkgdb);
+	notify_free(w->notify);
+	sysroot_free(w->sr);
+	free(w);
+}
+
+const struct policy *watch_policy(const struct watch *w)
+{
+	return w->policy;
+}
+
+int watch_set_event_hook(struct watch *w, watch_event_fn fn, void *userdata)
+{
+	for (size_t i = 0; i < WATCH_MAX_HOOKS; i++)
+		if (w->hooks[i].fn && w->hooks[i].ud == userdata) {
+			w->hooks[i].fn = fn;
+			return 0;
+		}
+	if (!fn)
+		return 0;
+	for (size_t i = 0; i < WATCH_MAX_HOOKS; i++)
+		if (!w->hooks[i].fn) {
+			w->hooks[i].fn = fn;
+			w->hooks[i].ud = userdata;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+void watch_emit(struct watch *w, json_t *ev)
+{
+	w->n_emitted++;
+	for (size_t i = 0; i < WATCH_MAX_HOOKS; i++)
+		if (w->hooks[i].fn)
+			w->hooks[i].fn(ev, w->hooks[i].ud);
+}
+
+int watch_fd(const struct watch *w)
+{
+	return w->rb ? ring_buffer__epoll_fd(w->rb) : -EBADF;
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct watch *w = ctx;
+	const struct wxg_ev_hdr *h = data;
+
+	if (size < sizeof(*h) || h->size > size) {
+		log_debug("ring buffer: short record (%zu bytes)", size);
+		return 0;
+	}
+	watch_judge_record(w, h);
+	return 0;
+}
+
+static void read_counters(struct watch *w, uint64_t out[WXG_CNT_MAX])
+{
+	uint64_t *vals = calloc(w->ncpus, sizeof(uint64_t));
+
+	memset(out, 0, sizeof(uint64_t) * WXG_CNT_MAX);
+	if (!vals || !w->skel) {
+		free(vals);
+		return;
+	}
+	for (uint32_t i = 0; i < WXG_CNT_MAX; i++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.counters), &i, vals) < 0)
+			continue;
+		for (int c = 0; c < w->ncpus; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+}
+
+/* A drop is never silent: every increase of the drop counter becomes an event. */
+static void report_drops(struct watch *w)
+{
+	uint64_t c[WXG_CNT_MAX];
+	json_t *ev;
+
+	read_counters(w, c);
+	if (c[WXG_CNT_DROPS] <= w->drops_reported)
+		return;
+	log_debug("watch: %llu events lost (ring buffer full), %llu in total",
+		  (unsigned long long)(c[WXG_CNT_DROPS] - w->drops_reported),
+		  (unsigned long long)c[WXG_CNT_DROPS]);
+	ev = watch_events_new("drops", 0, w->policy ? policy_mode_to_string(w->policy->mode) : NULL);
+	if (ev) {
+		json_object_set_new(ev, "rule", json_string("watch"));
+		json_object_set_new(ev, "lost", json_integer(c[WXG_CNT_DROPS] - w->drops_reported));
+		json_object_set_new(ev, "lost_total", json_integer(c[WXG_CNT_DROPS]));
+		watch_emit(w, ev);
+		json_decref(ev);
+	}
+	w->drops_reported = c[WXG_CNT_DROPS];
+}
+
+int watch_dispatch(struct watch *w, int timeout_ms)
+{
+	int r;
+
+	if (!w->rb)
+		return -EBADF;
+	r = timeout_ms > 0 ? ring_buffer__poll(w->rb, timeout_ms) : ring_buffer__consume(w->rb);
+	if (r == -EINTR)
+		r = 0;
+	report_drops(w);
+	return r;
+}
+
+void watch_get_state(struct watch *w, struct watch_state *s)
+{
+	uint64_t c[WXG_CNT_MAX];
+
+	memset(s, 0, sizeof(*s));
+	s->mode = w->policy ? w->policy->mode : POLICY_MODE_AUDIT;
+	s->enforcement = w->enf;
+	s->state = w->state;
+	snprintf(s->reason, sizeof(s->reason), "%s", w->reason);
+	read_counters(w, c);
+	s->counters.execs = c[WXG_CNT_EXECS];
+	s->counters.events = c[WXG_CNT_EVENTS];
+	s->counters.drops = c[WXG_CNT_DROPS];
+	s->counters.kills = c[WXG_CNT_KILLS];
+	s->counters.lsm_denies = c[WXG_CNT_LSM_DENIES];
+	s->counters.written = c[WXG_CNT_WRITTEN];
+	s->counters.user_kills = w->user_kills;
+	s->generation = w->generation;
+	if (w->policy) {
+		snprintf(s->policy_name, sizeof(s->policy_name), "%s", w->policy->name ? w->policy->name : "");
+		snprintf(s->policy_version, sizeof(s->policy_version), "%s",
+			 w->policy->version ? w->policy->version : "");
+		snprintf(s->policy_sha256, sizeof(s->policy_sha256), "%s", w->policy->sha256);
+	}
+	s->approved_files = w->tables.n_approved;
+	s->denied_files = w->tables.n_denied;
+	s->names = w->tables.n_names;
+	if (w->skel) {
+		uint32_t key, next, *prev = NULL;
+
+		while (bpf_map_get_next_key(bpf_map__fd(w->skel->maps.watched), prev, &next) == 0) {
+			s->watched++;
+			key = next;
+			prev = &key;
+		}
+	}
+}
+
+json_t *watch_state_to_json(const struct watch_state *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s, s:s, s:s, s:i},"
+			 " s:{s:i, s:i, s:i, s:i}}",
+			 "state", watch_run_state_to_string(s->state),
+			 "reason", s->reason,
+			 "mode", policy_mode_to_string(s->mode),
+			 "enforcement", watch_enforcement_to_string(s->enforcement),
+			 "counters",
+			 "execs", (json_int_t)s->counters.execs,
+			 "events", (json_int_t)s->counters.events,
+			 "drops", (json_int_t)s->counters.drops,
+			 "kills", (json_int_t)s->counters.kills,
+			 "lsm_denies", (json_int_t)s->counters.lsm_denies,
+			 "user_kills", (json_int_t)s->counters.user_kills,
+			 "files_written", (json_int_t)s->counters.written,
+			 "policy", "name", s->policy_name, "version", s->policy_version,
+			 "sha256", s->policy_sha256, "generation", (int)s->generation,
+			 "tables", "approved_files", (int)s->approved_files,
+			 "denied_files", (int)s->denied_files, "names", (int)s->names,
+			 "watched_processes", (int)s->watched);
+}
+
+/* ---- policy ---- */
+
+int watch_set_policy(struct watch *w, struct policy *p)
+{
+	struct watch_tables t = {};
+	bool first = !w->policy;
+	int r;
+
+	r = watch_tables_build(w, p, &t);
+	/* The package database is only needed while building: don't keep dpkg's status file
+	 * and file lists in memory between reloads. */
+	pkgdb_free(w->pkgdb);
+	w->pkgdb = NULL;
+	malloc_trim(0);
+	if (r < 0)
+		return r;
+	if (w->skel) {
+		r = watch_tables_apply(w, p, &t, w->generation + 1);
+		if (r < 0) {
+			watch_tables_clear(&t);
+			return r;
+		}
+	}
+	watch_tables_clear(&w->tables);
+	w->tables = t;
+	policy_free(w->policy);
+	w->policy = p;
+	w->generation++;
+	if (first && w->skel && !w->opts.no_proc_scan)
+		watch_scan_proc(w);
+	return 0;
+}
+
+int watch_reload(struct watch *w, const char *path, struct policy_diags *diags)
+{
+	struct policy *p = NULL;
+	int r;
+
+	r = policy_load(path, &p, diags);
+	if (r < 0)
+		return r;
+	r = watch_set_policy(w, p);
+	if (r < 0)
+		policy_free(p);
+	return r;
+}
+
+/* ---- user-space kills ---- */
+
+/* Kill pid only if it is still the process the kernel reported (start time matches), through
+ * a pidfd so the PID cannot be reused between the check and the signal. */
+int watch_kill_checked(struct watch *w, pid_t pid, uint64_t start_ns, int sig)
+{
+	char path[64], *line = NULL, *p;
+	unsigned long long ticks;
+	int pidfd, r = 0;
+
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	if (start_ns) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		r = read_one_line(path, &line);
+		if (r < 0)
+			goto out;
+		p = strrchr(line, ')');
+		/* field 22: after ") " come fields 3..; skip 19 fields to reach 22 */
+		for (int i = 0; p && i < 20; i++)
+			p = strchr(p + 1, ' ');
+		if (!p) {
+			r = -EIO;
+			goto out;
+		}
+		ticks = strtoull(p + 1, NULL, 10);
+		uint64_t want = start_ns / (1000000000ull / (uint64_t)w->clk_tck);
+		if (ticks + 1 < want || ticks > want + 1) {
+			r = -ESRCH;
+			goto out;
+		}
+	}
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		r = -errno;
+	else if (sig == SIGKILL)
+		w->user_kills++;
+out:
+	free(line);
+	close(pidfd);
+	return r;
+}

@@ -1,0 +1,485 @@
+/* Ring-buffer records -> JSON events, and the judgements the kernel leaves to user space:
+ * which .exe an approved Wine loader runs and in which prefix, whether a library comes from
+ * the client's lib_dirs; plus the start-up /proc scan for clients already running. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/policy/policy_match.h"
+#include "agent/watch/watch_events.h"
+#include "agent/host/proc.h"
+#include "agent/watch/watch_internal.h"
+#include "common/fileio.h"
+#include "common/log.h"
+#include "watch.skel.h"
+
+static const char *mode_str(const struct watch *w)
+{
+	return w->policy ? policy_mode_to_string(w->policy->mode) : "audit";
+}
+
+static bool enforcing(const struct watch *w)
+{
+	return w->policy && w->policy->mode == POLICY_MODE_ENFORCE;
+}
+
+static const char *action_str(unsigned a)
+{
+	switch (a) {
+	case WXG_A_KILL: return "kill";
+	case WXG_A_LSM_DENY: return "lsm_deny";
+	default: return "none";
+	}
+}
+
+static const struct policy_client *client_of(const struct watch *w, unsigned idx)
+{
+	return w->policy && idx < w->policy->n_clients ? &w->policy->clients[idx] : NULL;
+}
+
+static const struct policy_deny *deny_of(const struct watch *w, unsigned idx)
+{
+	return w->policy && idx < w->policy->n_denies ? &w->policy->denies[idx] : NULL;
+}
+
+static char *home_of(uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res || !res->pw_dir)
+		return NULL;
+	return strdup(res->pw_dir);
+}
+
+static json_t *task_json(const struct wxg_ev_task *t, uint32_t tgid)
+{
+	return json_pack("{s:i, s:i, s:i, s:i, s:s%, s:I}", "pid", (int)tgid, "tid", (int)t->pid,
+			 "ppid", (int)t->ppid, "uid", (int)t->uid, "comm", t->comm,
+			 strnlen(t->comm, WXG_COMM_LEN), "start_ns", (json_int_t)t->start_ns);
+}
+
+static void set_str(json_t *ev, const char *key, const char *val)
+{
+	if (val)
+		json_object_set_new(ev, key, json_string(val));
+}
+
+static void set_ids(const struct watch *w, json_t *ev, unsigned idx, bool denied)
+{
+	if (denied) {
+		const struct policy_deny *d = deny_of(w, idx);
+
+		if (d)
+			set_str(ev, "deny", d->id);
+	} else {
+		const struct policy_client *c = client_of(w, idx);
+
+		if (c)
+			set_str(ev, "client", c->id);
+	}
+}
+
+static void set_verdict(json_t *ev, const char *rule, unsigned reason, unsigned verdict,
+			const char *action)
+{
+	json_object_set_new(ev, "rule", json_string(rule));
+	json_object_set_new(ev, "reason", json_string(watch_events_reason_to_string(reason)));
+	json_object_set_new(ev, "verdict", json_string(watch_events_verdict_to_string(verdict)));
+	json_object_set_new(ev, "action", json_string(action));
+}
+
+/* Message for people; a desktop notification when something was stopped. */
+static void finish(struct watch *w, json_t *ev, const char *rule, bool deny, bool blocked,
+		   const char *subject, const char *detail, uid_t uid, pid_t lang_pid)
+{
+	const char *lang;
+	bool zh;
+	int r;
+
+	if (!deny) {
+		watch_emit(w, ev);
+		return;
+	}
+	watch_events_set_message(ev, rule, blocked, subject, detail);
+	if (blocked && w->policy && w->policy->watch.notify) {
+		lang = notify_lang_of(lang_pid);
+		zh = strcmp(lang, "zh") == 0;
+		r = notify_send(w->notify, uid, lang, watch_events_title(true, zh), watch_events_message(ev, zh));
+		json_object_set_new(ev, "notify", json_pack("{s:i, s:s, s:b}", "uid", (int)uid,
+							    "lang", lang, "sent", r == 0));
+	}
+	watch_emit(w, ev);
+}
+
+static const char *basename_of(const char *p)
+{
+	const char *b = strrchr(p, '/');
+
+	return b && b[1] ? b + 1 : p;
+}
+
+static void flags_json(json_t *ev, uint32_t f)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{ WXG_EXEC_F_SCRIPT, "script" }, { WXG_EXEC_F_FD, "fd" },
+		{ WXG_EXEC_F_NOLINK, "unlinked" }, { WXG_EXEC_F_PRELOAD, "ld_preload" },
+		{ WXG_EXEC_F_AUDIT, "ld_audit" }, { WXG_EXEC_F_THREAD, "thread" },
+		{ WXG_EXEC_F_LOADER, "loader" },
+	};
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (f & names[i].bit)
+			json_array_append_new(a, json_string(names[i].name));
+	json_object_set_new(ev, "flags", a);
+}
+
+/* An approved Wine loader started: which .exe, in which prefix? */
+static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev, char *why, size_t size)
+{
+	const struct policy_client *c = client_of(w, e->v.client);
+	struct proc_info pi = {};
+	const char *exe = NULL, *prefix;
+	char *home = NULL, want[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	bool ok = true;
+
+	if (!c || proc_read(w->sr, e->hdr.tgid, PROC_WANT_ARGV | PROC_WANT_ENV, &pi) < 0)
+		return true;   /* gone already: nothing left to judge */
+	for (size_t i = 0; i < pi.argv.n && !exe; i++)
+		if (strv_fnmatch_any(&c->argv, pi.argv.v[i], FNM_NOESCAPE | FNM_CASEFOLD) >= 0)
+			exe = pi.argv.v[i];
+	if (!exe) {
+		ok = true;     /* wineserver, services.exe...: the client's own machinery */
+		why[0] = 0;
+		goto out;
+	}
+	set_str(ev, "wine_exe", exe);
+	prefix = proc_getenv(&pi, "WINEPREFIX");
+	set_str(ev, "wineprefix", prefix);
+	if (c->wine_prefix) {
+		home = home_of(pi.uid);
+		snprintf(want, sizeof(want), "%s/%s", home ? home : "", c->wine_prefix);
+		if (!prefix || !realpath(prefix, a) || !realpath(want, b) || strcmp(a, b) != 0) {
+			snprintf(why, size, "WINEPREFIX %s is not %s", prefix ? prefix : "(unset)", want);
+			ok = false;
+		}
+	}
+out:
+	free(home);
+	proc_info_clear(&pi);
+	return ok;
+}
+
+static void on_exec(struct watch *w, const struct wxg_ev_exec *e)
+{
+	bool denied_family = e->flags & WXG_EXEC_F_DENIED_FAMILY;
+	unsigned verdict = e->v.verdict, reason = e->v.reason;
+	const char *action = action_str(e->v.action), *rule;
+	const struct watch_inode *wi = watch_tables_find(&w->tables, e->dev, e->ino);
+	char why[PATH_MAX + 64] = "", subject[WXG_PATH_LEN];
+	json_t *ev, *exe;
+
+	ev = watch_events_new("exec", e->hdr.ts_ns, mode_str(w));
+	if (!ev)
+		return;
+	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
+	exe = json_pack("{s:s%, s:s, s:I, s:I}", "path", e->filename, strnlen(e->filename, WXG_PATH_LEN),
+			"dev", "", "ino", (json_int_t)e->ino, "size", (json_int_t)e->size);
+	if (exe) {
+		char dev[32], hex[HASH_SHA256_HEX];
+		struct stat st;
+
+		snprintf(dev, sizeof(dev), "%u:%u", e->dev >> 20, e->dev & 0xfffff);
+		json_object_set_new(exe, "dev", json_string(dev));
+		if (wi && wi->sha256[0])
+			json_object_set_new(exe, "sha256", json_string(wi->sha256));
+		else if (verdict != WXG_V_ALLOW && e->filename[0] == '/' &&
+			 hashcache_sha256(w->hc, e->filename, hex, &st) == 0 &&
+			 watch_kdev(st.st_dev) == e->dev && st.st_ino == e->ino)
+			json_object_set_new(exe, "sha256", json_string(hex));
+		json_object_set_new(ev, "exe", exe);
+	}
+	if (e->name[0])
+		json_object_set_new(ev, "name", json_stringn(e->name, strnlen(e->name, WXG_NAME_LEN)));
+	flags_json(ev, e->flags);
+	if (e->v.client != WXG_CLIENT_NONE)
+		set_ids(w, ev, e->v.client, denied_family);
+
+	if (reason == WXG_R_WINE) {
+		if (judge_wine(w, e, ev, why, sizeof(why))) {
+			json_decref(ev);   /* the approved client, or its Wine machinery */
+			return;
+		}
+		verdict = WXG_V_DENY;
+		if (enforcing(w) && watch_kill_checked(w, e->hdr.tgid, e->task.start_ns, SIGKILL) == 0)
+			action = "kill_user";
+	}
+	rule = watch_events_rule_for_reason(reason, denied_family);
+	set_verdict(ev, rule, reason, verdict, action);
+	if (why[0])
+		set_str(ev, "detail", why);
+	if (reason == WXG_R_ATTACHMENT || reason == WXG_R_MEMFD)
+		snprintf(subject, sizeof(subject), "%s", basename_of(e->filename));
+	else if (e->name[0])
+		snprintf(subject, sizeof(subject), "%.*s", WXG_NAME_LEN, e->name);
+	else
+		snprintf(subject, sizeof(subject), "%.*s", WXG_COMM_LEN, e->task.comm);
+	finish(w, ev, rule, verdict == WXG_V_DENY, strcmp(action, "none") != 0, subject,
+	       why[0] ? why : NULL, e->task.uid, e->task.ppid);
+	json_decref(ev);
+}
+
+static void on_rename(struct watch *w, const struct wxg_ev_rename *e)
+{
+	char comm[WXG_COMM_LEN + 1];
+	unsigned verdict = e->v.verdict;
+	const char *action = action_str(e->v.action), *rule;
+	enum policy_match_kind kind;
+	json_t *ev;
+
+	snprintf(comm, sizeof(comm), "%.*s", WXG_COMM_LEN, e->new_comm);
+	kind = w->policy ? policy_match_comm(w->policy, comm) : POLICY_MATCH_NONE;
+	if (verdict == WXG_V_PENDING) {
+		/* An approved Wine loader naming itself after another family. */
+		verdict = WXG_V_DENY;
+		if (enforcing(w) && watch_kill_checked(w, e->hdr.tgid, e->task.start_ns, SIGKILL) == 0)
+			action = "kill_user";
+	}
+	ev = watch_events_new("rename", e->hdr.ts_ns, mode_str(w));
+	if (!ev)
+		return;
+	rule = watch_events_rule_for_reason(e->v.reason, kind == POLICY_MATCH_DENIED);
+	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
+	json_object_set_new(ev, "new_comm", json_string(comm));
+	if (e->v.client != WXG_CLIENT_NONE)
+		set_ids(w, ev, e->v.client, kind == POLICY_MATCH_DENIED);
+	set_verdict(ev, rule, e->v.reason, verdict, action);
+	finish(w, ev, rule, verdict == WXG_V_DENY, strcmp(action, "none") != 0, comm, NULL, e->task.uid,
+	       e->task.ppid);
+	json_decref(ev);
+}
+
+static void on_open(struct watch *w, const struct wxg_ev_open *e)
+{
+	const struct policy_client *c = client_of(w, e->v.client);
+	char path[PATH_MAX], real[PATH_MAX], cwd[PATH_MAX], link[64], *home = NULL;
+	const char *action = "none", *rule = "client.plugins";
+	json_t *ev;
+	ssize_t n;
+
+	if (!c)
+		return;
+	snprintf(path, sizeof(path), "%.*s", WXG_PATH_LEN, e->path);
+	if (path[0] != '/') {
+		snprintf(link, sizeof(link), "/proc/%u/cwd", e->hdr.tgid);
+		n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n < 0)
+			return;
+		cwd[n] = 0;
+		if ((size_t)snprintf(real, sizeof(real), "%.*s/%.*s", PATH_MAX / 2, cwd,
+				     WXG_PATH_LEN, e->path) >= sizeof(real))
+			return;
+		memcpy(path, real, sizeof(path));
+	}
+	if (realpath(path, real))
+		snprintf(path, sizeof(path), "%s", real);
+	home = home_of(e->task.uid);
+	if (policy_lib_dir_match(&c->lib_dirs, home, path)) {
+		free(home);
+		return;
+	}
+	free(home);
+	if (enforcing(w) && watch_kill_checked(w, e->hdr.tgid, e->task.start_ns, SIGKILL) == 0)
+		action = "kill_user";
+	ev = watch_events_new("open", e->hdr.ts_ns, mode_str(w));
+	if (!ev)
+		return;
+	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
+	set_str(ev, "library", path);
+	set_ids(w, ev, e->v.client, false);
+	set_verdict(ev, rule, e->v.reason, WXG_V_DENY, action);
+	finish(w, ev, rule, true, strcmp(action, "none") != 0, c->display_name ? c->display_name : c->id,
+	       basename_of(path), e->task.uid, e->hdr.tgid);
+	json_decref(ev);
+}
+
+static const char *ptrace_req_str(uint64_t req)
+{
+	switch (req) {
+	case 0: return "process_vm_writev";
+	case 4: return "poketext";
+	case 5: return "pokedata";
+	case 6: return "pokeuser";
+	case 13: return "setregs";
+	case 15: return "setfpregs";
+	case 16: return "attach";
+	case 0x4205: return "setregset";
+	case 0x4206: return "seize";
+	default: return "other";
+	}
+}
+
+static void on_inject(struct watch *w, const struct wxg_ev_inject *e)
+{
+	const struct policy_client *c = client_of(w, e->v.client);
+	const char *rule = watch_events_rule_for_reason(e->v.reason, false);
+	char detail[128], comm[WXG_COMM_LEN + 1];
+	json_t *ev;
+
+	/* PTRACE_ATTACH queued a SIGSTOP for the client: once the dead injector is detached,
+	 * let the client go on. */
+	if (e->v.action == WXG_A_KILL && e->request == 16)
+		watch_kill_checked(w, e->target_tgid, e->target_start_ns, SIGCONT);
+	ev = watch_events_new("inject", e->hdr.ts_ns, mode_str(w));
+	if (!ev)
+		return;
+	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
+	json_object_set_new(ev, "target", json_pack("{s:i, s:i}", "pid", (int)e->target_tgid, "tid",
+						    (int)e->target_pid));
+	set_str(ev, "request", ptrace_req_str(e->request));
+	set_ids(w, ev, e->v.client, false);
+	set_verdict(ev, rule, e->v.reason, e->v.verdict, action_str(e->v.action));
+	snprintf(comm, sizeof(comm), "%.*s", WXG_COMM_LEN, e->task.comm);
+	snprintf(detail, sizeof(detail), "%s on %s, pid %u", ptrace_req_str(e->request),
+		 c ? (c->display_name ? c->display_name : c->id) : "client", e->target_tgid);
+	finish(w, ev, rule, true, e->v.action != WXG_A_NONE, comm, detail, e->task.uid, e->target_tgid);
+	json_decref(ev);
+}
+
+void watch_judge_record(struct watch *w, const struct wxg_ev_hdr *h)
+{
+	switch (h->type) {
+	case WXG_EV_EXEC:
+		if (h->size >= sizeof(struct wxg_ev_exec))
+			on_exec(w, (const struct wxg_ev_exec *)h);
+		break;
+	case WXG_EV_RENAME:
+		if (h->size >= sizeof(struct wxg_ev_rename))
+			on_rename(w, (const struct wxg_ev_rename *)h);
+		break;
+	case WXG_EV_OPEN:
+		if (h->size >= sizeof(struct wxg_ev_open))
+			on_open(w, (const struct wxg_ev_open *)h);
+		break;
+	case WXG_EV_INJECT:
+		if (h->size >= sizeof(struct wxg_ev_inject))
+			on_inject(w, (const struct wxg_ev_inject *)h);
+		break;
+	default:
+		log_debug("ring buffer: unknown record type %u", h->type);
+	}
+}
+
+/* ---- start-up scan ---- */
+
+struct scanned {
+	pid_t pid, ppid;
+	uid_t uid;
+	unsigned client;
+};
+
+static void scan_report(struct watch *w, const struct proc_info *pi, const char *rule, const char *reason,
+			const char *id_key, const char *id)
+{
+	const char *action = "none";
+	json_t *ev;
+
+	if (enforcing(w) && watch_kill_checked(w, pi->pid, 0, SIGKILL) == 0)
+		action = "kill_user";
+	ev = watch_events_new("scan", 0, mode_str(w));
+	if (!ev)
+		return;
+	json_object_set_new(ev, "process", json_pack("{s:i, s:i, s:i, s:s}", "pid", (int)pi->pid,
+						     "ppid", (int)pi->ppid, "uid", (int)pi->uid,
+						     "comm", pi->comm));
+	if (pi->exe)
+		json_object_set_new(ev, "exe", json_pack("{s:s}", "path", pi->exe));
+	set_str(ev, id_key, id);
+	json_object_set_new(ev, "rule", json_string(rule));
+	json_object_set_new(ev, "reason", json_string(reason));
+	json_object_set_new(ev, "verdict", json_string("deny"));
+	json_object_set_new(ev, "action", json_string(action));
+	finish(w, ev, rule, true, strcmp(action, "none") != 0, pi->comm, NULL, pi->uid, pi->pid);
+	json_decref(ev);
+}
+
+int watch_scan_proc(struct watch *w)
+{
+	struct scanned *found = NULL;
+	size_t n_found = 0, n_pids = 0;
+	pid_t *pids = NULL, self = getpid();
+	int r;
+
+	r = proc_list_pids(w->sr, &pids, &n_pids);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_pids; i++) {
+		struct proc_info pi = {};
+		struct policy_match m;
+		const struct watch_inode *wi = NULL;
+		char path[64];
+		struct stat st;
+
+		if (pids[i] == self || proc_read(w->sr, pids[i], PROC_WANT_ARGV, &pi) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pids[i]);
+		if (stat(path, &st) == 0)
+			wi = watch_tables_find(&w->tables, watch_kdev(st.st_dev), st.st_ino);
+		policy_match_process(w->policy, pi.comm, pi.exe, pi.argv.v, pi.argv.n, &m);
+		if ((wi && (wi->val.flags & WXG_I_DENIED)) || m.kind == POLICY_MATCH_DENIED) {
+			const struct policy_deny *d = wi && (wi->val.flags & WXG_I_DENIED) ?
+							      deny_of(w, wi->val.client) : m.deny;
+
+			scan_report(w, &pi, "client.denied", "denied_running", "deny", d ? d->id : NULL);
+		} else if (wi && (wi->val.flags & WXG_I_APPROVED)) {
+			struct scanned *nf = realloc(found, (n_found + 1) * sizeof(*nf));
+
+			if (nf) {
+				found = nf;
+				found[n_found++] = (struct scanned){ pi.pid, pi.ppid, pi.uid, wi->val.client };
+			}
+		} else if (m.kind == POLICY_MATCH_APPROVED) {
+			scan_report(w, &pi, "client.approved", "unapproved_build", "client", m.client->id);
+		}
+		proc_info_clear(&pi);
+	}
+	/* Watch every process of an approved client; count as instances those whose parent is
+	 * not one (forks of a multi-process client are one instance). start_ns 0: taken from
+	 * /proc, the kernel accepts it for this PID until the process exits. */
+	for (size_t i = 0; i < n_found; i++) {
+		struct wxg_watch ww = { .uid = found[i].uid, .client = found[i].client,
+					.flags = WXG_W_CLIENT };
+		uint32_t tgid = found[i].pid;
+		bool child = false;
+
+		for (size_t j = 0; j < n_found; j++)
+			child |= found[j].pid == found[i].ppid;
+		if (!child) {
+			struct wxg_instance_key ik = { .uid = found[i].uid, .client = found[i].client };
+			uint32_t cnt = 0;
+
+			bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.instances), &ik, &cnt);
+			cnt++;
+			bpf_map_update_elem(bpf_map__fd(w->skel->maps.instances), &ik, &cnt, BPF_ANY);
+			ww.flags |= WXG_W_INSTANCE;
+		}
+		bpf_map_update_elem(bpf_map__fd(w->skel->maps.watched), &tgid, &ww, BPF_NOEXIST);
+	}
+	free(found);
+	free(pids);
+	return 0;
+}
