@@ -14,6 +14,7 @@
 #include "common/canon.h"
 #include "common/hash.h"
 #include "common/sign.h"
+#include "common/hex.h"
 #include "server/alerts.h"
 #include "server/dashboard.h"
 #include "server/store.h"
@@ -91,16 +92,6 @@ static bool get_int(const json_t *o, const char *key, long long *ret)
 	if (!json_is_integer(v))
 		return false;
 	*ret = json_integer_value(v);
-	return true;
-}
-
-static bool is_hex64(const char *s)
-{
-	if (!s || strlen(s) != 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
 	return true;
 }
 
@@ -386,7 +377,7 @@ static int handle_report(struct srv *s, struct store *st, const struct api_reque
 	nonce = get_str(rep, "nonce", 64);
 	prev = get_str(rep, "prev_hash", 64);
 	checks = json_object_get(rep, "checks");
-	if (!dev_id || !nonce || !is_hex64(prev) || !get_int(rep, "seq", &seq) || seq < 0 || !get_int(rep, "time", &t) ||
+	if (!dev_id || !nonce || !hex_is_sha256(prev) || !get_int(rep, "seq", &seq) || seq < 0 || !get_int(rep, "time", &t) ||
 	    !json_is_array(checks)) {
 		r = report_refuse(s, st, rs, SRV_MALFORMED,
 				  "report needs device_id, seq (>= 0), time, nonce, prev_hash and checks[]", NULL, NULL, now);

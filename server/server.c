@@ -15,6 +15,7 @@
 #include "common/fileio.h"
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/random.h"
 #include "server/store.h"
 
 static const char *const reason_codes[_SRV_REASON_MAX] = {
@@ -342,14 +343,8 @@ void srv_random_hex(char *out, size_t nbytes)
 
 void srv_uuid(char out[37])
 {
-	unsigned char b[16];
-
-	if (RAND_bytes(b, sizeof(b)) != 1)
+	if (random_uuid(out) < 0)
 		abort();
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 int srv_random_b64(size_t nbytes, char *out, size_t outlen)

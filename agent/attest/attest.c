@@ -19,6 +19,8 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/sign.h"
+#include "common/retry.h"
+#include "common/random.h"
 
 #define USEC_PER_SEC 1000000ull
 #define BATCH_MAX_EVENTS 200
@@ -111,7 +113,7 @@ static bool armed(sd_event_source *s)
 
 static uint64_t backoff(struct attest *a, unsigned *attempt)
 {
-	uint64_t d = uplink_backoff_usec(*attempt, a->opts.retry_base_usec, a->opts.retry_max_usec, uplink_random());
+	uint64_t d = retry_backoff_usec(*attempt, a->opts.retry_base_usec, a->opts.retry_max_usec, random_u64());
 
 	if (*attempt < 64)
 		(*attempt)++;
@@ -125,25 +127,12 @@ static uint64_t interval_usec(struct attest *a)
 	if (a->opts.interval_usec)
 		return a->opts.interval_usec;
 	s = a->pol_interval ? a->pol_interval : a->server_interval ? a->server_interval : DEFAULT_INTERVAL_S;
-	return uplink_jitter_usec((uint64_t)s * USEC_PER_SEC, a->jitter, uplink_random());
+	return retry_jitter_usec((uint64_t)s * USEC_PER_SEC, a->jitter, random_u64());
 }
 
 static bool enrolled(struct attest *a)
 {
 	return identity_enrolled(a->id) && a->uplink;
-}
-
-static void uuid_v4(char out[37])
-{
-	uint64_t hi = uplink_random(), lo = uplink_random();
-	unsigned char b[16];
-
-	memcpy(b, &hi, 8);
-	memcpy(b + 8, &lo, 8);
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 /* ---- persisted "last report" for `wxguard status` ---- */
@@ -466,16 +455,18 @@ static int on_events_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 int attest_on_event(struct attest *a, const json_t *ev)
 {
-	char uuid[37], *text = NULL, *canon = NULL;
+	char uuid[RANDOM_UUID_LEN], *text = NULL, *canon = NULL;
 	json_t *copy;
 	int r;
 
 	if (!json_is_object(ev))
 		return -EINVAL;
+	r = random_uuid(uuid);
+	if (r < 0)
+		return r;
 	copy = json_deep_copy(ev);
 	if (!copy)
 		return -ENOMEM;
-	uuid_v4(uuid);
 	json_object_set_new(copy, "uuid", json_string(uuid));
 	/* It will be signed: refuse now what canon cannot serialize, not at send time. */
 	r = canon_dump(copy, &canon, NULL);

@@ -7,16 +7,7 @@
 
 #include "common/canon.h"
 #include "common/fileio.h"
-
-static bool is_hex64(const char *s)
-{
-	if (!s || strlen(s) != 64)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return false;
-	return true;
-}
+#include "common/hex.h"
 
 void report_chain_clear(struct report_chain *c)
 {
@@ -50,7 +41,7 @@ int report_chain_load(const char *path, struct report_chain *c)
 	seq = json_object_get(o, "seq");
 	ph = json_object_get(o, "prev_hash");
 	nonce = json_object_get(o, "nonce");
-	if (!json_is_integer(seq) || json_integer_value(seq) < 0 || !is_hex64(json_string_value(ph)) ||
+	if (!json_is_integer(seq) || json_integer_value(seq) < 0 || !hex_is_sha256(json_string_value(ph)) ||
 	    !(json_is_string(nonce) || json_is_null(nonce) || !nonce)) {
 		r = -EBADMSG;
 		goto out;
@@ -153,7 +144,7 @@ int report_build(const struct report_input *in, json_t **ret)
 
 	if (!in->device_id || !in->agent_version || !in->agent_sha256)
 		return -EINVAL;
-	if (in->prev_hash && !is_hex64(in->prev_hash))
+	if (in->prev_hash && !hex_is_sha256(in->prev_hash))
 		return -EINVAL;
 	checks = !in->checks && json_is_array(in->checks_json) ? json_deep_copy(in->checks_json) : json_array();
 	if (!checks)

@@ -126,38 +126,3 @@ void uplink_get_info(const struct uplink *u, struct uplink_info *ret)
 	*ret = (struct uplink_info){ .isolation = UPLINK_ISOLATION_NONE, .last_error = "" };
 }
 
-uint64_t uplink_backoff_usec(unsigned attempt, uint64_t base_usec, uint64_t max_usec, uint64_t rnd)
-{
-	uint64_t d = base_usec;
-
-	for (unsigned i = 0; i < attempt && d < max_usec; i++)
-		d = d > UINT64_MAX / 2 ? UINT64_MAX : d * 2;
-	if (d > max_usec)
-		d = max_usec;
-	return d / 2 + (d - d / 2 ? rnd % (d - d / 2 + 1) : 0);
-}
-
-uint64_t uplink_jitter_usec(uint64_t interval_usec, unsigned percent, uint64_t rnd)
-{
-	uint64_t span;
-
-	if (percent > 50)
-		percent = 50;
-	span = interval_usec / 100 * percent;
-	if (span == 0)
-		return interval_usec;
-	return interval_usec - span + rnd % (2 * span + 1);
-}
-
-uint64_t uplink_random(void)
-{
-	uint64_t v = 0;
-
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v)) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		v = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)ts.tv_sec;
-	}
-	return v;
-}

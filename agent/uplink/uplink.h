@@ -154,10 +154,3 @@ void uplink_cancel(struct uplink *u, void *userdata);
 /* Is url acceptable as a server URL: https://, or http:// to a loopback address. */
 int uplink_url_check(const char *url);
 
-/* Retry delay for attempt n (0 = first retry): d = min(max, base * 2^n), uniformly random in
- * [d/2, d] ("equal jitter"). rnd is a random 64-bit value (tests pass their own). */
-uint64_t uplink_backoff_usec(unsigned attempt, uint64_t base_usec, uint64_t max_usec, uint64_t rnd);
-/* interval +- percent%, uniformly (percent 0..50). */
-uint64_t uplink_jitter_usec(uint64_t interval_usec, unsigned percent, uint64_t rnd);
-/* 64 random bits (getrandom). */
-uint64_t uplink_random(void);

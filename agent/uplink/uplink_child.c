@@ -34,6 +34,8 @@
 #include "agent/uplink/uplink_msg.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/retry.h"
+#include "common/random.h"
 
 #define CHILD_ENV "WXGUARD_UPLINK_CHILD"
 #define CHILD_FD 3
@@ -213,7 +215,7 @@ static int on_restart(sd_event_source *s, uint64_t usec, void *userdata)
 			q->doomed = !q->sent;
 		fail_doomed(c, r, c->last_error);
 		sd_event_source_set_time_relative(c->restart,
-			uplink_backoff_usec(c->attempt++, RESTART_BASE_USEC, RESTART_MAX_USEC, uplink_random()));
+			retry_backoff_usec(c->attempt++, RESTART_BASE_USEC, RESTART_MAX_USEC, random_u64()));
 		sd_event_source_set_enabled(c->restart, SD_EVENT_ONESHOT);
 	}
 	return 0;
@@ -262,7 +264,7 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	snprintf(text, sizeof(text), "%s: %.900s; the request was not completed", was_ready ? "uplink child died" :
 		 "uplink child failed to start", c->last_error);
 	sd_event_source_set_time_relative(c->restart,
-		uplink_backoff_usec(c->attempt++, RESTART_BASE_USEC, RESTART_MAX_USEC, uplink_random()));
+		retry_backoff_usec(c->attempt++, RESTART_BASE_USEC, RESTART_MAX_USEC, random_u64()));
 	sd_event_source_set_enabled(c->restart, SD_EVENT_ONESHOT);
 	fail_doomed(c, err, text);
 	return 0;

@@ -13,6 +13,7 @@
 #include "agent/uplink/uplink_internal.h"
 #include "agent/uplink/uplink_msg.h"
 #include "common/b64.h"
+#include "common/hex.h"
 
 /* ---- field syntax (shared by both sides) ---- */
 
@@ -79,11 +80,6 @@ static bool charset(const char *s, size_t min, size_t max, const char *extra, bo
 static bool is_code(const char *s) { return charset(s, 1, UPLINK_REPLY_MAX_ERROR, "_", false, true); }
 static bool is_word(const char *s) { return charset(s, 1, 64, "_", false, false); }
 static bool is_id(const char *s) { return charset(s, 1, UPLINK_REPLY_MAX_ID, "._:-", true, true); }
-
-static bool is_hex64(const char *s)
-{
-	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
-}
 
 static bool is_challenge(const char *s)
 {
@@ -164,7 +160,7 @@ int uplink_reply_check(const struct uplink_reply *r, long status, const char **w
 	CHECK(r->report_interval <= UPLINK_REPLY_MAX_INTERVAL, "reply: bad report_interval");
 	/* report */
 	CHECK(empty(r->status) || is_word(r->status), "reply: bad status");
-	CHECK(empty(r->policy_sha256) || is_hex64(r->policy_sha256), "reply: bad policy_sha256");
+	CHECK(empty(r->policy_sha256) || hex_is_sha256(r->policy_sha256), "reply: bad policy_sha256");
 	CHECK(k == UPLINK_REPLY_REPORT || (!*r->status && !*r->policy_sha256 && !r->chain_gap),
 	      "reply: report fields in another reply");
 	CHECK(k != UPLINK_REPLY_REPORT || !ok2xx || *r->nonce, "reply: accepted report without a nonce");
@@ -187,7 +183,7 @@ int uplink_reply_check(const struct uplink_reply *r, long status, const char **w
 	/* policy */
 	CHECK(printable(r->name, UPLINK_REPLY_MAX_NAME) && printable(r->version, UPLINK_REPLY_MAX_NAME),
 	      "reply: bad policy name or version");
-	CHECK(empty(r->sha256) || is_hex64(r->sha256), "reply: bad sha256");
+	CHECK(empty(r->sha256) || hex_is_sha256(r->sha256), "reply: bad sha256");
 	CHECK(r->text_len <= UPLINK_MAX_RESPONSE && strlen(r->text) == r->text_len, "reply: bad policy text");
 	CHECK(empty(r->signature) || is_b64_exact(r->signature, 64), "reply: bad signature");
 	CHECK(k == UPLINK_REPLY_POLICY || (!*r->name && !*r->version && !*r->sha256 && !r->text_len && !*r->signature),
@@ -303,7 +299,7 @@ int uplink_reply_parse(uint32_t kind, long status, const char *body, size_t len,
 	switch (kind) {
 	case UPLINK_REPLY_REPORT:
 		r->status = str_member(&p, "status", is_word, "member status is not a word");
-		r->policy_sha256 = str_member(&p, "policy_sha256", is_hex64, "member policy_sha256 is not 64 hex digits");
+		r->policy_sha256 = str_member(&p, "policy_sha256", hex_is_sha256, "member policy_sha256 is not 64 hex digits");
 		r->report_interval = (uint32_t)int_member(&p, "report_interval", 1, UPLINK_REPLY_MAX_INTERVAL, 0,
 							  "member report_interval out of range");
 		r->chain_gap = bool_member(&p, "chain_gap", "member chain_gap is not a boolean");
@@ -327,7 +323,7 @@ int uplink_reply_parse(uint32_t kind, long status, const char *body, size_t len,
 	case UPLINK_REPLY_POLICY:
 		r->name = str_member(&p, "name", name_ok, "member name is not printable");
 		r->version = str_member(&p, "version", name_ok, "member version is not printable");
-		r->sha256 = str_member(&p, "sha256", is_hex64, "member sha256 is not 64 hex digits");
+		r->sha256 = str_member(&p, "sha256", hex_is_sha256, "member sha256 is not 64 hex digits");
 		r->signature = str_member(&p, "signature", sig_ok, "member signature is not base64 of 64 bytes");
 		text = json_object_get(p.o, "text");
 		if (!p.why && status >= 200 && status < 300 && !json_is_string(text))

@@ -64,38 +64,6 @@ static void run_until(sd_event *e, int *flag, int want)
 	assert_int_equal(*flag, want);
 }
 
-static void test_uplink_backoff_doubles_within_jitter_bounds(void **state)
-{
-	const uint64_t base = 1000000, max = 300000000;
-
-	for (unsigned n = 0; n < 40; n++) {
-		uint64_t d = base << (n < 20 ? n : 20);
-
-		if (d > max)
-			d = max;
-		for (int k = 0; k < 200; k++) {
-			uint64_t rnd = k == 0 ? 0 : k == 1 ? UINT64_MAX : uplink_random();
-			uint64_t v = uplink_backoff_usec(n, base, max, rnd);
-
-			assert_true(v >= d / 2);
-			assert_true(v <= d);
-		}
-	}
-	/* The jitter is real: not every draw is the same. */
-	assert_true(uplink_backoff_usec(5, base, max, 1) != uplink_backoff_usec(5, base, max, 7777777));
-}
-
-static void test_uplink_interval_jitter_bounds(void **state)
-{
-	for (int k = 0; k < 1000; k++) {
-		uint64_t v = uplink_jitter_usec(300000000, 10, uplink_random());
-
-		assert_true(v >= 270000000 && v <= 330000000);
-	}
-	assert_int_equal(uplink_jitter_usec(300000000, 0, 12345), 300000000);
-	assert_true(uplink_jitter_usec(100, 90, UINT64_MAX) <= 150);
-}
-
 static void test_uplink_url_check_https_or_loopback_http(void **state)
 {
 	assert_int_equal(uplink_url_check("https://wxg.example.com"), 0);
@@ -313,8 +281,6 @@ static void test_uplink_tls_pins_ca_and_public_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uplink_backoff_doubles_within_jitter_bounds),
-		cmocka_unit_test(test_uplink_interval_jitter_bounds),
 		cmocka_unit_test(test_uplink_url_check_https_or_loopback_http),
 		cmocka_unit_test(test_uplink_post_and_get_roundtrip_on_event_loop),
 		cmocka_unit_test(test_uplink_connection_refused_is_reported),
