@@ -5,6 +5,8 @@
 #   make SANITIZE=1 test the same under ASan+UBSan, in build/asan/
 #   make demo            the main job (see README.md)
 #   make fuzz            libFuzzer binaries (clang) in build/fuzz/
+#   make format          reformat the C sources with .clang-format
+#   make format-check    fail on a C file that does not match (make test runs it)
 #   make V=1             show the commands
 #
 # Generated files live in $(BUILD) and are never committed. Feature rules that belong to one
@@ -93,7 +95,8 @@ STANDIN_BINS := $(patsubst tests/standins/%.c,$(BUILD)/tests/standins/%,$(STANDI
 REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/replay_%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test test-unit test-bpf test-e2e test-fuzz demo fuzz clean install bench
+.PHONY: all deps test test-lint test-unit test-bpf test-e2e test-fuzz demo fuzz clean install bench \
+	format format-check
 # The BPF objects are named here so make keeps them (packaging ships them).
 all: $(BUILD)/wxguard $(BUILD)/wxguard-server $(BPF_OBJS)
 
@@ -174,6 +177,9 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory $(TEST_DEPS)
 	$(Q)WXG_BUILD=$(BUILD) WXG_SANITIZE=$(SANITIZE) tests/run.sh
 
+test-lint: deps
+	$(Q)WXG_BUILD=$(BUILD) tests/run.sh lint
+
 test-unit test-bpf test-e2e test-fuzz: test-%: deps
 	$(Q)$(MAKE) --no-print-directory $(TEST_DEPS)
 	$(Q)WXG_BUILD=$(BUILD) WXG_SANITIZE=$(SANITIZE) tests/run.sh $*
@@ -185,6 +191,12 @@ demo: deps
 bench: all $(STANDIN_BINS)
 	$(Q)./packaging/deps.sh bench
 	$(Q)WXG_BUILD=$(BUILD) bench/run.sh
+
+format:
+	$(Q)tests/lint/c_files.sh | xargs clang-format -i
+
+format-check:
+	$(Q)tests/lint/test_format.sh
 
 clean:
 	rm -rf build

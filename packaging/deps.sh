@@ -9,7 +9,7 @@ what=${1:-all}
 
 build_pkgs="make gcc clang llvm libbpf-dev bpftool pkg-config libinih-dev libjansson-dev
 libssl-dev libcurl4-openssl-dev libsystemd-dev libsqlite3-dev libpq-dev libevent-dev"
-test_pkgs="libcmocka-dev libclang-rt-14-dev postgresql procps util-linux iproute2 sqlite3 curl jq
+test_pkgs="clang-format libcmocka-dev libclang-rt-14-dev postgresql procps util-linux iproute2 sqlite3 curl jq
 debhelper lintian rpm debootstrap fakeroot systemd-container dpkg-dev xz-utils chromium
 openssl"
 

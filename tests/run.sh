@@ -1,6 +1,6 @@
 #!/bin/bash
 # Run wxguard's test suites and print one summary line: "N passed, N failed, N skipped".
-#   tests/run.sh [unit|bpf|e2e|fuzz ...]   (default: all suites)
+#   tests/run.sh [lint|unit|bpf|e2e|fuzz ...]   (default: all suites)
 # Each cmocka binary's own summary is parsed; a shell test's last "N passed, N failed" line is
 # parsed; a binary that dies without a summary counts as one failure. Logs: $WXG_BUILD/test-logs/.
 set -u
@@ -11,7 +11,7 @@ export WXG_BUILD=$BUILD
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit fuzz bpf e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(lint unit fuzz bpf e2e)
 
 total_pass=0 total_fail=0 total_skip=0
 failed_names=()
@@ -60,6 +60,10 @@ run_one() { # name log cmd...
 for suite in "${suites[@]}"; do
 	echo "== $suite"
 	case $suite in
+	lint)
+		for t in tests/lint/test_*.sh; do
+			run_one "lint/$(basename "$t")" "$LOGS/lint-$(basename "$t").log" "$t"
+		done ;;
 	unit | bpf)
 		for t in "$BUILD"/tests/$suite/test_*; do
 			[ -x "$t" ] || continue
