@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "common/policy/policy_internal.h"
+#include "common/dir.h"
 #include "common/fileio.h"
 
 static void client_clear(struct policy_client *c)
@@ -305,48 +306,46 @@ out:
 	return r;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* A visible regular *.ini file of the directory (userdata) being listed. */
+static bool is_ini_file(const struct dirent *de, void *userdata)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *dir = userdata;
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (de->d_name[0] == '.' || !str_endswith(de->d_name, ".ini"))
+		return false;
+	if (snprintf(path, sizeof(path), "%s%s%s", dir, str_endswith(dir, "/") ? "" : "/",
+		     de->d_name) >= (int)sizeof(path))
+		return false;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Every regular *.ini (not hidden) in dir, sorted by name, as dir/name. */
 static int list_dir(const char *dir, struct strv *ret)
 {
-	struct strv names = { 0 };
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
+	struct strv names = { 0 }, paths = { 0 };
+	int r;
 
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	while ((errno = 0, de = readdir(d))) {
-		char path[PATH_MAX];
-		struct stat st;
+	r = dir_list(dir, is_ini_file, (void *)dir, &names);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < names.n; i++) {
+		char *p;
 
-		if (de->d_name[0] == '.' || !str_endswith(de->d_name, ".ini"))
-			continue;
-		if (snprintf(path, sizeof(path), "%s%s%s", dir, str_endswith(dir, "/") ? "" : "/",
-			     de->d_name) >= (int)sizeof(path))
-			continue;
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		r = strv_push(&names, path);
+		if (asprintf(&p, "%s%s%s", dir, str_endswith(dir, "/") ? "" : "/", names.v[i]) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = strv_push_take(&paths, p);
 		if (r < 0)
 			goto out;
 	}
-	if (errno) {
-		r = -errno;
-		goto out;
-	}
-	if (names.n)
-		qsort(names.v, names.n, sizeof(char *), cmp_str);
-	*ret = names;
-	names = (struct strv){ 0 };
+	*ret = paths;
+	paths = (struct strv){ 0 };
 out:
 	strv_clear(&names);
-	closedir(d);
+	strv_clear(&paths);
 	return r;
 }
 
