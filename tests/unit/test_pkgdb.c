@@ -1,4 +1,4 @@
-/* agent/host/pkgdb/pkgdb.c: dpkg read directly, rpm through fixture command outputs, the digest cache.
+/* agent/host/pkgdb/: dpkg read directly, rpm through fixture command outputs, the digest cache.
  * Fixture roots: tests/data/pkgdb/{dpkg,rpm}/ (copied to a temporary directory when a test
  * changes files). */
 #include "testlib.h"
