@@ -77,6 +77,13 @@ DIR *sysroot_opendir(const struct sysroot *sr, const char *abs)
 	return opendir(p);
 }
 
+int sysroot_list_dir(const struct sysroot *sr, const char *abs, dir_filter_fn filter,
+		     void *userdata, struct strv *ret)
+{
+	errno = 0;
+	return dir_list_names(sysroot_opendir(sr, abs), filter, userdata, ret);
+}
+
 int sysroot_stat(const struct sysroot *sr, const char *abs, struct stat *st)
 {
 	char p[PATH_MAX];
