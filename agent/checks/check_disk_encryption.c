@@ -504,6 +504,32 @@ static int check_fs(struct check_ctx *ctx, const struct mnt *m, struct fs_result
 	return 0;
 }
 
+/* Check the filesystem mounted as m and record it as <label>_device, _stack, _encrypted. */
+static int check_fs_record(struct check_ctx *ctx, struct check_result *r, const struct mnt *m,
+			   const char *label, struct fs_result **ret)
+{
+	struct fs_result *fr;
+	char key[32];
+	int k;
+
+	fr = calloc(1, sizeof(*fr));
+	if (!fr)
+		return -ENOMEM;
+	k = check_fs(ctx, m, fr);
+	if (k < 0) {
+		free(fr);
+		return k;
+	}
+	snprintf(key, sizeof(key), "%s_device", label);
+	check_result_add(r, key, "%s", fr->device);
+	snprintf(key, sizeof(key), "%s_stack", label);
+	check_result_add(r, key, "%s", fr->stack[0] ? fr->stack : "-");
+	snprintf(key, sizeof(key), "%s_encrypted", label);
+	check_result_add(r, key, "%s", enc_str(fr->enc));
+	*ret = fr;
+	return 0;
+}
+
 int check_disk_encryption(struct check_ctx *ctx, struct check_result *r)
 {
 	enum policy_disk_encryption pol = ctx->policy->device.disk_encryption;
@@ -530,33 +556,17 @@ int check_disk_encryption(struct check_ctx *ctx, struct check_result *r)
 		ret = 0;
 		goto out;
 	}
-	root = calloc(1, sizeof(*root));
-	if (!root) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = check_fs(ctx, &mroot, root);
+	ret = check_fs_record(ctx, r, &mroot, "root", &root);
 	if (ret < 0)
 		goto out;
-	check_result_add(r, "root_device", "%s", root->device);
-	check_result_add(r, "root_stack", "%s", root->stack[0] ? root->stack : "-");
-	check_result_add(r, "root_encrypted", "%s", enc_str(root->enc));
 
 	/* /home on its own filesystem holds the WeCom data: it must be encrypted too. */
 	if (find_mount(mountinfo, "/home", &mhome) == 0 &&
 	    (mhome.major != mroot.major || mhome.minor != mroot.minor ||
 	     strcmp(mhome.source, mroot.source) != 0)) {
-		home = calloc(1, sizeof(*home));
-		if (!home) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		ret = check_fs(ctx, &mhome, home);
+		ret = check_fs_record(ctx, r, &mhome, "home", &home);
 		if (ret < 0)
 			goto out;
-		check_result_add(r, "home_device", "%s", home->device);
-		check_result_add(r, "home_stack", "%s", home->stack[0] ? home->stack : "-");
-		check_result_add(r, "home_encrypted", "%s", enc_str(home->enc));
 	}
 	ret = 0;
 

@@ -267,6 +267,20 @@ fail:
 	return r;
 }
 
+/* Count a security update once per package name. */
+static int pending_add_security(struct pending *pd, const char *name)
+{
+	int r;
+
+	if (strv_contains(&pd->names, name))
+		return 0;
+	r = strv_push(&pd->names, name);
+	if (r < 0)
+		return r;
+	pd->security++;
+	return 0;
+}
+
 /* ---- apt ---- */
 
 /* "Inst libssl3 [3.0.11-1~deb12u1] (3.0.11-1~deb12u2 Debian-Security:12/stable-security [amd64])":
@@ -292,12 +306,9 @@ static int apt_parse(const char *out, struct pending *pd)
 		name = line + 5;
 		ne = name + strcspn(name, " \t");
 		line[ne - line] = 0;
-		if (strv_contains(&pd->names, name))
-			continue;
-		r = strv_push(&pd->names, name);
+		r = pending_add_security(pd, name);
 		if (r < 0)
 			return r;
-		pd->security++;
 	}
 	return 0;
 }
@@ -384,12 +395,9 @@ static int dnf_parse(const char *out, struct pending *pd)
 			if (dash && dash != nevra)
 				*dash = 0;
 		}
-		if (strv_contains(&pd->names, nevra))
-			continue;
-		r = strv_push(&pd->names, nevra);
+		r = pending_add_security(pd, nevra);
 		if (r < 0)
 			return r;
-		pd->security++;
 	}
 	return 0;
 }
