@@ -15,6 +15,7 @@
 
 #include "agent/checks/client/check_client.h"
 #include "agent/host/passwd.h"
+#include "common/hex.h"
 
 #define MAPS_MAX (16u * 1024 * 1024)
 #define MANIFEST_MAX (8u * 1024 * 1024)
@@ -76,16 +77,14 @@ static int cmp_manifest(const void *a, const void *b)
 static int manifest_parse(struct manifest *m, const char *text)
 {
 	for (const char *l = text; *l;) {
-		size_t ll = strcspn(l, "\n"), i;
+		size_t ll = strcspn(l, "\n");
 		bool esc = l[0] == '\\';
 		const char *h = l + esc, *p;
 		struct manifest_ent *nv;
 		char *rel, *o;
 
-		for (i = 0; i < 64 && h + i < l + ll && isxdigit((unsigned char)h[i]); i++)
-			;
 		p = h + 64;
-		if (i != 64 || p + 2 > l + ll || p[0] != ' ' || (p[1] != ' ' && p[1] != '*'))
+		if (hex_span(h, 64) != 64 || p + 2 > l + ll || p[0] != ' ' || (p[1] != ' ' && p[1] != '*'))
 			goto next;
 		p += 2;
 		while (*p == '/' || (p[0] == '.' && p[1] == '/'))
@@ -112,7 +111,7 @@ static int manifest_parse(struct manifest *m, const char *text)
 		}
 		m->v = nv;
 		nv[m->n].rel = rel;
-		for (i = 0; i < 64; i++)
+		for (size_t i = 0; i < 64; i++)
 			nv[m->n].sha256[i] = (char)tolower((unsigned char)h[i]);
 		nv[m->n].sha256[64] = 0;
 		m->n++;
