@@ -177,10 +177,13 @@ static int load_files(struct pkgdb *db, struct pkgdb_pkg *p)
 		return p->files_err;
 	p->files_done = true;
 	r = db->ops ? db->ops->list_files(db, p) : -EOPNOTSUPP;
-	if (r >= 0)
-		pkgdb_strv_sort_uniq(&p->files);
-	p->files_err = r < 0 ? r : 0;
-	return p->files_err;
+	if (r < 0)
+		goto out;
+	pkgdb_strv_sort_uniq(&p->files);
+	r = 0;
+out:
+	p->files_err = r;
+	return r;
 }
 
 int pkgdb_files(struct pkgdb *db, const char *pkg, const struct strv **ret)

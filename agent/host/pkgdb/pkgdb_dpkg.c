@@ -495,8 +495,14 @@ static int dpkg_read_list(struct pkgdb *db, const char *name, struct buf *b)
 	if (fd < 0)
 		return fd;
 	b->len = 0;
-	r = (size_t)st.st_size > DPKG_LIST_MAX ? -EFBIG : buf_reserve(b, (size_t)st.st_size);
-	while (r >= 0 && b->len + 1 < b->cap) {
+	if ((size_t)st.st_size > DPKG_LIST_MAX) {
+		r = -EFBIG;
+		goto out;
+	}
+	r = buf_reserve(b, (size_t)st.st_size);
+	if (r < 0)
+		goto out;
+	while (b->len + 1 < b->cap) {
 		ssize_t n = read(fd, b->data + b->len, b->cap - 1 - b->len);
 
 		if (n < 0 && errno == EINTR)
@@ -505,6 +511,7 @@ static int dpkg_read_list(struct pkgdb *db, const char *name, struct buf *b)
 			break;
 		b->len += (size_t)n;
 	}
+out:
 	close(fd);
 	return r;
 }
