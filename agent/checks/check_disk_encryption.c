@@ -50,36 +50,29 @@ static void put(char *buf, size_t size, const char *s)
 		snprintf(buf + n, size - n, "%s", s);
 }
 
-static int cmp_str(const void *a, const void *b)
+/* A device name that fits: not hidden, shorter than NAME_MAX_DEV, starting with the prefix
+ * (userdata) when there is one. */
+static bool filter_dev_name(const struct dirent *de, void *userdata)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *prefix = userdata;
+
+	return de->d_name[0] != '.' && strlen(de->d_name) < NAME_MAX_DEV &&
+	       (!prefix || str_startswith(de->d_name, prefix));
 }
 
-/* Entry names of a directory, sorted (deterministic evidence). Returns the count. */
-static size_t list_dir(const struct sysroot *sr, const char *dir, char names[][NAME_MAX_DEV],
-		       size_t max)
+/* Entry names of a directory (those starting with prefix, unless NULL), sorted (deterministic
+ * evidence), at most max. Returns the count. */
+static size_t list_dir(const struct sysroot *sr, const char *dir, const char *prefix,
+		       char names[][NAME_MAX_DEV], size_t max)
 {
-	char *ptrs[MAX_MEMBERS], tmp[MAX_MEMBERS][NAME_MAX_DEV];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
+	struct strv v = { 0 };
+	size_t n;
 
-	if (max > MAX_MEMBERS)
-		max = MAX_MEMBERS;
-	d = sysroot_opendir(sr, dir);
-	if (!d)
+	if (sysroot_list_dir(sr, dir, filter_dev_name, (void *)prefix, &v) < 0)
 		return 0;
-	while ((de = readdir(d)) && n < max) {
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= NAME_MAX_DEV)
-			continue;
-		snprintf(tmp[n], NAME_MAX_DEV, "%s", de->d_name);
-		ptrs[n] = tmp[n];
-		n++;
-	}
-	closedir(d);
-	qsort(ptrs, n, sizeof(ptrs[0]), cmp_str);
-	for (size_t i = 0; i < n; i++)
-		snprintf(names[i], NAME_MAX_DEV, "%s", ptrs[i]);
+	for (n = 0; n < v.n && n < max; n++)
+		snprintf(names[n], NAME_MAX_DEV, "%s", v.v[n]);
+	strv_clear(&v);
 	return n;
 }
 
@@ -185,7 +178,7 @@ static enum enc walk(const struct sysroot *sr, const char *name, char *out, size
 		fmt(crypt, crypt_size, "%s", label + 6);
 
 	snprintf(p, sizeof(p), "/sys/class/block/%s/slaves", name);
-	n = list_dir(sr, p, members, MAX_MEMBERS);
+	n = list_dir(sr, p, NULL, members, MAX_MEMBERS);
 	if (n == 0 && has_attr(sr, name, "partition")) {
 		char parent[NAME_MAX_DEV];
 
@@ -332,11 +325,10 @@ static int devpath_name(const struct sysroot *sr, const char *devpath, char *buf
 	/* /dev/mapper/<name> as a plain node: find the dm device with that name. */
 	if (str_startswith(devpath, "/dev/mapper/")) {
 		char names[MAX_MEMBERS][NAME_MAX_DEV], dmname[256];
-		size_t n = list_dir(sr, "/sys/class/block", names, MAX_MEMBERS);
+		size_t n = list_dir(sr, "/sys/class/block", "dm-", names, MAX_MEMBERS);
 
 		for (size_t i = 0; i < n; i++)
-			if (str_startswith(names[i], "dm-") &&
-			    read_attr(sr, names[i], "dm/name", dmname, sizeof(dmname)) == 0 &&
+			if (read_attr(sr, names[i], "dm/name", dmname, sizeof(dmname)) == 0 &&
 			    strcmp(dmname, devpath + strlen("/dev/mapper/")) == 0) {
 				snprintf(buf, size, "%s", names[i]);
 				return 0;
@@ -350,13 +342,13 @@ static size_t btrfs_members(const struct sysroot *sr, const char *name,
 			    char members[][NAME_MAX_DEV])
 {
 	char fss[MAX_MEMBERS][NAME_MAX_DEV], p[PATH_MAX];
-	size_t nfs = list_dir(sr, "/sys/fs/btrfs", fss, MAX_MEMBERS);
+	size_t nfs = list_dir(sr, "/sys/fs/btrfs", NULL, fss, MAX_MEMBERS);
 
 	for (size_t i = 0; i < nfs; i++) {
 		size_t n;
 
 		snprintf(p, sizeof(p), "/sys/fs/btrfs/%s/devices", fss[i]);
-		n = list_dir(sr, p, members, MAX_MEMBERS);
+		n = list_dir(sr, p, NULL, members, MAX_MEMBERS);
 		for (size_t j = 0; j < n; j++)
 			if (strcmp(members[j], name) == 0)
 				return n;
@@ -504,6 +496,32 @@ static int check_fs(struct check_ctx *ctx, const struct mnt *m, struct fs_result
 	return 0;
 }
 
+/* Check the filesystem mounted as m and record it as <label>_device, _stack, _encrypted. */
+static int check_fs_record(struct check_ctx *ctx, struct check_result *r, const struct mnt *m,
+			   const char *label, struct fs_result **ret)
+{
+	struct fs_result *fr;
+	char key[32];
+	int k;
+
+	fr = calloc(1, sizeof(*fr));
+	if (!fr)
+		return -ENOMEM;
+	k = check_fs(ctx, m, fr);
+	if (k < 0) {
+		free(fr);
+		return k;
+	}
+	snprintf(key, sizeof(key), "%s_device", label);
+	check_result_add(r, key, "%s", fr->device);
+	snprintf(key, sizeof(key), "%s_stack", label);
+	check_result_add(r, key, "%s", fr->stack[0] ? fr->stack : "-");
+	snprintf(key, sizeof(key), "%s_encrypted", label);
+	check_result_add(r, key, "%s", enc_str(fr->enc));
+	*ret = fr;
+	return 0;
+}
+
 int check_disk_encryption(struct check_ctx *ctx, struct check_result *r)
 {
 	enum policy_disk_encryption pol = ctx->policy->device.disk_encryption;
@@ -530,33 +548,17 @@ int check_disk_encryption(struct check_ctx *ctx, struct check_result *r)
 		ret = 0;
 		goto out;
 	}
-	root = calloc(1, sizeof(*root));
-	if (!root) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = check_fs(ctx, &mroot, root);
+	ret = check_fs_record(ctx, r, &mroot, "root", &root);
 	if (ret < 0)
 		goto out;
-	check_result_add(r, "root_device", "%s", root->device);
-	check_result_add(r, "root_stack", "%s", root->stack[0] ? root->stack : "-");
-	check_result_add(r, "root_encrypted", "%s", enc_str(root->enc));
 
 	/* /home on its own filesystem holds the WeCom data: it must be encrypted too. */
 	if (find_mount(mountinfo, "/home", &mhome) == 0 &&
 	    (mhome.major != mroot.major || mhome.minor != mroot.minor ||
 	     strcmp(mhome.source, mroot.source) != 0)) {
-		home = calloc(1, sizeof(*home));
-		if (!home) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		ret = check_fs(ctx, &mhome, home);
+		ret = check_fs_record(ctx, r, &mhome, "home", &home);
 		if (ret < 0)
 			goto out;
-		check_result_add(r, "home_device", "%s", home->device);
-		check_result_add(r, "home_stack", "%s", home->stack[0] ? home->stack : "-");
-		check_result_add(r, "home_encrypted", "%s", enc_str(home->enc));
 	}
 	ret = 0;
 

@@ -267,6 +267,20 @@ fail:
 	return r;
 }
 
+/* Count a security update once per package name. */
+static int pending_add_security(struct pending *pd, const char *name)
+{
+	int r;
+
+	if (strv_contains(&pd->names, name))
+		return 0;
+	r = strv_push(&pd->names, name);
+	if (r < 0)
+		return r;
+	pd->security++;
+	return 0;
+}
+
 /* ---- apt ---- */
 
 /* "Inst libssl3 [3.0.11-1~deb12u1] (3.0.11-1~deb12u2 Debian-Security:12/stable-security [amd64])":
@@ -292,12 +306,9 @@ static int apt_parse(const char *out, struct pending *pd)
 		name = line + 5;
 		ne = name + strcspn(name, " \t");
 		line[ne - line] = 0;
-		if (strv_contains(&pd->names, name))
-			continue;
-		r = strv_push(&pd->names, name);
+		r = pending_add_security(pd, name);
 		if (r < 0)
 			return r;
-		pd->security++;
 	}
 	return 0;
 }
@@ -314,28 +325,42 @@ static void apt_stamp(const struct sysroot *sr, const char *cmd, char *buf, size
 		 sr->path[0] ? sr->path : "/", a, b, c, d);
 }
 
+static bool filter_release(const struct dirent *de, void *userdata)
+{
+	(void)userdata;
+	return str_endswith(de->d_name, "_Release") || str_endswith(de->d_name, "_InRelease");
+}
+
+/* Newest mtime of dir/<name><suffix> for every name in names (regular files only when
+ * regular), or newest when none is newer. */
+static time_t newest_mtime(const struct sysroot *sr, const char *dir, const struct strv *names,
+			   const char *suffix, bool regular, time_t newest)
+{
+	for (size_t i = 0; i < names->n; i++) {
+		char p[PATH_MAX];
+		struct stat st;
+
+		if (snprintf(p, sizeof(p), "%s/%s%s", dir, names->v[i], suffix) >= (int)sizeof(p))
+			continue;
+		if (sysroot_stat(sr, p, &st) == 0 && (!regular || S_ISREG(st.st_mode)) &&
+		    st.st_mtime > newest)
+			newest = st.st_mtime;
+	}
+	return newest;
+}
+
 /* Newest mtime of the Release files and of the update-success stamp; 0 if none. */
 static time_t apt_lists_time(const struct sysroot *sr)
 {
-	struct dirent *de;
+	struct strv names = { 0 };
 	struct stat st;
 	time_t newest = 0;
-	char p[PATH_MAX];
-	DIR *d;
 
 	if (sysroot_stat(sr, "/var/lib/apt/periodic/update-success-stamp", &st) == 0)
 		newest = st.st_mtime;
-	d = sysroot_opendir(sr, "/var/lib/apt/lists");
-	if (!d)
-		return newest;
-	while ((de = readdir(d))) {
-		if (!str_endswith(de->d_name, "_Release") && !str_endswith(de->d_name, "_InRelease"))
-			continue;
-		snprintf(p, sizeof(p), "/var/lib/apt/lists/%s", de->d_name);
-		if (sysroot_stat(sr, p, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime > newest)
-			newest = st.st_mtime;
-	}
-	closedir(d);
+	(void)sysroot_list_dir(sr, "/var/lib/apt/lists", filter_release, NULL, &names);
+	newest = newest_mtime(sr, "/var/lib/apt/lists", &names, "", true, newest);
+	strv_clear(&names);
 	return newest;
 }
 
@@ -370,12 +395,9 @@ static int dnf_parse(const char *out, struct pending *pd)
 			if (dash && dash != nevra)
 				*dash = 0;
 		}
-		if (strv_contains(&pd->names, nevra))
-			continue;
-		r = strv_push(&pd->names, nevra);
+		r = pending_add_security(pd, nevra);
 		if (r < 0)
 			return r;
-		pd->security++;
 	}
 	return 0;
 }
@@ -398,23 +420,11 @@ static time_t dnf_lists_time(const struct sysroot *sr)
 	time_t newest = 0;
 
 	for (size_t i = 0; i < 2; i++) {
-		struct dirent *de;
-		struct stat st;
-		char p[PATH_MAX];
-		DIR *d = sysroot_opendir(sr, dirs[i]);
+		struct strv names = { 0 };
 
-		if (!d)
-			continue;
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (snprintf(p, sizeof(p), "%s/%s/repodata/repomd.xml", dirs[i], de->d_name) >=
-			    (int)sizeof(p))
-				continue;
-			if (sysroot_stat(sr, p, &st) == 0 && st.st_mtime > newest)
-				newest = st.st_mtime;
-		}
-		closedir(d);
+		(void)sysroot_list_dir(sr, dirs[i], dir_filter_visible, NULL, &names);
+		newest = newest_mtime(sr, dirs[i], &names, "/repodata/repomd.xml", false, newest);
+		strv_clear(&names);
 	}
 	return newest;
 }
@@ -441,40 +451,43 @@ static void consider_kernel(const char *v, const char *flavour, char *newest, si
 		snprintf(newest, size, "%s", v);
 }
 
+static bool filter_vmlinuz(const struct dirent *de, void *userdata)
+{
+	(void)userdata;
+	return str_startswith(de->d_name, "vmlinuz-") && !strstr(de->d_name, "rescue") &&
+	       !str_endswith(de->d_name, ".old");
+}
+
+/* A modules directory that holds a module index or a kernel image (not a leftover). */
+static bool kernel_moddir_ok(const struct sysroot *sr, const char *moddir, const char *v)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s/modules.dep", moddir, v);
+	if (sysroot_exists(sr, p))
+		return true;
+	snprintf(p, sizeof(p), "%s/%s/vmlinuz", moddir, v);
+	return sysroot_exists(sr, p);
+}
+
 /* Newest installed kernel of the running flavour: /boot/vmlinuz-<v>, and /lib/modules/<v>
  * when it holds a kernel image or a module index (not a leftover directory). */
 static void newest_kernel(const struct sysroot *sr, const char *running, char *newest, size_t size)
 {
 	const char *flavour = kernel_flavour(running);
 	const char *moddir = sysroot_exists(sr, "/lib/modules") ? "/lib/modules" : "/usr/lib/modules";
-	struct dirent *de;
-	char p[PATH_MAX];
-	DIR *d;
+	struct strv names = { 0 };
 
 	newest[0] = 0;
-	d = sysroot_opendir(sr, "/boot");
-	if (d) {
-		while ((de = readdir(d)))
-			if (str_startswith(de->d_name, "vmlinuz-") && !strstr(de->d_name, "rescue") &&
-			    !str_endswith(de->d_name, ".old"))
-				consider_kernel(de->d_name + strlen("vmlinuz-"), flavour, newest, size);
-		closedir(d);
-	}
-	d = sysroot_opendir(sr, moddir);
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s/modules.dep", moddir, de->d_name);
-			if (!sysroot_exists(sr, p)) {
-				snprintf(p, sizeof(p), "%s/%s/vmlinuz", moddir, de->d_name);
-				if (!sysroot_exists(sr, p))
-					continue;
-			}
-			consider_kernel(de->d_name, flavour, newest, size);
-		}
-		closedir(d);
-	}
+	(void)sysroot_list_dir(sr, "/boot", filter_vmlinuz, NULL, &names);
+	for (size_t i = 0; i < names.n; i++)
+		consider_kernel(names.v[i] + strlen("vmlinuz-"), flavour, newest, size);
+	strv_clear(&names);
+	(void)sysroot_list_dir(sr, moddir, dir_filter_visible, NULL, &names);
+	for (size_t i = 0; i < names.n; i++)
+		if (kernel_moddir_ok(sr, moddir, names.v[i]))
+			consider_kernel(names.v[i], flavour, newest, size);
+	strv_clear(&names);
 }
 
 /* First few lines of /run/reboot-required.pkgs, comma-separated. */

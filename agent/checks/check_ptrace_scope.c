@@ -9,24 +9,28 @@
 
 #define PTRACE_SCOPE_PATH "/proc/sys/kernel/yama/ptrace_scope"
 
+/* What each value of ptrace_scope means, in English and Chinese. */
+static const char *const scope_names[][2] = {
+	{ "classic: any process of the same user may attach", "经典模式：同一用户的任何进程都可附加" },
+	{ "restricted: only a parent may attach to its descendants",
+	  "受限模式：仅父进程可附加其子孙进程" },
+	{ "admin-only: attaching needs CAP_SYS_PTRACE", "仅管理员：附加需要 CAP_SYS_PTRACE 权限" },
+	{ "no attach: ptrace attach is disabled", "禁止附加：ptrace 附加已被禁用" },
+};
+
+static const char *scope_name(int v, int lang)
+{
+	return v >= 0 && v <= 3 ? scope_names[v][lang] : "?";
+}
+
 static const char *scope_en(int v)
 {
-	static const char *const names[] = { "classic: any process of the same user may attach",
-					     "restricted: only a parent may attach to its descendants",
-					     "admin-only: attaching needs CAP_SYS_PTRACE",
-					     "no attach: ptrace attach is disabled" };
-
-	return v >= 0 && v <= 3 ? names[v] : "?";
+	return scope_name(v, 0);
 }
 
 static const char *scope_zh(int v)
 {
-	static const char *const names[] = { "经典模式：同一用户的任何进程都可附加",
-					     "受限模式：仅父进程可附加其子孙进程",
-					     "仅管理员：附加需要 CAP_SYS_PTRACE 权限",
-					     "禁止附加：ptrace 附加已被禁用" };
-
-	return v >= 0 && v <= 3 ? names[v] : "?";
+	return scope_name(v, 1);
 }
 
 static void fix_for(struct check_result *r, int min)

@@ -16,36 +16,28 @@ static int cmp_pid(const void *a, const void *b)
 
 int proc_list_pids(const struct sysroot *sr, pid_t **ret, size_t *ret_n)
 {
-	pid_t *v = NULL, *nv;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
+	struct strv names = { 0 };
+	pid_t *v = NULL;
+	size_t n = 0;
+	int r;
 
-	d = sysroot_opendir(sr, "/proc");
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
+	r = sysroot_list_dir(sr, "/proc", dir_filter_numeric, NULL, &names);
+	if (r < 0)
+		return r;
+	if (names.n) {
+		v = malloc(names.n * sizeof(*v));
+		if (!v) {
+			strv_clear(&names);
+			return -ENOMEM;
 		}
-		v[n++] = (pid_t)pid;
 	}
-	closedir(d);
+	for (size_t i = 0; i < names.n; i++) {
+		long pid = strtol(names.v[i], NULL, 10);
+
+		if (pid > 0)
+			v[n++] = (pid_t)pid;
+	}
+	strv_clear(&names);
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_pid);
 	*ret = v;

@@ -67,12 +67,27 @@ static char *header_line(char **p, const char *key)
 	return v;
 }
 
+/* A "key=<decimal>" header line: 0, or -EBADMSG. */
+static int header_number(char **p, const char *key, long long *ret)
+{
+	char *v = header_line(p, key), *end;
+	long long n;
+
+	if (!v)
+		return -EBADMSG;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || *end || end == v)
+		return -EBADMSG;
+	*ret = n;
+	return 0;
+}
+
 int query_cache_get(const char *dir, const char *name, const char *stamp, unsigned ttl, time_t now,
 	      char **ret, size_t *ret_len)
 {
-	char path[PATH_MAX], *buf = NULL, *p, *v, *end, *data;
-	long long written;
-	unsigned long long size;
+	char path[PATH_MAX], *buf = NULL, *p, *v, *data;
+	long long written, size;
 	struct stat st;
 	size_t len;
 	int fd = -1, r;
@@ -106,25 +121,13 @@ int query_cache_get(const char *dir, const char *name, const char *stamp, unsign
 		goto out;
 	}
 	p += strlen(CACHE_MAGIC);
-	v = header_line(&p, "time");
-	if (!v) {
-		r = -EBADMSG;
+	r = header_number(&p, "time", &written);
+	if (r < 0)
 		goto out;
-	}
-	errno = 0;
-	written = strtoll(v, &end, 10);
-	if (errno || *end || end == v) {
-		r = -EBADMSG;
+	r = header_number(&p, "size", &size);
+	if (r < 0)
 		goto out;
-	}
-	v = header_line(&p, "size");
-	if (!v) {
-		r = -EBADMSG;
-		goto out;
-	}
-	errno = 0;
-	size = strtoull(v, &end, 10);
-	if (errno || *end || end == v) {
+	if (size < 0) {
 		r = -EBADMSG;
 		goto out;
 	}
@@ -134,7 +137,7 @@ int query_cache_get(const char *dir, const char *name, const char *stamp, unsign
 		goto out;
 	}
 	data = p + 1;
-	if ((unsigned long long)(len - (size_t)(data - buf)) != size) {
+	if (len - (size_t)(data - buf) != (size_t)size) {
 		r = -EBADMSG;         /* truncated or padded: not ours */
 		goto out;
 	}

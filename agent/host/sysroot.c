@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/fileio.h"
 
 #define RUN_MAX_OUTPUT (4u * 1024 * 1024)
@@ -75,6 +76,13 @@ DIR *sysroot_opendir(const struct sysroot *sr, const char *abs)
 		return NULL;
 	}
 	return opendir(p);
+}
+
+int sysroot_list_dir(const struct sysroot *sr, const char *abs, dir_filter_fn filter,
+		     void *userdata, struct strv *ret)
+{
+	errno = 0;
+	return dir_list_names(sysroot_opendir(sr, abs), filter, userdata, ret);
 }
 
 int sysroot_stat(const struct sysroot *sr, const char *abs, struct stat *st)
@@ -190,16 +198,57 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* Read the child's stdout into out until EOF, the deadline or RUN_MAX_OUTPUT bytes. The child
+ * is killed (SIGKILL) at the deadline or on too much output (-ETIMEDOUT), and when out cannot
+ * grow (-ENOMEM); the caller reaps it. */
+static int run_read_output(int fd, pid_t pid, long deadline, struct buf *out)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long left = deadline - now_ms();
+		size_t room;
+		ssize_t n;
+		int k, r;
+
+		if (left <= 0)
+			goto kill;
+		k = poll(&pfd, 1, (int)left);
+		if (k < 0 && errno != EINTR)
+			goto kill;
+		if (k <= 0)
+			continue;
+		if (out->len + 4096 > RUN_MAX_OUTPUT)
+			goto kill;
+		r = buf_reserve(out, 4096);
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			return r;
+		}
+		room = out->cap - 1 - out->len;
+		if (room > RUN_MAX_OUTPUT - out->len)
+			room = RUN_MAX_OUTPUT - out->len;
+		n = read(fd, out->data + out->len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+	}
+kill:
+	kill(pid, SIGKILL);
+	return -ETIMEDOUT;
+}
+
 int sysroot_run(const struct sysroot *sr, const char *key, const char *const argv[],
 		const char *const env[], uid_t uid, unsigned timeout_ms, char **ret_out, int *ret_status)
 {
 	const char *base_env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 				   "LANG=C", "LC_ALL=C" };
-	char *envp[64], *buf = NULL, *nb;
-	size_t len = 0, cap = 0, ne = 0;
+	char *envp[64];
+	struct buf out = { 0 };
+	size_t ne = 0;
 	int pipefd[2] = { -1, -1 }, status, r;
-	long deadline;
-	bool killed = false;
 	pid_t pid;
 
 	if (sr->fixture)
@@ -253,72 +302,24 @@ int sysroot_run(const struct sysroot *sr, const char *key, const char *const arg
 	close(pipefd[1]);
 	pipefd[1] = -1;
 
-	deadline = now_ms() + timeout_ms;
-	for (;;) {
-		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		long left = deadline - now_ms();
-		ssize_t n;
-
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			killed = true;
-			break;
-		}
-		r = poll(&pfd, 1, (int)left);
-		if (r < 0 && errno != EINTR) {
-			kill(pid, SIGKILL);
-			killed = true;
-			break;
-		}
-		if (r <= 0)
-			continue;
-		if (len + 4096 > cap) {
-			if (cap >= RUN_MAX_OUTPUT) {
-				kill(pid, SIGKILL);
-				killed = true;
-				break;
-			}
-			cap = cap ? cap * 2 : 16384;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				kill(pid, SIGKILL);
-				waitpid(pid, NULL, 0);
-				r = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		n = read(pipefd[0], buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
+	r = run_read_output(pipefd[0], pid, now_ms() + (long)timeout_ms, &out);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (killed) {
-		r = -ETIMEDOUT;
+	if (r < 0)
 		goto out;
-	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
 		r = -ENOENT;
 		goto out;
 	}
-	if (!buf) {
-		buf = malloc(1);
-		if (!buf) {
-			r = -ENOMEM;
-			goto out;
-		}
+	*ret_out = buf_steal(&out);
+	if (!*ret_out) {
+		r = -ENOMEM;
+		goto out;
 	}
-	buf[len] = 0;
-	*ret_out = buf;
-	buf = NULL;
 	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	r = 0;
 out:
-	free(buf);
+	buf_clear(&out);
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);
 	if (pipefd[1] >= 0)

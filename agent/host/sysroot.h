@@ -9,6 +9,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "common/dir.h"
+
+struct strv;
+
 struct sysroot {
 	char *path;      /* "" for "/", else the prefix without a trailing slash */
 	bool fixture;    /* not the real root: commands come from fixture files */
@@ -21,6 +25,10 @@ void sysroot_free(struct sysroot *sr);
 int sysroot_path(const struct sysroot *sr, const char *abs, char *buf, size_t size);
 FILE *sysroot_fopen(const struct sysroot *sr, const char *abs, const char *mode);
 DIR *sysroot_opendir(const struct sysroot *sr, const char *abs);
+/* Names in <root>/abs that filter keeps (common/dir.h; NULL keeps all but "." and ".."),
+ * sorted with strcmp: the readdir loop written once. -errno of opendir() or readdir(). */
+int sysroot_list_dir(const struct sysroot *sr, const char *abs, dir_filter_fn filter,
+		     void *userdata, struct strv *ret);
 int sysroot_stat(const struct sysroot *sr, const char *abs, struct stat *st);
 int sysroot_lstat(const struct sysroot *sr, const char *abs, struct stat *st);
 bool sysroot_exists(const struct sysroot *sr, const char *abs);

@@ -1,4 +1,4 @@
-/* agent/host/pkgdb/pkgdb.c: dpkg read directly, rpm through fixture command outputs, the digest cache.
+/* agent/host/pkgdb/: dpkg read directly, rpm through fixture command outputs, the digest cache.
  * Fixture roots: tests/data/pkgdb/{dpkg,rpm}/ (copied to a temporary directory when a test
  * changes files). */
 #include "testlib.h"
@@ -440,6 +440,29 @@ static void test_pkgdb_owner_cache_follows_dpkg_state(void **state)
 	free(root);
 }
 
+/* Two .list files naming the same path: the scan reads info/ in name order, so the answer does
+ * not depend on the order the filesystem returns the entries in. */
+static void test_pkgdb_dpkg_owner_scan_is_in_name_order(void **state)
+{
+	char *tmp, *root = copy_root("dpkg", &tmp), p[PATH_MAX], *owner = NULL;
+	struct sysroot *sr;
+	struct pkgdb *db;
+
+	snprintf(p, sizeof(p), "%s/var/lib/dpkg/info/zz-later.list", root);
+	wxg_test_write(p, "/opt/shared\n/opt/shared/tool\n");
+	snprintf(p, sizeof(p), "%s/var/lib/dpkg/info/aa-first:amd64.list", root);
+	wxg_test_write(p, "/opt/shared\n/opt/shared/tool\n");
+	db = open_root(root, &sr);
+	assert_int_equal(pkgdb_owner_of(db, "/opt/shared/tool", NULL, &owner), 0);
+	assert_string_equal(owner, "aa-first");
+	free(owner);
+	pkgdb_free(db);
+	sysroot_free(sr);
+	wxg_test_rmtree(tmp);
+	free(tmp);
+	free(root);
+}
+
 /* Status files written by other tools: CRLF line ends, trailing blanks, no final newline,
  * a Conffiles block last; an empty status file means nothing is installed. */
 static void test_pkgdb_dpkg_status_edge_cases(void **state)
@@ -519,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_pkgdb_rpm_verify_parses_columns),
 		cmocka_unit_test(test_pkgdb_rpm_verify_is_cached),
 		cmocka_unit_test(test_pkgdb_owner_cache_follows_dpkg_state),
+		cmocka_unit_test(test_pkgdb_dpkg_owner_scan_is_in_name_order),
 		cmocka_unit_test(test_pkgdb_dpkg_status_edge_cases),
 		cmocka_unit_test(test_pkgdb_real_root_answers),
 	};

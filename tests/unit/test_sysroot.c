@@ -105,6 +105,26 @@ static void test_sysroot_run_real_command(void **state)
 	sysroot_free(sr);
 }
 
+static void test_sysroot_run_output_grows_and_is_capped(void **state)
+{
+	const char *big[] = { "sh", "-c", "i=0; while [ $i -lt 20000 ]; do echo 0123456789; "
+			      "i=$((i+1)); done", NULL };
+	const char *huge[] = { "head", "-c", "5000000", "/dev/zero", NULL };
+	struct sysroot *sr;
+	char *out = NULL;
+	int st = -1;
+
+	assert_int_equal(sysroot_new("/", &sr), 0);
+	assert_int_equal(sysroot_run(sr, "big", big, NULL, (uid_t)-1, 20000, &out, &st), 0);
+	assert_int_equal(strlen(out), 20000 * 11);
+	assert_int_equal(st, 0);
+	free(out);
+	/* More than 4 MiB of output: the command is stopped, as for a timeout. */
+	assert_int_equal(sysroot_run(sr, "huge", huge, NULL, (uid_t)-1, 20000, &out, &st),
+			 -ETIMEDOUT);
+	sysroot_free(sr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_sysroot_run_reads_fixture_output_and_status),
 		cmocka_unit_test(test_sysroot_write_file_atomic_creates_parents_under_the_root),
 		cmocka_unit_test(test_sysroot_run_real_command),
+		cmocka_unit_test(test_sysroot_run_output_grows_and_is_capped),
 	};
 	return cmocka_run_group_tests_name("sysroot", tests, NULL, NULL);
 }

@@ -120,38 +120,47 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Add the directories that the absolute glob pat matches under the root (once each). */
+static int homes_add(const struct sysroot *sr, const char *pat, struct strv *out)
+{
+	size_t plen = strlen(sr->path);
+	char full[PATH_MAX];
+	glob_t g = { 0 };
+	int r = 0;
+
+	if (pat[0] != '/' || sysroot_path(sr, pat, full, sizeof(full)) < 0)
+		return 0;
+	if (glob(full, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) != 0)
+		goto out;
+	for (size_t k = 0; k < g.gl_pathc; k++) {
+		const char *abs = g.gl_pathv[k] + plen;
+		struct stat st;
+
+		if (strlen(g.gl_pathv[k]) < plen || abs[0] != '/' || sysroot_lstat(sr, abs, &st) < 0 ||
+		    !S_ISDIR(st.st_mode) || strv_contains(out, abs))
+			continue;
+		r = strv_push(out, abs);
+		if (r < 0)
+			goto out;
+	}
+out:
+	globfree(&g);
+	return r;
+}
+
 int check_client_homes(const struct sysroot *sr, const struct policy_scan *scan, struct strv *ret)
 {
 	static const char *const defaults[] = { "/home/*", "/root" };
 	struct strv out = { 0 };
-	size_t n = scan->home_dirs.n ? scan->home_dirs.n : 2, plen = strlen(sr->path);
-	int r = 0;
+	size_t n = scan->home_dirs.n ? scan->home_dirs.n : 2;
+	int r;
 
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		const char *pat = scan->home_dirs.n ? scan->home_dirs.v[i] : defaults[i];
-		char full[PATH_MAX];
-		glob_t g = { 0 };
-
-		if (pat[0] != '/' || sysroot_path(sr, pat, full, sizeof(full)) < 0)
-			continue;
-		if (glob(full, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) != 0) {
-			globfree(&g);
-			continue;
+	for (size_t i = 0; i < n; i++) {
+		r = homes_add(sr, scan->home_dirs.n ? scan->home_dirs.v[i] : defaults[i], &out);
+		if (r < 0) {
+			strv_clear(&out);
+			return r;
 		}
-		for (size_t k = 0; k < g.gl_pathc && r >= 0; k++) {
-			const char *abs = g.gl_pathv[k] + plen;
-			struct stat st;
-
-			if (strlen(g.gl_pathv[k]) < plen || abs[0] != '/' || sysroot_lstat(sr, abs, &st) < 0 ||
-			    !S_ISDIR(st.st_mode) || strv_contains(&out, abs))
-				continue;
-			r = strv_push(&out, abs);
-		}
-		globfree(&g);
-	}
-	if (r < 0) {
-		strv_clear(&out);
-		return r;
 	}
 	if (out.n > 1)
 		qsort(out.v, out.n, sizeof(char *), cmp_str);

@@ -317,28 +317,24 @@ out:
 
 static void desktop_dir(struct approved *a, const char *dir, unsigned depth)
 {
-	struct dirent *de;
-	DIR *d;
+	struct strv names = { 0 };
 
-	d = sysroot_opendir(a->sr, dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
+	(void)sysroot_list_dir(a->sr, dir, dir_filter_visible, NULL, &names);
+	for (size_t i = 0; i < names.n; i++) {
 		char p[PATH_MAX];
 		struct stat st;
 
-		if (de->d_name[0] == '.')
+		if (snprintf(p, sizeof(p), "%s/%s", dir, names.v[i]) >= (int)sizeof(p))
 			continue;
-		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
-			continue;
-		if (str_endswith(de->d_name, ".desktop")) {
+		if (str_endswith(names.v[i], ".desktop")) {
 			desktop_check(a, p);
 			continue;
 		}
-		if (depth + 1 < DESKTOP_DEPTH && sysroot_lstat(a->sr, p, &st) == 0 && S_ISDIR(st.st_mode))
+		if (depth + 1 < DESKTOP_DEPTH && sysroot_lstat(a->sr, p, &st) == 0 &&
+		    S_ISDIR(st.st_mode))
 			desktop_dir(a, p, depth + 1);
 	}
-	closedir(d);
+	strv_clear(&names);
 }
 
 static void check_desktop_entries(struct approved *a)

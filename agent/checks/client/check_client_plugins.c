@@ -15,6 +15,7 @@
 
 #include "agent/checks/client/check_client.h"
 #include "agent/host/passwd.h"
+#include "common/hex.h"
 
 #define MAPS_MAX (16u * 1024 * 1024)
 #define MANIFEST_MAX (8u * 1024 * 1024)
@@ -76,16 +77,14 @@ static int cmp_manifest(const void *a, const void *b)
 static int manifest_parse(struct manifest *m, const char *text)
 {
 	for (const char *l = text; *l;) {
-		size_t ll = strcspn(l, "\n"), i;
+		size_t ll = strcspn(l, "\n");
 		bool esc = l[0] == '\\';
 		const char *h = l + esc, *p;
 		struct manifest_ent *nv;
 		char *rel, *o;
 
-		for (i = 0; i < 64 && h + i < l + ll && isxdigit((unsigned char)h[i]); i++)
-			;
 		p = h + 64;
-		if (i != 64 || p + 2 > l + ll || p[0] != ' ' || (p[1] != ' ' && p[1] != '*'))
+		if (hex_span(h, 64) != 64 || p + 2 > l + ll || p[0] != ' ' || (p[1] != ' ' && p[1] != '*'))
 			goto next;
 		p += 2;
 		while (*p == '/' || (p[0] == '.' && p[1] == '/'))
@@ -112,7 +111,7 @@ static int manifest_parse(struct manifest *m, const char *text)
 		}
 		m->v = nv;
 		nv[m->n].rel = rel;
-		for (i = 0; i < 64; i++)
+		for (size_t i = 0; i < 64; i++)
 			nv[m->n].sha256[i] = (char)tolower((unsigned char)h[i]);
 		nv[m->n].sha256[64] = 0;
 		m->n++;
@@ -203,6 +202,11 @@ static bool ends_with_ci(const char *s, const char *suffix)
 	return a >= b && strcasecmp(s + a - b, suffix) == 0;
 }
 
+static bool filter_name_ci(const struct dirent *de, void *userdata)
+{
+	return strcasecmp(de->d_name, userdata) == 0;
+}
+
 /* Find path case-insensitively, component by component, as Wine does. */
 static bool resolve_ci(const struct sysroot *sr, const char *path, char *out, size_t size)
 {
@@ -216,9 +220,7 @@ static bool resolve_ci(const struct sysroot *sr, const char *path, char *out, si
 	while (*p) {
 		char comp[NAME_MAX + 1], next[PATH_MAX];
 		size_t n;
-		struct dirent *de;
-		bool found = false;
-		DIR *d;
+		struct strv names = { 0 };
 
 		while (*p == '/')
 			p++;
@@ -232,17 +234,12 @@ static bool resolve_ci(const struct sysroot *sr, const char *path, char *out, si
 		p += n;
 		snprintf(next, sizeof(next), "%s/%s", cur, comp);
 		if (!sysroot_exists(sr, next)) {
-			d = sysroot_opendir(sr, cur[0] ? cur : "/");
-			if (!d)
+			if (sysroot_list_dir(sr, cur[0] ? cur : "/", filter_name_ci, comp, &names) < 0)
 				return false;
-			while (!found && (de = readdir(d)))
-				if (strcasecmp(de->d_name, comp) == 0) {
-					snprintf(next, sizeof(next), "%s/%s", cur, de->d_name);
-					found = true;
-				}
-			closedir(d);
-			if (!found)
+			if (!names.n)
 				return false;
+			snprintf(next, sizeof(next), "%s/%s", cur, names.v[0]);
+			strv_clear(&names);
 		}
 		snprintf(cur, sizeof(cur), "%s", next);
 	}
@@ -525,19 +522,14 @@ static bool in_list_ci(const char *name, const char *const *list, size_t n)
 static void scan_prefix_dir(struct plugins *pl, const struct group *g, const char *prefix, const char *dir,
 			    const struct manifest *m, bool exe_dir)
 {
-	struct dirent *de;
-	DIR *d;
+	struct strv names = { 0 };
 
-	d = sysroot_opendir(pl->sr, dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		const char *name = de->d_name, *rel;
+	(void)sysroot_list_dir(pl->sr, dir, NULL, NULL, &names);
+	for (size_t k = 0; k < names.n; k++) {
+		const char *name = names.v[k], *rel;
 		char p[PATH_MAX];
 		struct stat st;
 
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-			continue;
 		if (pl->n_entries++ >= pl->max_entries) {
 			check_client_finding(&pl->f, CHECK_WARN, "wine.scan_incomplete",
 					    "%s: stopped after %u entries ([scan] max_entries)", dir, pl->max_entries);
@@ -568,7 +560,7 @@ static void scan_prefix_dir(struct plugins *pl, const struct group *g, const cha
 					    g->c->wine_manifest);
 next:;
 	}
-	closedir(d);
+	strv_clear(&names);
 }
 
 static void check_prefix(struct plugins *pl, struct group *g)

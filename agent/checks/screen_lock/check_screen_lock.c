@@ -106,7 +106,52 @@ static enum check_status evaluate(const struct policy_screen_lock *pl, const str
 	return CHECK_PASS;
 }
 
-/* How to fix it by hand, per desktop, in both languages. */
+/* How to fix it by hand, per desktop, in both languages: each text takes the idle time, then
+ * the lock delay (a text that needs only the first ignores the second). */
+static const struct {
+	enum screen_lock_desktop desktop;
+	const char *en, *zh;
+} fix_texts[] = {
+	{ SCREENLOCK_DE_GNOME,
+	  "GNOME: Settings → Privacy → Screen Lock (Privacy & Security on GNOME 46+): "
+	  "turn on Automatic Screen Lock, set Blank Screen Delay to at most %s and Automatic "
+	  "Screen Lock Delay to at most %s. ",
+	  "GNOME：设置 → 隐私 → 锁屏（GNOME 46 起为“隐私与安全”）：开启“自动锁屏”，"
+	  "“黑屏延时”不超过 %s，“自动锁屏延时”不超过 %s。" },
+	{ SCREENLOCK_DE_CINNAMON,
+	  "Cinnamon: System Settings → Screensaver: delay before starting the "
+	  "screensaver at most %s, turn on \"Lock the computer after the screensaver starts\", "
+	  "delay before locking at most %s. ",
+	  "Cinnamon：系统设置 → 屏幕保护程序：启动屏保前的延迟不超过 %s，开启“屏保启动后锁定"
+	  "计算机”，锁定前的延迟不超过 %s。" },
+	{ SCREENLOCK_DE_MATE,
+	  "MATE: Control Center → Screensaver: regard the computer as idle after at "
+	  "most %s, turn on \"Lock screen when screensaver is active\". ",
+	  "MATE：控制中心 → 屏幕保护程序：空闲时间不超过 %s，开启“屏保激活时锁定屏幕”。" },
+	{ SCREENLOCK_DE_UKUI,
+	  "UKUI (Kylin): Settings → Personalize → Screensaver and Screen Lock: start "
+	  "the screensaver after at most %s (not Never) and turn on \"Lock screen when screensaver "
+	  "boot\". ",
+	  "UKUI（麒麟）：设置 → 个性化 → 屏保 / 锁屏：屏保开启时间不超过 %s（不要选“从不”），"
+	  "并开启“激活屏保时锁定屏幕”。" },
+	{ SCREENLOCK_DE_DEEPIN,
+	  "Deepin/UOS: Control Center → Power → Plugged In and On Battery: lock screen "
+	  "after at most %s (not Never). ",
+	  "深度/统信 UOS：控制中心 → 电源管理 → 使用电源 / 使用电池：自动锁屏不超过 %s（不要选“从不”）。" },
+	{ SCREENLOCK_DE_KDE,
+	  "KDE Plasma: System Settings → Screen Locking: turn on \"Lock screen "
+	  "automatically\" after at most %s and \"Allow unlocking without password for\" at most "
+	  "%s. ",
+	  "KDE Plasma：系统设置 → 锁屏：开启“自动锁定屏幕”，时间不超过 %s，“允许无需密码解锁的"
+	  "时间”不超过 %s。" },
+	{ SCREENLOCK_DE_XFCE,
+	  "XFCE: Settings → Xfce Screensaver: on the Screensaver tab activate after "
+	  "at most %s; on the Lock Screen tab turn on \"Enable Lock Screen\" and \"Lock Screen "
+	  "with Screensaver\" with a delay of at most %s. ",
+	  "XFCE：设置 → Xfce 屏幕保护程序：在“屏幕保护程序”页设置空闲不超过 %s 后启动；在“锁屏”页"
+	  "开启“启用锁屏”和“随屏幕保护程序锁屏”，延迟不超过 %s。" },
+};
+
 static void fix_for(enum screen_lock_desktop d, const struct policy_screen_lock *pl, char *en, char *zh,
 		    size_t size)
 {
@@ -116,55 +161,11 @@ static void fix_for(enum screen_lock_desktop d, const struct policy_screen_lock 
 	duration(iz, sizeof(iz), pl->max_idle_seconds ? pl->max_idle_seconds : 900, true);
 	duration(de, sizeof(de), pl->max_lock_delay_seconds, false);
 	duration(dz, sizeof(dz), pl->max_lock_delay_seconds, true);
-	switch (d) {
-	case SCREENLOCK_DE_GNOME:
-		appendf(en, size, "GNOME: Settings → Privacy → Screen Lock (Privacy & Security on GNOME 46+): "
-			"turn on Automatic Screen Lock, set Blank Screen Delay to at most %s and Automatic "
-			"Screen Lock Delay to at most %s. ", ie, de);
-		appendf(zh, size, "GNOME：设置 → 隐私 → 锁屏（GNOME 46 起为“隐私与安全”）：开启“自动锁屏”，"
-			"“黑屏延时”不超过 %s，“自动锁屏延时”不超过 %s。", iz, dz);
-		break;
-	case SCREENLOCK_DE_CINNAMON:
-		appendf(en, size, "Cinnamon: System Settings → Screensaver: delay before starting the "
-			"screensaver at most %s, turn on \"Lock the computer after the screensaver starts\", "
-			"delay before locking at most %s. ", ie, de);
-		appendf(zh, size, "Cinnamon：系统设置 → 屏幕保护程序：启动屏保前的延迟不超过 %s，开启“屏保启动后锁定"
-			"计算机”，锁定前的延迟不超过 %s。", iz, dz);
-		break;
-	case SCREENLOCK_DE_MATE:
-		appendf(en, size, "MATE: Control Center → Screensaver: regard the computer as idle after at "
-			"most %s, turn on \"Lock screen when screensaver is active\". ", ie);
-		appendf(zh, size, "MATE：控制中心 → 屏幕保护程序：空闲时间不超过 %s，开启“屏保激活时锁定屏幕”。", iz);
-		break;
-	case SCREENLOCK_DE_UKUI:
-		appendf(en, size, "UKUI (Kylin): Settings → Personalize → Screensaver and Screen Lock: start "
-			"the screensaver after at most %s (not Never) and turn on \"Lock screen when screensaver "
-			"boot\". ", ie);
-		appendf(zh, size, "UKUI（麒麟）：设置 → 个性化 → 屏保 / 锁屏：屏保开启时间不超过 %s（不要选“从不”），"
-			"并开启“激活屏保时锁定屏幕”。", iz);
-		break;
-	case SCREENLOCK_DE_DEEPIN:
-		appendf(en, size, "Deepin/UOS: Control Center → Power → Plugged In and On Battery: lock screen "
-			"after at most %s (not Never). ", ie);
-		appendf(zh, size, "深度/统信 UOS：控制中心 → 电源管理 → 使用电源 / 使用电池：自动锁屏不超过 %s（不要选“从不”）。", iz);
-		break;
-	case SCREENLOCK_DE_KDE:
-		appendf(en, size, "KDE Plasma: System Settings → Screen Locking: turn on \"Lock screen "
-			"automatically\" after at most %s and \"Allow unlocking without password for\" at most "
-			"%s. ", ie, de);
-		appendf(zh, size, "KDE Plasma：系统设置 → 锁屏：开启“自动锁定屏幕”，时间不超过 %s，“允许无需密码解锁的"
-			"时间”不超过 %s。", iz, dz);
-		break;
-	case SCREENLOCK_DE_XFCE:
-		appendf(en, size, "XFCE: Settings → Xfce Screensaver: on the Screensaver tab activate after "
-			"at most %s; on the Lock Screen tab turn on \"Enable Lock Screen\" and \"Lock Screen "
-			"with Screensaver\" with a delay of at most %s. ", ie, de);
-		appendf(zh, size, "XFCE：设置 → Xfce 屏幕保护程序：在“屏幕保护程序”页设置空闲不超过 %s 后启动；在“锁屏”页"
-			"开启“启用锁屏”和“随屏幕保护程序锁屏”，延迟不超过 %s。", iz, dz);
-		break;
-	default:
-		break;
-	}
+	for (size_t i = 0; i < sizeof(fix_texts) / sizeof(fix_texts[0]); i++)
+		if (fix_texts[i].desktop == d) {
+			appendf(en, size, fix_texts[i].en, ie, de);
+			appendf(zh, size, fix_texts[i].zh, iz, dz);
+		}
 }
 
 static void add_user_evidence(struct check_result *r, const struct screen_lock_user *u,

@@ -123,39 +123,30 @@ void screen_lock_dconf_free(struct screen_lock_dconf *dc)
 	free(dc);
 }
 
-static int cmp_str(const void *a, const void *b)
+struct list_files {
+	const struct sysroot *root;
+	const char *dir;
+};
+
+static bool filter_regular(const struct dirent *de, void *userdata)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct list_files *lf = userdata;
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (de->d_name[0] == '.')
+		return false;
+	if (snprintf(p, sizeof(p), "%s/%s", lf->dir, de->d_name) >= (int)sizeof(p))
+		return false;
+	return sysroot_stat(lf->root, p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Regular files of a directory, sorted, skipping hidden ones. */
 static int list_files(const struct sysroot *root, const char *dir, struct strv *ret)
 {
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
+	struct list_files lf = { root, dir };
 
-	d = sysroot_opendir(root, dir);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char p[PATH_MAX];
-		struct stat st;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
-			continue;
-		if (sysroot_stat(root, p, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		r = strv_push(ret, de->d_name);
-		if (r < 0)
-			break;
-	}
-	closedir(d);
-	if (r == 0 && ret->n > 1)
-		qsort(ret->v, ret->n, sizeof(char *), cmp_str);
-	return r;
+	return sysroot_list_dir(root, dir, filter_regular, &lf, ret);
 }
 
 static int kv_set(struct source *s, const char *key, const char *value)

@@ -150,22 +150,25 @@ static const char *kv_get(char *text, const char *key, char *buf, size_t size)
 	return NULL;
 }
 
+/* Session files: not "<id>.ref" FIFOs. */
+static bool filter_session(const struct dirent *de, void *userdata)
+{
+	(void)userdata;
+	return !strchr(de->d_name, '.');
+}
+
 static int from_logind(const struct sysroot *root, struct screen_lock_users *u)
 {
-	struct dirent *de;
-	DIR *d;
+	struct strv names = { 0 };
 	int r = 0;
 
-	d = sysroot_opendir(root, "/run/systemd/sessions");
-	if (!d)
+	if (sysroot_list_dir(root, "/run/systemd/sessions", filter_session, NULL, &names) < 0)
 		return 0;
-	while ((de = readdir(d))) {
+	for (size_t i = 0; i < names.n; i++) {
 		char path[512], *text = NULL, type[32], cls[32], state[32], uidbuf[32], user[128], desk[128];
 		uid_t uid;
 
-		if (de->d_name[0] == '.' || strchr(de->d_name, '.'))
-			continue;   /* skip "." entries and "<id>.ref" FIFOs */
-		snprintf(path, sizeof(path), "/run/systemd/sessions/%s", de->d_name);
+		snprintf(path, sizeof(path), "/run/systemd/sessions/%s", names.v[i]);
 		if (sysroot_read_file(root, path, 64 * 1024, &text, NULL) < 0)
 			continue;
 		if (!kv_get(text, "TYPE", type, sizeof(type)) ||
@@ -185,7 +188,7 @@ static int from_logind(const struct sysroot *root, struct screen_lock_users *u)
 		if (r < 0)
 			break;
 	}
-	closedir(d);
+	strv_clear(&names);
 	return r;
 }
 
