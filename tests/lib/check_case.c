@@ -1,32 +1,7 @@
-/* Data-driven posture-check cases, shared by tests/unit/test_<check>.c (include after testlib.h).
- *
- * A case is a directory tests/data/<suite>/<case>/ and becomes one cmocka test named
- * test_<suite>_<case>, so adding a case needs no C:
- *   case     the policy, the setup and the expected result (below)
- *   root/    the fixture tree the check reads; copied (symlinks kept) to a temporary
- *            directory first, so setup steps never touch the source tree
- *   others   sources for `copy` steps
- *
- * The case file:
- *   # what the case proves
- *   [policy]              handed to the suite's policy callback, e.g. required = true
- *   [setup]
- *   now = 1795176000      ctx.now: epoch seconds, or relative to CASE_NOW ("-2d", "+90m")
- *   mtime = /var/lib/dpkg/status -2d   mtime of a root path: epoch or relative to now (s m h d)
- *   cache = on            give the check a (fresh, empty) cache directory
- *   [then]                optional: run, apply these steps, run again; [expect] is about the
- *   now = +3601           second run. Steps: now, mtime, remove = <root path>,
- *   copy = new.out /.fixture/cmd/apt-get.out   (case-dir file -> root path)
- *   [expect]
- *   status = fail
- *   summary ~ text        the English summary contains text (!~ : does not)
- *   summary_zh ~ text
- *   fix ~ text            fix = (none): no fix given
- *   evidence.KEY = value  the first KEY's value; (absent): no such key; ~ and !~ work too
- *
- * WXG_CASE_VERBOSE=1 prints every result, not only those that do not match.
- */
-#pragma once
+/* Data-driven posture-check cases: see check_case.h for the case format. */
+#include "testlib.h"
+#include "check_case.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,29 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "agent/checks/check.h"
-#include "common/policy/policy.h"
 #include "agent/host/sysroot.h"
 #include "common/fileio.h"
 #include "common/strv.h"
 
-#define CASE_NOW ((time_t)1795176000)  /* 2026-11-20 12:00:00 UTC */
 #define CASE_MAX_LINES 256
-
-/* Set one [policy] key; false if the key is unknown (the case then fails). */
-typedef bool (*case_policy_fn)(struct policy *p, const char *key, const char *value);
-/* Free what the policy callback allocated. */
-typedef void (*case_policy_clear_fn)(struct policy *p);
-
-struct case_suite {
-	const char *name;          /* tests/data/<name>/ and the test-name prefix */
-	const char *check_id;      /* check_def_find() */
-	case_policy_fn policy;
-	case_policy_clear_fn policy_clear;
-};
 
 struct case_line {
 	char section[16];
@@ -69,7 +28,7 @@ struct case_line {
 };
 
 struct case_info {
-	const struct case_suite *suite;
+	const struct check_case_suite *suite;
 	char dir[PATH_MAX];
 	char test_name[320];
 };
@@ -87,7 +46,7 @@ static void case_path(char *buf, size_t size, const char *fmt, ...)
 	assert_true(n >= 0 && (size_t)n < size);
 }
 
-__attribute__((unused)) static bool case_bool(const char *v)
+bool check_case_bool(const char *v)
 {
 	return strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "on") == 0 ||
 	       strcmp(v, "1") == 0;
@@ -172,7 +131,7 @@ static bool case_time(const char *s, time_t base, time_t *ret)
 	return true;
 }
 
-static void case_copy_tree(const char *src, const char *dst)
+void check_case_copy_tree(const char *src, const char *dst)
 {
 	struct dirent *de;
 	DIR *d = opendir(src);
@@ -190,7 +149,7 @@ static void case_copy_tree(const char *src, const char *dst)
 		case_path(t, sizeof(t), "%s/%s", dst, de->d_name);
 		assert_int_equal(lstat(s, &st), 0);
 		if (S_ISDIR(st.st_mode)) {
-			case_copy_tree(s, t);
+			check_case_copy_tree(s, t);
 		} else if (S_ISLNK(st.st_mode)) {
 			n = readlink(s, link, sizeof(link) - 1);
 			assert_true(n > 0);
@@ -221,7 +180,7 @@ static bool case_step(const struct case_info *ci, const struct case_line *cl, co
 	time_t t;
 
 	if (strcmp(cl->key, "now") == 0) {
-		if (!case_time(cl->value, strcmp(cl->section, "then") == 0 ? *now : CASE_NOW, now))
+		if (!case_time(cl->value, strcmp(cl->section, "then") == 0 ? *now : CHECK_CASE_NOW, now))
 			fail_msg("%s/case:%u: bad time '%s'", ci->dir, cl->lineno, cl->value);
 		return true;
 	}
@@ -316,7 +275,7 @@ static void case_test(void **state)
 	struct check_ctx ctx = { 0 };
 	struct stat st;
 	bool then = false, ok = true;
-	time_t now = CASE_NOW;
+	time_t now = CHECK_CASE_NOW;
 	size_t n = 0;
 
 	assert_non_null(def);
@@ -329,7 +288,7 @@ static void case_test(void **state)
 	case_path(cache, sizeof(cache), "%s/cache", tmp);
 	case_path(path, sizeof(path), "%s/root", ci->dir);
 	if (stat(path, &st) == 0)
-		case_copy_tree(path, root);
+		check_case_copy_tree(path, root);
 	else
 		assert_int_equal(mkdir_p(root, 0755), 0);
 
@@ -341,7 +300,7 @@ static void case_test(void **state)
 				fail_msg("%s/case:%u: unknown policy key '%s'", ci->dir, cl->lineno, cl->key);
 		} else if (strcmp(cl->section, "setup") == 0) {
 			if (strcmp(cl->key, "cache") == 0)
-				ctx.cache_dir = case_bool(cl->value) ? cache : NULL;
+				ctx.cache_dir = check_case_bool(cl->value) ? cache : NULL;
 			else if (!case_step(ci, cl, root, &now))
 				fail_msg("%s/case:%u: unknown setup key '%s'", ci->dir, cl->lineno, cl->key);
 		} else if (strcmp(cl->section, "then") == 0) {
@@ -381,14 +340,27 @@ static void case_test(void **state)
 		fail_msg("case %s does not match its expectations", ci->test_name);
 }
 
+void check_case_run_real(const char *check_id, const struct policy *pol, struct check_result *r)
+{
+	const struct check_def *def = check_def_find(check_id);
+	struct check_ctx ctx = { .policy = pol };
+	struct sysroot *sr = NULL;
+
+	assert_non_null(def);
+	assert_int_equal(sysroot_new("/", &sr), 0);
+	ctx.root = sr;
+	check_run_one(def, &ctx, r);
+	sysroot_free(sr);
+}
+
 static int case_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct case_info *)a)->test_name, ((const struct case_info *)b)->test_name);
 }
 
 /* Run extra (hand-written tests) plus one test per case directory of the suite. */
-__attribute__((unused)) static int case_run_suite(const struct case_suite *suite,
-						  const struct CMUnitTest *extra, size_t n_extra)
+int check_case_run_suite(const struct check_case_suite *suite, const struct CMUnitTest *extra,
+			 size_t n_extra)
 {
 	struct case_info *cases = NULL;
 	struct CMUnitTest *tests;
