@@ -217,20 +217,87 @@ static bool case_step(const struct case_info *ci, const struct case_line *cl, co
 
 static void case_print_result(const struct check_result *r)
 {
-	print_message("    status=%s\n    summary: %s\n    summary_zh: %s\n    fix: %s\n",
+	print_message("    status=%s\n    summary: %s\n    summary_zh: %s\n    fix: %s\n    fix_zh: %s\n",
 		      check_status_to_string(r->status), r->summary_en ? r->summary_en : "(null)",
-		      r->summary_zh ? r->summary_zh : "(null)", r->fix_en ? r->fix_en : "(none)");
+		      r->summary_zh ? r->summary_zh : "(null)", r->fix_en ? r->fix_en : "(none)",
+		      r->fix_zh ? r->fix_zh : "(none)");
 	for (size_t i = 0; i < r->n_evidence; i++)
 		print_message("    evidence.%s = %s\n", r->evidence[i].key, r->evidence[i].value);
+	for (size_t i = 0; i < r->changes.n; i++)
+		print_message("    change: %s\n", r->changes.v[i]);
 }
 
-/* Compare one [expect] line; returns false (after printing why) on mismatch. */
-static bool case_expect(const struct case_info *ci, const struct case_line *cl,
-			const struct check_result *r)
+/* have (not NULL) against one expectation's operator and value. */
+static bool case_match(const struct case_line *cl, const char *want, const char *have)
 {
-	const char *have;
+	if (strcmp(cl->op, "=") == 0)
+		return strcmp(have, want) == 0;
+	if (strcmp(cl->op, "~") == 0)
+		return strstr(have, want) != NULL;
+	return strstr(have, want) == NULL;
+}
+
+/* One of several values (the change lines): "=" and "~" want some value to match, "!~" wants
+ * none to contain the text; (absent) wants no value at all. */
+static bool case_match_any(const struct case_line *cl, const char *const *have, size_t n)
+{
+	bool all = strcmp(cl->op, "!~") == 0;
+
+	if (strcmp(cl->value, "(absent)") == 0 || strcmp(cl->value, "(none)") == 0)
+		return n == 0;
+	for (size_t i = 0; i < n; i++)
+		if (case_match(cl, cl->value, have[i]) != all)
+			return !all;
+	return all;
+}
+
+/* file:/PATH: the file under root against the expectation ("\n" in the text is a newline). */
+static bool case_expect_file(const struct case_info *ci, const struct case_line *cl,
+			     const char *root)
+{
+	char path[PATH_MAX], want[sizeof(cl->value)], *w = want, *content = NULL;
 	bool ok;
 
+	case_path(path, sizeof(path), "%s%s", root, cl->key + strlen("file:"));
+	if (strcmp(cl->value, "(absent)") == 0)
+		return access(path, F_OK) != 0;
+	for (const char *c = cl->value; *c; c++) {
+		if (c[0] == '\\' && c[1] == 'n') {
+			*w++ = '\n';
+			c++;
+		} else {
+			*w++ = *c;
+		}
+	}
+	*w = 0;
+	ok = read_full_file(path, 1024 * 1024, &content, NULL) == 0 && case_match(cl, want, content);
+	if (!ok)
+		print_error("%s/case:%u: %s is:\n%s\n", ci->dir, cl->lineno, path,
+			    content ? content : "(unreadable)");
+	free(content);
+	return ok;
+}
+
+/* Compare one [expect] or [again] line; returns false (after printing why) on mismatch. */
+static bool case_expect(const struct case_info *ci, const struct case_line *cl,
+			const struct check_result *r, const char *root)
+{
+	const char *have;
+	char count[32];
+	size_t n = 0;
+	bool ok;
+
+	if (str_startswith(cl->key, "file:")) {
+		ok = case_expect_file(ci, cl, root);
+		have = "(the file)";
+		goto done;
+	}
+	if (strcmp(cl->key, "change") == 0) {
+		n = r->changes.n;
+		ok = case_match_any(cl, (const char *const *)r->changes.v, n);
+		have = n ? r->changes.v[0] : NULL;
+		goto done;
+	}
 	if (strcmp(cl->key, "status") == 0)
 		have = check_status_to_string(r->status);
 	else if (strcmp(cl->key, "summary") == 0)
@@ -241,7 +308,10 @@ static bool case_expect(const struct case_info *ci, const struct case_line *cl,
 		have = r->fix_en;
 	else if (strcmp(cl->key, "fix_zh") == 0)
 		have = r->fix_zh;
-	else if (str_startswith(cl->key, "evidence."))
+	else if (strcmp(cl->key, "changes") == 0) {
+		snprintf(count, sizeof(count), "%zu", r->changes.n);
+		have = count;
+	} else if (str_startswith(cl->key, "evidence."))
 		have = check_result_get(r, cl->key + strlen("evidence."));
 	else {
 		print_error("%s/case:%u: unknown expectation '%s'\n", ci->dir, cl->lineno, cl->key);
@@ -249,18 +319,49 @@ static bool case_expect(const struct case_info *ci, const struct case_line *cl,
 	}
 	if (strcmp(cl->value, "(absent)") == 0 || strcmp(cl->value, "(none)") == 0)
 		ok = have == NULL;
-	else if (!have)
-		ok = false;
-	else if (strcmp(cl->op, "=") == 0)
-		ok = strcmp(have, cl->value) == 0;
-	else if (strcmp(cl->op, "~") == 0)
-		ok = strstr(have, cl->value) != NULL;
 	else
-		ok = strstr(have, cl->value) == NULL;
+		ok = have && case_match(cl, cl->value, have);
+done:
 	if (!ok)
-		print_error("%s/case:%u: expected %s %s '%s', have '%s'\n", ci->dir, cl->lineno, cl->key,
-			    cl->op, cl->value, have ? have : "(absent)");
+		print_error("%s/case:%u: expected %s %s '%s', have '%s'%s\n", ci->dir, cl->lineno,
+			    cl->key, cl->op, cl->value, have ? have : "(absent)",
+			    n > 1 ? " and more" : "");
 	return ok;
+}
+
+/* Every line of one expectation section against r; the result is printed on a mismatch. */
+static bool case_expect_section(const struct case_info *ci, const struct case_line *lines,
+				size_t n, const char *section, const struct check_result *r,
+				const char *root)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(lines[i].section, section) == 0 && !case_expect(ci, &lines[i], r, root))
+			ok = false;
+	if (!ok || getenv("WXG_CASE_VERBOSE")) {
+		print_message("    [%s]\n", section);
+		case_print_result(r);
+	}
+	return ok;
+}
+
+/* A [policy] line: mode is the policy mode (and ctx.remediate, as the agent sets it), the
+ * rest is the suite's. */
+static void case_policy(const struct case_info *ci, const struct case_line *cl,
+			struct policy *pol, struct check_ctx *ctx)
+{
+	if (strcmp(cl->key, "mode") == 0) {
+		if (strcmp(cl->value, "enforce") == 0)
+			pol->mode = POLICY_MODE_ENFORCE;
+		else if (strcmp(cl->value, "audit") == 0)
+			pol->mode = POLICY_MODE_AUDIT;
+		else
+			fail_msg("%s/case:%u: want: mode = audit|enforce", ci->dir, cl->lineno);
+		ctx->remediate = pol->mode == POLICY_MODE_ENFORCE;
+	} else if (!ci->suite->policy(pol, cl->key, cl->value)) {
+		fail_msg("%s/case:%u: unknown policy key '%s'", ci->dir, cl->lineno, cl->key);
+	}
 }
 
 static void case_test(void **state)
@@ -274,7 +375,7 @@ static void case_test(void **state)
 	struct sysroot *sr = NULL;
 	struct check_ctx ctx = { 0 };
 	struct stat st;
-	bool then = false, ok = true;
+	bool then = false, again = false, ok;
 	time_t now = CHECK_CASE_NOW;
 	size_t n = 0;
 
@@ -296,8 +397,7 @@ static void case_test(void **state)
 		const struct case_line *cl = &lines[i];
 
 		if (strcmp(cl->section, "policy") == 0) {
-			if (!ci->suite->policy(&pol, cl->key, cl->value))
-				fail_msg("%s/case:%u: unknown policy key '%s'", ci->dir, cl->lineno, cl->key);
+			case_policy(ci, cl, &pol, &ctx);
 		} else if (strcmp(cl->section, "setup") == 0) {
 			if (strcmp(cl->key, "cache") == 0)
 				ctx.cache_dir = check_case_bool(cl->value) ? cache : NULL;
@@ -305,6 +405,8 @@ static void case_test(void **state)
 				fail_msg("%s/case:%u: unknown setup key '%s'", ci->dir, cl->lineno, cl->key);
 		} else if (strcmp(cl->section, "then") == 0) {
 			then = true;
+		} else if (strcmp(cl->section, "again") == 0) {
+			again = true;
 		} else if (strcmp(cl->section, "expect") != 0) {
 			fail_msg("%s/case:%u: unknown section [%s]", ci->dir, cl->lineno, cl->section);
 		}
@@ -323,12 +425,12 @@ static void case_test(void **state)
 		ctx.now = now;
 		check_run_one(def, &ctx, &res);
 	}
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(lines[i].section, "expect") == 0 && !case_expect(ci, &lines[i], &res))
-			ok = false;
-	if (!ok || getenv("WXG_CASE_VERBOSE"))
-		case_print_result(&res);
+	ok = case_expect_section(ci, lines, n, "expect", &res, root);
+	if (ok && again) {
+		check_result_clear(&res);
+		check_run_one(def, &ctx, &res);
+		ok = case_expect_section(ci, lines, n, "again", &res, root);
+	}
 
 	check_result_clear(&res);
 	sysroot_free(sr);

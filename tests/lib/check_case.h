@@ -4,13 +4,14 @@
  * test_<suite>_<case>, so adding a case needs no C:
  *   case     the policy, the setup and the expected result (below)
  *   root/    the fixture tree the check reads; copied (symlinks kept) to a temporary
- *            directory first, so setup steps never touch the source tree
+ *            directory first, so setup steps and remediation never touch the source tree
  *   others   sources for `copy` steps
  * A directory without a `case` file (e.g. shared fixtures) is not a case.
  *
  * The case file:
  *   # what the case proves
- *   [policy]              handed to the suite's policy callback, e.g. required = true
+ *   [policy]              handed to the suite's policy callback, e.g. required = true;
+ *   mode = enforce        except mode (audit|enforce): the policy mode, and ctx.remediate
  *   [setup]
  *   now = 1795176000      ctx.now: epoch seconds, or relative to CHECK_CASE_NOW ("-2d", "+90m")
  *   mtime = /var/lib/dpkg/status -2d   mtime of a root path: epoch or relative to now (s m h d)
@@ -22,8 +23,14 @@
  *   status = fail
  *   summary ~ text        the English summary contains text (!~ : does not)
  *   summary_zh ~ text
- *   fix ~ text            fix = (none): no fix given
+ *   fix ~ text            fix = (none): no fix given; fix_zh likewise
  *   evidence.KEY = value  the first KEY's value; (absent): no such key; ~ and !~ work too
+ *   changes = 2           the number of remediation changes made
+ *   change ~ text         some change line contains text; !~ : none
+ *   file:/etc/x ~ text    the file under the (copied) root contains text, "\n" a newline;
+ *                         file:/etc/x = (absent): no such file
+ *   [again]               optional: run once more on the same root and compare, as [expect]
+ *   changes = 0           (remediation is idempotent)
  *
  * WXG_CASE_VERBOSE=1 prints every result, not only those that do not match.
  */
