@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/strv.h"
 
@@ -144,6 +145,15 @@ bool client_policy_set(struct policy *p, const char *key, const char *value)
 		return true;
 	}
 	return false;
+}
+
+void client_policy_add_self(struct policy *p, char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_true(client_policy_set(p, "client.self.exe", buf));
 }
 
 void client_policy_clear(struct policy *p)
