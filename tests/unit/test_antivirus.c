@@ -1,5 +1,5 @@
-/* antivirus: data-driven cases in tests/data/antivirus/<case>/ (see check_case.h): ClamAV
- * headers (.cvd and .cld, old and fresh), daemons running or not, other products. */
+/* antivirus: data-driven cases in tests/data/antivirus/<case>/ (see tests/lib/check_case.h):
+ * ClamAV headers (.cvd and .cld, old and fresh), daemons running or not, other products. */
 #include "testlib.h"
 
 #include <stdlib.h>
@@ -12,7 +12,7 @@ static bool policy_set(struct policy *p, const char *key, const char *value)
 	struct policy_antivirus *av = &p->antivirus;
 
 	if (strcmp(key, "required") == 0)
-		av->required = case_bool(value);
+		av->required = check_case_bool(value);
 	else if (strcmp(key, "products") == 0)
 		assert_int_equal(strv_split(&av->products, value, ", "), 0);
 	else if (strcmp(key, "process_names") == 0)
@@ -29,25 +29,22 @@ static void test_antivirus_real_root_is_never_error(void **state)
 {
 	struct policy pol = { .antivirus = { .required = true, .max_signature_age_days = 3 } };
 	struct check_result res = { 0 };
-	struct sysroot *sr = NULL;
-	struct check_ctx ctx = { .policy = &pol };
 
 	(void)state;
-	assert_int_equal(sysroot_new("/", &sr), 0);
-	ctx.root = sr;
-	check_run_one(check_def_find("antivirus"), &ctx, &res);
+	check_case_run_real("antivirus", &pol, &res);
 	assert_int_not_equal(res.status, CHECK_ERROR);
 	assert_non_null(res.summary_en);
 	check_result_clear(&res);
-	sysroot_free(sr);
 }
 
 int main(void)
 {
-	static const struct case_suite suite = { "antivirus", "antivirus", policy_set, policy_clear };
+	static const struct check_case_suite suite = {
+		"antivirus", "antivirus", policy_set, policy_clear,
+	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_antivirus_real_root_is_never_error),
 	};
 
-	return case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
+	return check_case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
 }

@@ -1,5 +1,5 @@
-/* client.approved: data-driven cases in tests/data/client/approved/<case>/ (see check_case.h,
- * policy keys in client_policy.h), plus the real machine. */
+/* client.approved: data-driven cases in tests/data/client/approved/<case>/ (see
+ * tests/lib/check_case.h, policy keys in tests/lib/client_policy.h), plus the real machine. */
 #include "testlib.h"
 
 #include <stdlib.h>
@@ -14,8 +14,6 @@ static void test_client_approved_real_root_is_never_error(void **state)
 {
 	struct policy pol = { 0 };
 	struct check_result res = { 0 };
-	struct sysroot *sr = NULL;
-	struct check_ctx ctx = { .policy = &pol };
 
 	(void)state;
 	assert_true(client_policy_set(&pol, "client.wechat.comm", "wechat"));
@@ -24,25 +22,23 @@ static void test_client_approved_real_root_is_never_error(void **state)
 	assert_true(client_policy_set(&pol, "deny.ew.packages", "electronic-wechat"));
 	assert_true(client_policy_set(&pol, "deny.ew.files", "electronic-wechat*"));
 	assert_true(client_policy_set(&pol, "scan.max_entries", "2000"));
-	assert_int_equal(sysroot_new("/", &sr), 0);
-	ctx.root = sr;
-	check_run_one(check_def_find("client.approved"), &ctx, &res);
+	check_case_run_real("client.approved", &pol, &res);
 	assert_int_not_equal(res.status, CHECK_ERROR);
 	assert_non_null(res.summary_en);
 	assert_non_null(res.summary_zh);
 	assert_non_null(check_result_get(&res, "pkgdb"));
 	check_result_clear(&res);
-	sysroot_free(sr);
 	client_policy_clear(&pol);
 }
 
 int main(void)
 {
-	static const struct case_suite suite = { "client/approved", "client.approved", client_policy_set,
-						 client_policy_clear };
+	static const struct check_case_suite suite = {
+		"client/approved", "client.approved", client_policy_set, client_policy_clear,
+	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_client_approved_real_root_is_never_error),
 	};
 
-	return case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
+	return check_case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
 }

@@ -1,7 +1,8 @@
-/* client.plugins: data-driven cases in tests/data/client/plugins/<case>/ (see check_case.h,
- * policy keys in client_policy.h), plus the real machine. */
+/* client.plugins: data-driven cases in tests/data/client/plugins/<case>/ (see
+ * tests/lib/check_case.h, policy keys in tests/lib/client_policy.h), plus the real machine. */
 #include "testlib.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,37 +15,29 @@ static void test_client_plugins_real_root_inspects_self(void **state)
 {
 	struct policy pol = { 0 };
 	struct check_result res = { 0 };
-	struct sysroot *sr = NULL;
-	struct check_ctx ctx = { .policy = &pol };
 	char self[PATH_MAX];
-	ssize_t n;
 
 	(void)state;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	assert_true(n > 0);
-	self[n] = 0;
-	assert_true(client_policy_set(&pol, "client.self.exe", self));
+	client_policy_add_self(&pol, self, sizeof(self));
 	assert_true(client_policy_set(&pol, "client.self.lib_dirs", "/lib, /lib64, /usr/lib, /usr/lib64"));
-	assert_int_equal(sysroot_new("/", &sr), 0);
-	ctx.root = sr;
-	check_run_one(check_def_find("client.plugins"), &ctx, &res);
+	check_case_run_real("client.plugins", &pol, &res);
 	assert_int_not_equal(res.status, CHECK_ERROR);
 	assert_int_not_equal(res.status, CHECK_NOT_APPLICABLE);
 	/* the runner's own binary is outside lib_dirs and in no package: reported */
 	assert_non_null(check_result_get(&res, "plugins.foreign"));
 	assert_non_null(strstr(check_result_get(&res, "plugins.foreign"), self));
 	check_result_clear(&res);
-	sysroot_free(sr);
 	client_policy_clear(&pol);
 }
 
 int main(void)
 {
-	static const struct case_suite suite = { "client/plugins", "client.plugins", client_policy_set,
-						 client_policy_clear };
+	static const struct check_case_suite suite = {
+		"client/plugins", "client.plugins", client_policy_set, client_policy_clear,
+	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_client_plugins_real_root_inspects_self),
 	};
 
-	return case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
+	return check_case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
 }

@@ -28,26 +28,22 @@ static void test_disk_encryption_real_root_is_never_error(void **state)
 {
 	struct policy pol = { .device = { .disk_encryption = POLICY_DISK_REQUIRE } };
 	struct check_result res = { 0 };
-	struct sysroot *sr = NULL;
-	struct check_ctx ctx = { .policy = &pol };
 
 	(void)state;
-	assert_int_equal(sysroot_new("/", &sr), 0);
-	ctx.root = sr;
-	check_run_one(check_def_find("device.disk_encryption"), &ctx, &res);
+	check_case_run_real("device.disk_encryption", &pol, &res);
 	assert_int_not_equal(res.status, CHECK_ERROR);
 	assert_non_null(res.summary_en);
 	check_result_clear(&res);
-	sysroot_free(sr);
 }
 
 int main(void)
 {
-	static const struct case_suite suite = { "disk_encryption", "device.disk_encryption", policy_set,
-						 policy_clear };
+	static const struct check_case_suite suite = {
+		"disk_encryption", "device.disk_encryption", policy_set, policy_clear,
+	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_disk_encryption_real_root_is_never_error),
 	};
 
-	return case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
+	return check_case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
 }

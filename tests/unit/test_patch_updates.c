@@ -1,5 +1,6 @@
-/* patch.updates: data-driven cases in tests/data/patch_updates/<case>/ (see check_case.h):
- * apt and dnf outputs, list ages, pending restarts, kernels, and the query cache. */
+/* patch.updates: data-driven cases in tests/data/patch_updates/<case>/
+ * (see tests/lib/check_case.h): apt and dnf outputs, list ages, pending restarts, kernels, and
+ * the query cache. */
 #include "testlib.h"
 
 #include <stdlib.h>
@@ -12,7 +13,7 @@ static bool policy_set(struct policy *p, const char *key, const char *value)
 	struct policy_patches *pp = &p->patches;
 
 	if (strcmp(key, "required") == 0)
-		pp->required = case_bool(value);
+		pp->required = check_case_bool(value);
 	else if (strcmp(key, "max_pending_security") == 0)
 		pp->max_pending_security = (unsigned)strtoul(value, NULL, 10);
 	else if (strcmp(key, "max_list_age_days") == 0)
@@ -38,8 +39,9 @@ static bool policy_set(struct policy *p, const char *key, const char *value)
 
 int main(void)
 {
-	static const struct case_suite suite = { "patch_updates", "patch.updates", policy_set,
-						 policy_clear };
+	static const struct check_case_suite suite = {
+		"patch_updates", "patch.updates", policy_set, policy_clear,
+	};
 
-	return case_run_suite(&suite, NULL, 0);
+	return check_case_run_suite(&suite, NULL, 0);
 }

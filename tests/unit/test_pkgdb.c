@@ -14,6 +14,8 @@
 
 #include "check_case.h"
 #include "agent/host/pkgdb/pkgdb.h"
+#include "agent/host/sysroot.h"
+#include "common/fileio.h"
 
 static struct pkgdb *open_root(const char *root, struct sysroot **sr)
 {
@@ -31,7 +33,7 @@ static char *copy_root(const char *name, char **tmp)
 
 	*tmp = wxg_test_mkdtemp();
 	assert_true(asprintf(&root, "%s/root", *tmp) > 0);
-	case_copy_tree(wxg_test_data("pkgdb/%s", name), root);
+	check_case_copy_tree(wxg_test_data("pkgdb/%s", name), root);
 	return root;
 }
 
@@ -245,7 +247,7 @@ static void test_pkgdb_digest_cache_sees_in_place_patch(void **state)
 	snprintf(cfile, sizeof(cfile), "%s/cache/pkgdb-digests.cache", tmp);
 	snprintf(p, sizeof(p), "%s/opt/wechat/wechat", root);
 	db = open_root(root, &sr);
-	pkgdb_set_cache_dir(db, cache, CASE_NOW);
+	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW);
 	assert_int_equal(pkgdb_flush(db), 0);                 /* nothing hashed: nothing written */
 	assert_int_equal(stat(cfile, &st), -1);
 	assert_int_equal(pkgdb_digest(db, "/opt/wechat/wechat", m, a), 0);
@@ -269,7 +271,7 @@ static void test_pkgdb_digest_cache_sees_in_place_patch(void **state)
 	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);   /* mtime set back */
 
 	assert_int_equal(pkgdb_new(sr, &db), 0);
-	pkgdb_set_cache_dir(db, cache, CASE_NOW);
+	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW);
 	assert_int_equal(pkgdb_digest(db, "/opt/wechat/wechat", NULL, b), 0);
 	assert_string_not_equal(a, b);
 	assert_int_equal(pkgdb_flush(db), 0);
@@ -374,7 +376,7 @@ static void test_pkgdb_rpm_verify_is_cached(void **state)
 
 	snprintf(cache, sizeof(cache), "%s/cache", tmp);
 	db = open_root(root, &sr);
-	pkgdb_set_cache_dir(db, cache, CASE_NOW);
+	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW);
 	assert_int_equal(pkgdb_verify(db, "wechat", &vr), 0);
 	assert_int_equal(vr.n_issues, 3);
 	pkgdb_verify_result_clear(&vr);
@@ -383,14 +385,14 @@ static void test_pkgdb_rpm_verify_is_cached(void **state)
 	snprintf(p, sizeof(p), "%s/.fixture/cmd/rpm-V-wechat.out", root);
 	assert_int_equal(unlink(p), 0);     /* a second run does not ask rpm again */
 	assert_int_equal(pkgdb_new(sr, &db), 0);
-	pkgdb_set_cache_dir(db, cache, CASE_NOW + 60);
+	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW + 60);
 	assert_int_equal(pkgdb_verify(db, "wechat", &vr), 0);
 	assert_int_equal(vr.n_issues, 3);
 	pkgdb_verify_result_clear(&vr);
 	pkgdb_free(db);
 
 	assert_int_equal(pkgdb_new(sr, &db), 0);
-	pkgdb_set_cache_dir(db, cache, CASE_NOW + 7200);   /* expired: asks rpm, which has no answer */
+	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW + 7200);   /* expired: asks rpm, which has no answer */
 	assert_int_equal(pkgdb_verify(db, "wechat", &vr), -ENOENT);
 	pkgdb_free(db);
 	sysroot_free(sr);
@@ -409,7 +411,7 @@ static void test_pkgdb_owner_cache_follows_dpkg_state(void **state)
 
 	snprintf(cache, sizeof(cache), "%s/cache", tmp);
 	db = open_root(root, &sr);
-	pkgdb_set_cache_dir(db, cache, CASE_NOW);
+	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW);
 	assert_int_equal(pkgdb_owner_of(db, "/usr/bin/bash", NULL, &owner), 0);
 	free(owner);
 	assert_int_equal(pkgdb_owner_of(db, "/home/alice/x", NULL, &owner), -ENOENT);
@@ -420,7 +422,7 @@ static void test_pkgdb_owner_cache_follows_dpkg_state(void **state)
 	snprintf(p, sizeof(p), "%s/var/lib/dpkg/info/bash.list", root);
 	wxg_test_write(p, "/.\n");
 	assert_int_equal(pkgdb_new(sr, &db), 0);
-	pkgdb_set_cache_dir(db, cache, CASE_NOW + 10);
+	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW + 10);
 	assert_int_equal(pkgdb_owner_of(db, "/usr/bin/bash", NULL, &owner), 0);
 	assert_string_equal(owner, "bash");
 	free(owner);
@@ -431,7 +433,7 @@ static void test_pkgdb_owner_cache_follows_dpkg_state(void **state)
 	snprintf(p, sizeof(p), "%s/var/lib/dpkg/status", root);
 	assert_int_equal(utimensat(AT_FDCWD, p, (struct timespec[2]){ { 0, UTIME_NOW }, { 1000, 0 } }, 0), 0);
 	assert_int_equal(pkgdb_new(sr, &db), 0);
-	pkgdb_set_cache_dir(db, cache, CASE_NOW + 20);
+	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW + 20);
 	assert_int_equal(pkgdb_owner_of(db, "/usr/bin/bash", NULL, &owner), -ENOENT);
 	pkgdb_free(db);
 	sysroot_free(sr);

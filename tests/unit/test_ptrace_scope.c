@@ -1,4 +1,5 @@
-/* device.ptrace_scope: data-driven cases in tests/data/ptrace_scope/<case>/ (see check_case.h). */
+/* device.ptrace_scope: data-driven cases in tests/data/ptrace_scope/<case>/
+ * (see tests/lib/check_case.h). */
 #include "testlib.h"
 
 #include <stdlib.h>
@@ -20,26 +21,22 @@ static void test_ptrace_scope_real_root_is_never_error(void **state)
 {
 	struct policy pol = { .device = { .min_ptrace_scope = 1 } };
 	struct check_result res = { 0 };
-	struct sysroot *sr = NULL;
-	struct check_ctx ctx = { .policy = &pol };
 
 	(void)state;
-	assert_int_equal(sysroot_new("/", &sr), 0);
-	ctx.root = sr;
-	check_run_one(check_def_find("device.ptrace_scope"), &ctx, &res);
+	check_case_run_real("device.ptrace_scope", &pol, &res);
 	assert_int_not_equal(res.status, CHECK_ERROR);
 	assert_non_null(check_result_get(&res, "min_ptrace_scope"));
 	check_result_clear(&res);
-	sysroot_free(sr);
 }
 
 int main(void)
 {
-	static const struct case_suite suite = { "ptrace_scope", "device.ptrace_scope", policy_set,
-						 policy_clear };
+	static const struct check_case_suite suite = {
+		"ptrace_scope", "device.ptrace_scope", policy_set, policy_clear,
+	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_ptrace_scope_real_root_is_never_error),
 	};
 
-	return case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
+	return check_case_run_suite(&suite, extra, sizeof(extra) / sizeof(extra[0]));
 }
