@@ -31,7 +31,9 @@
 #include <unistd.h>
 
 #include "agent/uplink/privsep.h"
+#include "agent/uplink/uplink_chan.h"
 #include "agent/uplink/uplink_msg.h"
+#include "agent/uplink/uplink_reply.h"
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/retry.h"

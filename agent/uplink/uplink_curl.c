@@ -11,7 +11,10 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "agent/uplink/uplink_msg.h"
+#include "agent/uplink/uplink_reply.h"
 #include "common/log.h"
+#include "common/url.h"
 
 struct req {
 	struct uplink_curl *u;
@@ -99,6 +102,35 @@ static int map_curl_error(CURLcode c)
 	}
 }
 
+/* A typed reply in process: the RESP the child would send, encoded and decoded as the parent
+ * would receive it (the same checks in both modes), then the callback. */
+static void deliver_typed(uint32_t kind, const struct uplink_response *resp, uplink_done_fn cb,
+			  void *userdata)
+{
+	struct uplink_reply_buf b;
+	struct uplink_msg_resp m, out;
+	const char *why = NULL;
+	char *buf = NULL;
+
+	if (!cb)
+		return;
+	uplink_reply_make_resp(kind, resp, &m, &b);
+	if (uplink_msg_resp_roundtrip(&m, &buf, &out, &why) < 0) {
+		char text[512];
+
+		snprintf(text, sizeof(text), "uplink reply refused: %s", why ? why : "?");
+		uplink_reply_buf_clear(&b);
+		cb(userdata, &(struct uplink_response){ .err = -EBADMSG, .body = "", .error = text });
+		return;
+	}
+	uplink_reply_buf_clear(&b);
+	cb(userdata, &(struct uplink_response){ .err = out.err, .status = out.err ? 0 : out.status,
+						.body = out.body, .len = out.len,
+						.error = out.err ? out.error : "",
+						.reply = out.has_reply ? &out.reply : NULL });
+	free(buf);
+}
+
 static void check_multi_info(struct uplink_curl *u)
 {
 	CURLMsg *m;
@@ -124,7 +156,7 @@ static void check_multi_info(struct uplink_curl *u)
 		req_unlink(u, q);
 		curl_multi_remove_handle(u->multi, q->easy);
 		if (q->kind != UPLINK_REPLY_RAW)
-			uplink_reply_deliver(q->kind, &resp, q->cb, q->userdata);
+			deliver_typed(q->kind, &resp, q->cb, q->userdata);
 		else if (q->cb)
 			q->cb(q->userdata, &resp);
 		req_free(q);
@@ -249,7 +281,7 @@ int uplink_curl_new(sd_event *e, const struct uplink_curl_opts *o, struct uplink
 	size_t len;
 	int r;
 
-	r = uplink_url_check(o->base_url);
+	r = url_check_server(o->base_url);
 	if (r < 0)
 		return r;
 	if (!global_init) {

@@ -16,7 +16,7 @@
 #include "agent/attest/policy_fetch.h"
 #include "agent/attest/report.h"
 #include "tests/lib/uplink_loopback.h"
-#include "agent/uplink/uplink_msg.h"
+#include "agent/uplink/uplink_reply.h"
 #include "common/canon.h"
 #include "common/fileio.h"
 #include "common/hash.h"

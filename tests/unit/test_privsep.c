@@ -19,7 +19,9 @@
 #include "agent/uplink/uplink.h"
 #include "tests/lib/uplink_loopback.h"
 #include "agent/uplink/uplink_internal.h"
+#include "agent/uplink/uplink_chan.h"
 #include "agent/uplink/uplink_msg.h"
+#include "agent/uplink/uplink_reply.h"
 #include "common/fileio.h"
 
 extern char **environ;

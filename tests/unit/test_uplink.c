@@ -64,16 +64,6 @@ static void run_until(sd_event *e, int *flag, int want)
 	assert_int_equal(*flag, want);
 }
 
-static void test_uplink_url_check_https_or_loopback_http(void **state)
-{
-	assert_int_equal(uplink_url_check("https://wxg.example.com"), 0);
-	assert_int_equal(uplink_url_check("http://127.0.0.1:8080"), 0);
-	assert_int_equal(uplink_url_check("http://localhost:1"), 0);
-	assert_int_equal(uplink_url_check("http://wxg.example.com"), -EPROTONOSUPPORT);
-	assert_int_equal(uplink_url_check("ftp://x"), -EPROTONOSUPPORT);
-	assert_int_equal(uplink_url_check(NULL), -EINVAL);
-}
-
 static void test_uplink_post_and_get_roundtrip_on_event_loop(void **state)
 {
 	struct srv s = { 0 };
@@ -281,7 +271,6 @@ static void test_uplink_tls_pins_ca_and_public_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uplink_url_check_https_or_loopback_http),
 		cmocka_unit_test(test_uplink_post_and_get_roundtrip_on_event_loop),
 		cmocka_unit_test(test_uplink_connection_refused_is_reported),
 		cmocka_unit_test(test_uplink_slow_server_does_not_block_loop),
