@@ -77,8 +77,11 @@ int uplink_chan_flush(struct uplink_chan *c)
 	while (c->head) {
 		struct out *o = c->head;
 		size_t n = o->len - o->off < UPLINK_PKT_CHUNK ? o->len - o->off : UPLINK_PKT_CHUNK;
-		struct uplink_pkt_hdr h = { .magic = UPLINK_PKT_MAGIC, .type = o->type, .id = o->id,
-					    .total = (uint32_t)o->len, .offset = (uint32_t)o->off };
+		struct uplink_pkt_hdr h = { .magic = UPLINK_PKT_MAGIC,
+					    .type = o->type,
+					    .id = o->id,
+					    .total = (uint32_t)o->len,
+					    .offset = (uint32_t)o->off };
 		struct iovec iov[2] = { { &h, sizeof(h) }, { o->payload + o->off, n } };
 		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 		ssize_t k;
@@ -150,7 +153,7 @@ again:
 	if (k < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (k == 0)
-		return -ECONNRESET;   /* SOCK_SEQPACKET: EOF; our packets are never empty */
+		return -ECONNRESET; /* SOCK_SEQPACKET: EOF; our packets are never empty */
 	if ((size_t)k > sizeof(c->pkt))
 		return bad(c, why, "packet larger than allowed (truncated)");
 	if ((size_t)k < sizeof(h))
@@ -180,7 +183,8 @@ again:
 		c->in_off = 0;
 	} else if (!c->in_msg)
 		return bad(c, why, "continuation without a first packet");
-	else if (h.type != c->in_type || h.id != c->in_id || h.total != c->in_total || h.offset != c->in_off)
+	else if (h.type != c->in_type || h.id != c->in_id || h.total != c->in_total ||
+		 h.offset != c->in_off)
 		return bad(c, why, "continuation does not follow on");
 	if (n > c->in_total - c->in_off)
 		return bad(c, why, "packet runs past the message's length");
@@ -191,9 +195,11 @@ again:
 	if (!!(h.flags & UPLINK_PKT_LAST) != (c->in_off == c->in_total))
 		return bad(c, why, "last-packet flag does not match the length");
 	if (c->in_off < c->in_total)
-		goto again;   /* the rest of the message; 0 only when nothing more can be read */
+		goto again; /* the rest of the message; 0 only when nothing more can be read */
 	c->in_buf[c->in_total] = 0;
-	*ret = (struct uplink_msg){ .type = c->in_type, .id = c->in_id, .payload = c->in_buf, .len = c->in_total };
+	*ret = (struct uplink_msg){
+		.type = c->in_type, .id = c->in_id, .payload = c->in_buf, .len = c->in_total
+	};
 	c->in_buf = NULL;
 	c->in_msg = false;
 	return 1;

@@ -1,8 +1,9 @@
 /* Inside the uplink (agent/uplink/uplink.h); not for other modules. Calls go one way, down:
  *
  *   uplink.c          the public API: dispatches to the engine in process, or to the child
- *   uplink_child.c    the parent's side of the child (spawn, restart, requests) and the
- *                     child's main loop (privilege drop, then the engine)
+ *   uplink_child.c    the parent's side of the child (spawn, restart, requests)
+ *   uplink_child_main.c  the child's process (privilege drop, then the engine): entered from
+ *                     main(), never called by the parent side
  *   uplink_curl.c     the engine: libcurl multi on an sd-event loop (parent or child)
  *   uplink_msg.c      the typed, length-checked messages between parent and child
  *   uplink_chan.c     the channel the messages travel on (packets on a socketpair)

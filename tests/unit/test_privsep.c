@@ -1,6 +1,7 @@
-/* The privilege-separated uplink (agent/uplink/uplink_child.c, agent/uplink/uplink_msg.c, agent/uplink/privsep.c):
- * the child really runs unprivileged, HTTPS works through it, malformed messages are refused
- * on both sides, a dead child fails its requests and is replaced. Loopback only. */
+/* The privilege-separated uplink (agent/uplink/uplink_child.c, uplink_child_main.c, uplink_msg.c,
+ * uplink_chan.c, privsep.c): the child really runs unprivileged, HTTPS works through it,
+ * malformed messages are refused on both sides, a dead child fails its requests and is
+ * replaced. Loopback only. */
 #include "testlib.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 
 #include "agent/uplink/privsep.h"
 #include "agent/uplink/uplink.h"
+#include "tests/lib/uplink_child_entry.h"
 #include "tests/lib/uplink_loopback.h"
 #include "agent/uplink/uplink_internal.h"
 #include "agent/uplink/uplink_chan.h"
@@ -882,5 +884,6 @@ int main(void)
 		cmocka_unit_test(test_privsep_typed_reply_fields_are_checked_by_the_parent),
 	};
 
+	uplink_child_entry();   /* when re-executed as the uplink child */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

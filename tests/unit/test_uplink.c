@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/uplink/uplink.h"
+#include "tests/lib/uplink_child_entry.h"
 #include "tests/lib/uplink_loopback.h"
 #include "common/fileio.h"
 
@@ -277,5 +278,6 @@ int main(void)
 		cmocka_unit_test(test_uplink_tls_pins_ca_and_public_key),
 	};
 
+	uplink_child_entry();   /* when re-executed as the uplink child */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
