@@ -13,6 +13,7 @@
 
 #include "agent/uplink/uplink_msg.h"
 #include "agent/uplink/uplink_reply.h"
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/url.h"
 
@@ -21,8 +22,7 @@ struct req {
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char *body;
-	char *resp;
-	size_t resp_len, resp_cap;
+	struct buf resp;
 	bool too_big;
 	uint32_t kind;               /* enum uplink_reply_kind */
 	uplink_done_fn cb;
@@ -55,7 +55,7 @@ static void req_free(struct req *q)
 	}
 	curl_slist_free_all(q->hdrs);
 	free(q->body);
-	free(q->resp);
+	buf_clear(&q->resp);
 	free(q);
 }
 
@@ -150,8 +150,8 @@ static void check_multi_info(struct uplink_curl *u)
 			resp.err = -EFBIG;
 		if (resp.err == 0)
 			curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &resp.status);
-		resp.body = q->resp ? q->resp : "";
-		resp.len = q->resp_len;
+		resp.body = q->resp.data ? q->resp.data : "";
+		resp.len = q->resp.len;
 		resp.error = resp.err ? (q->errbuf[0] ? q->errbuf : curl_easy_strerror(m->data.result)) : "";
 		req_unlink(u, q);
 		curl_multi_remove_handle(u->multi, q->easy);
@@ -243,25 +243,12 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct req *q = userdata;
 	size_t n = size * nmemb;
 
-	if (q->resp_len + n + 1 > UPLINK_MAX_RESPONSE) {
+	if (q->resp.len + n + 1 > UPLINK_MAX_RESPONSE) {
 		q->too_big = true;
 		return 0;
 	}
-	if (q->resp_len + n + 1 > q->resp_cap) {
-		size_t cap = q->resp_cap ? q->resp_cap : 4096;
-		char *nb;
-
-		while (cap < q->resp_len + n + 1)
-			cap *= 2;
-		nb = realloc(q->resp, cap);
-		if (!nb)
-			return 0;
-		q->resp = nb;
-		q->resp_cap = cap;
-	}
-	memcpy(q->resp + q->resp_len, ptr, n);
-	q->resp_len += n;
-	q->resp[q->resp_len] = 0;
+	if (buf_append(&q->resp, ptr, n) < 0)
+		return 0;
 	return n;
 }
 

@@ -7,58 +7,42 @@
 #include "agent/uplink/uplink.h"
 #include "agent/uplink/uplink_internal.h"
 #include "agent/uplink/uplink_reply.h"
+#include "common/buf.h"
 #include "common/url.h"
 
 /* ---- encoding ---- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
+/* A payload being encoded: the first error sticks, the rest of the fields are skipped. */
+struct enc {
+	struct buf b;
 	int err;
 };
 
-static void put(struct buf *b, const void *p, size_t n)
+static void put(struct enc *b, const void *p, size_t n)
 {
 	if (b->err)
 		return;
-	if (b->len + n > UPLINK_MSG_MAX) {
+	if (b->b.len + n > UPLINK_MSG_MAX) {
 		b->err = -EMSGSIZE;
 		return;
 	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *nb;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		nb = realloc(b->p, cap);
-		if (!nb) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = nb;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = 0;
+	b->err = buf_append(&b->b, p, n);
 }
 
-static void put_u32(struct buf *b, uint32_t v)
+static void put_u32(struct enc *b, uint32_t v)
 {
 	unsigned char x[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff };
 
 	put(b, x, 4);
 }
 
-static void put_u64(struct buf *b, uint64_t v)
+static void put_u64(struct enc *b, uint64_t v)
 {
 	put_u32(b, (uint32_t)v);
 	put_u32(b, (uint32_t)(v >> 32));
 }
 
-static void put_bytes(struct buf *b, const void *p, size_t n)
+static void put_bytes(struct enc *b, const void *p, size_t n)
 {
 	if (n > UPLINK_MSG_MAX) {
 		b->err = -EMSGSIZE;
@@ -69,28 +53,32 @@ static void put_bytes(struct buf *b, const void *p, size_t n)
 	put(b, "", 1);
 }
 
-static void put_str(struct buf *b, const char *s)
+static void put_str(struct enc *b, const char *s)
 {
 	s = s ? s : "";
 	put_bytes(b, s, strlen(s));
 }
 
-static int finish(struct buf *b, char **ret, size_t *ret_len)
+static int finish(struct enc *b, char **ret, size_t *ret_len)
 {
-	if (!b->err && !b->p)
-		put(b, NULL, 0);
+	size_t len = b->b.len;
+	char *p;
+
 	if (b->err) {
-		free(b->p);
+		buf_clear(&b->b);
 		return b->err;
 	}
-	*ret = b->p;
-	*ret_len = b->len;
+	p = buf_steal(&b->b);
+	if (!p)
+		return -ENOMEM;
+	*ret = p;
+	*ret_len = len;
 	return 0;
 }
 
 int uplink_msg_encode_init(const struct uplink_msg_init *m, char **ret, size_t *ret_len)
 {
-	struct buf b = { 0 };
+	struct enc b = { 0 };
 
 	put_u32(&b, m->flags);
 	put_u32(&b, m->uid);
@@ -106,7 +94,7 @@ int uplink_msg_encode_init(const struct uplink_msg_init *m, char **ret, size_t *
 
 int uplink_msg_encode_ready(const struct uplink_msg_ready *m, char **ret, size_t *ret_len)
 {
-	struct buf b = { 0 };
+	struct enc b = { 0 };
 
 	put_u32(&b, m->uid);
 	put_u32(&b, m->gid);
@@ -115,7 +103,7 @@ int uplink_msg_encode_ready(const struct uplink_msg_ready *m, char **ret, size_t
 
 int uplink_msg_encode_req(const struct uplink_msg_req *m, char **ret, size_t *ret_len)
 {
-	struct buf b = { 0 };
+	struct enc b = { 0 };
 	uint32_t n = 0;
 
 	while (m->headers[n])
@@ -132,7 +120,7 @@ int uplink_msg_encode_req(const struct uplink_msg_req *m, char **ret, size_t *re
 	return finish(&b, ret, ret_len);
 }
 
-static void put_reply(struct buf *b, const struct uplink_reply *r)
+static void put_reply(struct enc *b, const struct uplink_reply *r)
 {
 	put_u32(b, r->valid);
 	put_str(b, r->invalid);
@@ -162,7 +150,7 @@ static void put_reply(struct buf *b, const struct uplink_reply *r)
 
 int uplink_msg_encode_resp(const struct uplink_msg_resp *m, char **ret, size_t *ret_len)
 {
-	struct buf b = { 0 };
+	struct enc b = { 0 };
 
 	put_u32(&b, (uint32_t)m->err);
 	put_u32(&b, (uint32_t)m->status);
@@ -176,7 +164,7 @@ int uplink_msg_encode_resp(const struct uplink_msg_resp *m, char **ret, size_t *
 
 int uplink_msg_encode_text(const char *text, char **ret, size_t *ret_len)
 {
-	struct buf b = { 0 };
+	struct enc b = { 0 };
 
 	put_str(&b, text);
 	return finish(&b, ret, ret_len);
