@@ -421,21 +421,31 @@ static int write_record(struct spool *s, uint64_t id, const void *data, size_t l
 	put_le32(hdr + 4, (uint32_t)len);
 	put_le32(hdr + 8, spool_crc32c(0, data, len));
 	r = write_all(fd, hdr, sizeof(hdr));
-	if (r == 0)
-		r = write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r < 0)
+		goto fail;
+	r = write_all(fd, data, len);
+	if (r < 0)
+		goto fail;
+	if (fsync(fd) < 0) {
 		r = -errno;
-	if (close(fd) < 0 && r == 0)
+		goto fail;
+	}
+	r = close(fd) < 0 ? -errno : 0;
+	fd = -1;
+	if (r < 0)
+		goto fail;
+	if (renameat(s->tfd, name, s->qfd, name) < 0) {
 		r = -errno;
-	if (r == 0 && renameat(s->tfd, name, s->qfd, name) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlinkat(s->tfd, name, 0);
-		return r;
+		goto fail;
 	}
 	if (fsync(s->qfd) < 0)
 		return -errno;   /* renamed but maybe not durable: report, the record stays */
 	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(s->tfd, name, 0);
+	return r;
 }
 
 int spool_append(struct spool *s, const void *data, size_t len, uint64_t *ret_id)

@@ -207,18 +207,26 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 		events |= EPOLLIN;
 	if (what & CURL_POLL_OUT)
 		events |= EPOLLOUT;
-	if (src) {
-		r = sd_event_source_set_io_events(src, events);
-		if (r >= 0)
-			r = sd_event_source_set_enabled(src, SD_EVENT_ON);
-	} else {
+	if (!src) {
 		r = sd_event_add_io(u->event, &src, fd, events, on_io, u);
-		if (r >= 0)
-			curl_multi_assign(u->multi, fd, src);
+		if (r < 0) {
+			log_debug_errno(r, "uplink: cannot watch socket %d", fd);
+			return -1;
+		}
+		curl_multi_assign(u->multi, fd, src);
+		return 0;
 	}
-	if (r < 0)
-		log_debug_errno(r, "uplink: cannot watch socket %d", fd);
-	return r < 0 ? -1 : 0;
+	r = sd_event_source_set_io_events(src, events);
+	if (r < 0) {
+		log_debug_errno(r, "uplink: cannot change the events watched on socket %d", fd);
+		return -1;
+	}
+	r = sd_event_source_set_enabled(src, SD_EVENT_ON);
+	if (r < 0) {
+		log_debug_errno(r, "uplink: cannot enable the watch on socket %d", fd);
+		return -1;
+	}
+	return 0;
 }
 
 static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
@@ -233,9 +241,12 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	if (r < 0)
 		return -1;
 	r = sd_event_source_set_time(u->timer, now + (uint64_t)timeout_ms * 1000);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(u->timer, SD_EVENT_ONESHOT);
-	return r < 0 ? -1 : 0;
+	if (r < 0)
+		return -1;
+	r = sd_event_source_set_enabled(u->timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		return -1;
+	return 0;
 }
 
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
