@@ -22,6 +22,7 @@
 #include "tests/lib/uplink_loopback.h"
 #include "agent/uplink/uplink_internal.h"
 #include "agent/uplink/uplink_chan.h"
+#include "agent/uplink/uplink_child_main.h"
 #include "agent/uplink/uplink_msg.h"
 #include "agent/uplink/uplink_reply.h"
 #include "common/fileio.h"
@@ -367,13 +368,13 @@ static pid_t start_raw_child(struct uplink_chan **ret)
 
 	for (char **e = environ; *e && n < 60; e++)
 		envp[n++] = *e;
-	envp[n++] = (char *)"WXGUARD_UPLINK_CHILD=1";
+	envp[n++] = (char *)UPLINK_CHILD_ENV "=1";
 	envp[n] = NULL;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		dup2(sv[1], 3);
+		dup2(sv[1], UPLINK_CHILD_FD);
 		execve("/proc/self/exe", argv, envp);
 		_exit(127);
 	}
