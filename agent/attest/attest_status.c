@@ -56,6 +56,13 @@ static json_t *status_common(const struct identity *id, const char *server)
 			 "public_key", id->public_key_b64);
 }
 
+static json_t *spool_json(const struct spool_stats *st)
+{
+	return json_pack("{s:I, s:I, s:I, s:I}", "depth", (json_int_t)st->depth, "bytes",
+			 (json_int_t)st->bytes, "evicted", (json_int_t)st->evicted, "corrupt",
+			 (json_int_t)st->corrupt);
+}
+
 int attest_status_json(struct attest *a, json_t **ret)
 {
 	struct spool_stats st;
@@ -83,10 +90,7 @@ int attest_status_json(struct attest *a, json_t **ret)
 				       : a->server_interval ? a->server_interval
 							    : DEFAULT_INTERVAL_S)));
 	json_object_set(o, "last_report", a->last_sent ? a->last_sent : json_null());
-	json_object_set_new(o, "spool",
-			    json_pack("{s:I, s:I, s:I, s:I}", "depth", (json_int_t)st.depth,
-				      "bytes", (json_int_t)st.bytes, "evicted",
-				      (json_int_t)st.evicted, "corrupt", (json_int_t)st.corrupt));
+	json_object_set_new(o, "spool", spool_json(&st));
 	json_object_set_new(o, "events",
 			    json_pack("{s:I, s:I, s:I, s:s, s:I}", "sent",
 				      (json_int_t)a->events_sent, "duplicates",
@@ -166,10 +170,7 @@ int attest_status_read(const struct agent_config *cfg, json_t **ret)
 	json_decref(last);
 	snprintf(path, sizeof(path), "%s/spool", cfg->state_dir);
 	spool_stat_dir(path, &st);
-	json_object_set_new(o, "spool",
-			    json_pack("{s:I, s:I, s:I, s:I}", "depth", (json_int_t)st.depth,
-				      "bytes", (json_int_t)st.bytes, "evicted",
-				      (json_int_t)st.evicted, "corrupt", (json_int_t)st.corrupt));
+	json_object_set_new(o, "spool", spool_json(&st));
 	identity_free(id);
 	*ret = o;
 	return 0;

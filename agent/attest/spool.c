@@ -388,24 +388,6 @@ void spool_free(struct spool *s)
 	free(s);
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One attempt: tmp file, fsync, rename into q/, fsync q/. */
 static int write_record(struct spool *s, uint64_t id, const void *data, size_t len)
 {
@@ -420,10 +402,10 @@ static int write_record(struct spool *s, uint64_t id, const void *data, size_t l
 	memcpy(hdr, SPOOL_MAGIC, 4);
 	put_le32(hdr + 4, (uint32_t)len);
 	put_le32(hdr + 8, spool_crc32c(0, data, len));
-	r = write_all(fd, hdr, sizeof(hdr));
+	r = write_full_fd(fd, hdr, sizeof(hdr));
 	if (r < 0)
 		goto fail;
-	r = write_all(fd, data, len);
+	r = write_full_fd(fd, data, len);
 	if (r < 0)
 		goto fail;
 	if (fsync(fd) < 0) {

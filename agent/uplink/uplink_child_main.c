@@ -207,8 +207,10 @@ static int child_on_io(sd_event_source *s, int fd, uint32_t revents, void *userd
 	return 0;
 }
 
-/* Wait (blocking: nothing else to do yet) for INIT. */
-static int child_read_init(struct uplink_chan *ch, struct uplink_msg *m, const char **why)
+/* Wait (blocking: nothing else to do yet) for INIT and decode it into *init (pointers into
+ * m->payload). */
+static int child_read_init(struct uplink_chan *ch, struct uplink_msg *m,
+			   struct uplink_msg_init *init, const char **why)
 {
 	for (;;) {
 		struct pollfd p = { .fd = uplink_chan_fd(ch), .events = POLLIN };
@@ -219,14 +221,15 @@ static int child_read_init(struct uplink_chan *ch, struct uplink_msg *m, const c
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		r = uplink_chan_recv(ch, m, why);
-		if (r == 1 && m->type != UPLINK_MSG_INIT) {
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		if (m->type != UPLINK_MSG_INIT) {
 			*why = "first message is not INIT";
 			return -EBADMSG;
 		}
-		if (r == 1)
-			return 0;
-		if (r < 0)
-			return r;
+		return uplink_msg_decode_init(m->payload, m->len, init, why);
 	}
 }
 
@@ -270,20 +273,12 @@ int uplink_child_main(void)
 	r = uplink_chan_new(UPLINK_CHILD_FD, &st.chan);
 	if (r < 0)
 		return 1;
-	r = child_read_init(st.chan, &m, &why);
+	r = child_read_init(st.chan, &m, &init, &why);
 	if (r < 0) {
 		tell_parent(st.chan,
 			    "uplink child refused a malformed message: no valid INIT from the "
 			    "parent (%s)",
 			    why ? why : strerror(-r));
-		return 2;
-	}
-	r = uplink_msg_decode_init(m.payload, m.len, &init, &why);
-	if (r < 0) {
-		tell_parent(st.chan,
-			    "uplink child refused a malformed message: no valid INIT from the "
-			    "parent (%s)",
-			    why ? why : "?");
 		return 2;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
