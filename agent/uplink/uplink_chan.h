@@ -16,18 +16,21 @@
 
 #include "agent/uplink/uplink_msg.h"
 
-#define UPLINK_PKT_MAGIC 0x31555857u         /* "WXU1" */
+#define UPLINK_PKT_MAGIC 0x31555857u /* "WXU1" */
 #define UPLINK_PKT_CHUNK (60u * 1024)
 
-enum uplink_pkt_flags { UPLINK_PKT_FIRST = 1, UPLINK_PKT_LAST = 2 };
+enum uplink_pkt_flags {
+	UPLINK_PKT_FIRST = 1,
+	UPLINK_PKT_LAST = 2
+};
 
 struct uplink_pkt_hdr {
 	uint32_t magic;
-	uint16_t type;          /* enum uplink_msg_type */
-	uint16_t flags;         /* enum uplink_pkt_flags */
-	uint64_t id;            /* request id (REQ, CANCEL, RESP, ERROR), else 0 */
-	uint32_t total;         /* payload bytes of the whole message */
-	uint32_t offset;        /* of this packet's chunk */
+	uint16_t type;   /* enum uplink_msg_type */
+	uint16_t flags;  /* enum uplink_pkt_flags */
+	uint64_t id;     /* request id (REQ, CANCEL, RESP, ERROR), else 0 */
+	uint32_t total;  /* payload bytes of the whole message */
+	uint32_t offset; /* of this packet's chunk */
 };
 _Static_assert(sizeof(struct uplink_pkt_hdr) == 24, "uplink packet header drift");
 
@@ -36,7 +39,7 @@ struct uplink_chan;
 struct uplink_msg {
 	uint16_t type;
 	uint64_t id;
-	char *payload;          /* malloc'd, owned by the caller; NUL after len */
+	char *payload; /* malloc'd, owned by the caller; NUL after len */
 	size_t len;
 };
 
