@@ -1,8 +1,10 @@
 /* wxguard: the WeCom device-security agent. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/cli/cmd.h"
+#include "agent/uplink/uplink_child_main.h"
 #include "common/log.h"
 
 static const struct {
@@ -28,6 +30,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* The uplink child: this binary re-executed by the agent to speak HTTPS without privileges
+	 * (agent/uplink/uplink_child_main.h). Before anything else runs. */
+	if (uplink_child_main_wanted())
+		_exit(uplink_child_main());
 	log_open_auto();
 	if (argc < 2) {
 		usage(stderr);

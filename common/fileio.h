@@ -14,6 +14,8 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
 int fileio_open_regular(const char *path, struct stat *ret_st);
 /* First line of a file, newline stripped (for /proc and /sys attributes). */
 int read_one_line(const char *path, char **ret);
+/* Write all of data to fd (retrying short writes and EINTR). */
+int write_full_fd(int fd, const void *data, size_t len);
 /* Write via a temporary file in the same directory, fsync, rename, fsync the directory. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* mkdir -p with mode for each created component. */

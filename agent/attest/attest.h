@@ -2,29 +2,21 @@
  *
  * One struct attest per agent process, living on the main loop's sd-event. It owns the device
  * identity (agent/attest/identity.h), the event spool (agent/attest/spool.h), the report chain
- * (agent/attest/report.h), the HTTPS uplink (agent/uplink/uplink.h), enrollment on first start from an
- * [enroll] drop-in (agent/attest/enroll.h) and server policy updates (agent/attest/policy_fetch.h). Nothing
- * here blocks the loop: network I/O is curl multi driven by sd-event; disk writes are small
+ * (agent/attest/report.h), the HTTPS uplink (agent/uplink/uplink.h), enrollment on first start
+ * from an [enroll] drop-in (agent/attest/enroll.h) and server policy updates
+ * (agent/attest/policy_fetch.h). Nothing here blocks the loop: network I/O is curl multi driven by sd-event; disk writes are small
  * fsync'd files in the state directory.
  *
- * Integration (the lead wires this into agent/cli/cmd_run.c and agent/cli/cmd_status.c):
+ * How `wxguard run` uses it (agent/cli/cmd_run.c): attest_new() once a server is configured
+ * (or the device was enrolled), attest_set_policy_hook() to reload the policy directory when a
+ * server policy was written; every watcher event except posture results goes through
+ * attest_on_event(); every posture run through attest_on_checks(); the status document it
+ * publishes in /run/wxguard/status.json embeds attest_status_json() (after
+ * attest_set_watcher_state()); attest_free() on exit. `wxguard status` (agent/cli/cmd_status.c)
+ * falls back on attest_status_read(), which reads the persisted files, when no daemon runs.
  *
- *   // cmd_run.c, after sd_event_default(&e) and loading agent.conf:
- *   struct agent_config *cfg;  agent_config_load(NULL, &cfg, &err);
- *   struct attest *at;         r = attest_new(e, cfg, &at);   // logs nothing; caller logs r
- *   attest_set_policy_hook(at, on_server_policy, ctx);        // reload: policy_load(dir) +
- *                                                             //   watch_set_policy()
- *   watch_set_event_hook(w, attest_watch_hook, at);           // every watcher event -> spool
- *   // after every posture check run (and when the policy changes):
- *   attest_on_checks(at, report, policy);
- *   // whenever the watcher's state or counters change (e.g. every few seconds):
- *   struct watch_state ws; watch_get_state(w, &ws); attest_set_watcher_state(at, &ws);
- *   ... sd_event_loop(e) ...
- *   attest_free(at); agent_config_free(cfg);   // cfg may be freed right after attest_new
- *
- *   // cmd_status.c, in the daemon (e.g. written to /run/wxguard/status.json) or, from a separate
- *   // process, attest_status_read(cfg, &j), which reads the persisted files.
- *   json_t *j; attest_status_json(at, &j);
+ * Inside: attest.c (life cycle, inputs, enrollment) and its parts attest_report.c,
+ * attest_events.c and attest_status.c (agent/attest/attest_internal.h).
  *
  * Schedules: a report on a jittered interval (the policy's report_interval, else the server's,
  * else 300 s; +-[agent] report_jitter percent) and at once when a check's status changes;

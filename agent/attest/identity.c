@@ -63,12 +63,17 @@ static int load_enrollment(struct identity *id)
 		goto out;
 	}
 	r = dup_json_str(o, "device_id", true, &id->device_id);
-	if (r >= 0)
-		r = dup_json_str(o, "server_url", false, &id->server_url);
-	if (r >= 0)
-		r = dup_json_str(o, "server_ca", false, &id->server_ca);
-	if (r >= 0)
-		r = dup_json_str(o, "server_public_key", true, &id->server_public_key);
+	if (r < 0)
+		goto out;
+	r = dup_json_str(o, "server_url", false, &id->server_url);
+	if (r < 0)
+		goto out;
+	r = dup_json_str(o, "server_ca", false, &id->server_ca);
+	if (r < 0)
+		goto out;
+	r = dup_json_str(o, "server_public_key", true, &id->server_public_key);
+	if (r < 0)
+		goto out;
 	id->approved = json_is_true(json_object_get(o, "approved"));
 out:
 	json_decref(o);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/dir.h"
 #include "common/fileio.h"
 #include "common/strv.h"
 
@@ -206,48 +207,58 @@ static bool is_id_name(const char *n)
 	return true;
 }
 
+static bool filter_id_name(const struct dirent *de, void *userdata)
+{
+	return is_id_name(de->d_name);
+}
+
+/* The names in the directory open as dfd, filtered (common/dir.h). */
+static int list_at(int dfd, dir_filter_fn filter, struct strv *ret)
+{
+	int fd = dup(dfd), r;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return dir_list_names(d, filter, NULL, ret);
+}
+
 static int scan(struct spool *s)
 {
-	DIR *d;
-	struct dirent *de;
-	int fd, r = 0;
+	struct strv names = { 0 };
+	int r;
 	bool dirty = false;
 
 	/* Interrupted writes: never renamed, never acknowledged. */
-	fd = dup(s->tfd);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlinkat(s->tfd, de->d_name, 0);
-	closedir(d);
+	r = list_at(s->tfd, NULL, &names);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < names.n; i++)
+		unlinkat(s->tfd, names.v[i], 0);
+	strv_clear(&names);
 
-	fd = dup(s->qfd);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
+	r = list_at(s->qfd, NULL, &names);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < names.n; i++) {
+		const char *name = names.v[i];
 		struct stat st;
 		uint64_t id;
 
-		if (!is_id_name(de->d_name)) {
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				unlinkat(s->qfd, de->d_name, 0);
+		if (!is_id_name(name)) {
+			unlinkat(s->qfd, name, 0);
 			continue;
 		}
-		id = strtoull(de->d_name, NULL, 16);
-		if (fstatat(s->qfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		id = strtoull(name, NULL, 16);
+		if (fstatat(s->qfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
 		    st.st_size < SPOOL_FRAME_LEN || st.st_size > SPOOL_RECORD_MAX + SPOOL_FRAME_LEN) {
-			unlinkat(s->qfd, de->d_name, 0);
+			unlinkat(s->qfd, name, 0);
 			s->st.corrupt++;
 			dirty = true;
 			continue;
@@ -256,7 +267,7 @@ static int scan(struct spool *s)
 		if (r < 0)
 			break;
 	}
-	closedir(d);
+	strv_clear(&names);
 	if (r < 0)
 		return r;
 	if (live(s) > 0)
@@ -377,24 +388,6 @@ void spool_free(struct spool *s)
 	free(s);
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One attempt: tmp file, fsync, rename into q/, fsync q/. */
 static int write_record(struct spool *s, uint64_t id, const void *data, size_t len)
 {
@@ -409,22 +402,32 @@ static int write_record(struct spool *s, uint64_t id, const void *data, size_t l
 	memcpy(hdr, SPOOL_MAGIC, 4);
 	put_le32(hdr + 4, (uint32_t)len);
 	put_le32(hdr + 8, spool_crc32c(0, data, len));
-	r = write_all(fd, hdr, sizeof(hdr));
-	if (r == 0)
-		r = write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
+	r = write_full_fd(fd, hdr, sizeof(hdr));
+	if (r < 0)
+		goto fail;
+	r = write_full_fd(fd, data, len);
+	if (r < 0)
+		goto fail;
+	if (fsync(fd) < 0) {
 		r = -errno;
-	if (close(fd) < 0 && r == 0)
+		goto fail;
+	}
+	r = close(fd) < 0 ? -errno : 0;
+	fd = -1;
+	if (r < 0)
+		goto fail;
+	if (renameat(s->tfd, name, s->qfd, name) < 0) {
 		r = -errno;
-	if (r == 0 && renameat(s->tfd, name, s->qfd, name) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlinkat(s->tfd, name, 0);
-		return r;
+		goto fail;
 	}
 	if (fsync(s->qfd) < 0)
 		return -errno;   /* renamed but maybe not durable: report, the record stays */
 	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(s->tfd, name, 0);
+	return r;
 }
 
 int spool_append(struct spool *s, const void *data, size_t len, uint64_t *ret_id)
@@ -545,24 +548,30 @@ int spool_ack(struct spool *s, const uint64_t *ids, size_t n)
 int spool_stat_dir(const char *dir, struct spool_stats *ret)
 {
 	struct spool tmp = { .dir = (char *)dir };
+	struct strv names = { 0 };
 	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
+	int fd, r;
 
 	snprintf(path, sizeof(path), "%s/q", dir);
-	d = opendir(path);
-	if (!d)
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
+	r = list_at(fd, filter_id_name, &names);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	load_state(&tmp);
-	while ((de = readdir(d))) {
+	for (size_t i = 0; i < names.n; i++) {
 		struct stat st;
 
-		if (!is_id_name(de->d_name) || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(fd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		tmp.st.depth++;
 		tmp.st.bytes += (uint64_t)st.st_size;
 	}
-	closedir(d);
+	strv_clear(&names);
+	close(fd);
 	*ret = tmp.st;
 	return 0;
 }

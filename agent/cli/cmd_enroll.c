@@ -15,6 +15,7 @@
 #include "agent/host/sysroot.h"
 #include "agent/uplink/uplink.h"
 #include "common/log.h"
+#include "common/url.h"
 
 struct enroll_cli {
 	sd_event *e;
@@ -101,7 +102,7 @@ int cmd_enroll(int argc, char **argv)
 		ret = WXG_EXIT_USAGE;
 		goto out;
 	}
-	if (uplink_url_check(server) < 0) {
+	if (url_check_server(server) < 0) {
 		fprintf(stderr, i18n_pick("wxguard enroll: server URL '%s' must be https:// (http:// only to localhost).\n",
 					  "wxguard enroll：服务器地址 '%s' 必须是 https://（http:// 仅限本机）。\n"), server);
 		ret = WXG_EXIT_USAGE;

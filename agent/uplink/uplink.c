@@ -2,38 +2,12 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent/uplink/uplink_internal.h"
-#include "common/strv.h"
-
-static bool host_is_loopback(const char *url)
-{
-	const char *h = strstr(url, "://");
-
-	if (!h)
-		return false;
-	h += 3;
-	return str_startswith(h, "127.") || str_startswith(h, "localhost:") || strcmp(h, "localhost") == 0 ||
-	       str_startswith(h, "localhost/") || str_startswith(h, "[::1]");
-}
-
-int uplink_url_check(const char *url)
-{
-	if (!url)
-		return -EINVAL;
-	if (str_startswith(url, "https://") && url[8])
-		return 0;
-	if (str_startswith(url, "http://") && host_is_loopback(url))
-		return 0;
-	return -EPROTONOSUPPORT;
-}
+#include "common/url.h"
 
 struct uplink {
 	struct uplink_curl *curl;    /* isolation none */
@@ -52,7 +26,7 @@ int uplink_new(sd_event *e, const struct uplink_opts *o, struct uplink **ret)
 	struct uplink *u;
 	int r;
 
-	r = uplink_url_check(o->base_url);
+	r = url_check_server(o->base_url);
 	if (r < 0)
 		return r;
 	u = calloc(1, sizeof(*u));

@@ -151,6 +151,3 @@ void uplink_get_info(const struct uplink *u, struct uplink_info *ret);
 /* Cancel every request started with this userdata; their callbacks are not called. */
 void uplink_cancel(struct uplink *u, void *userdata);
 
-/* Is url acceptable as a server URL: https://, or http:// to a loopback address. */
-int uplink_url_check(const char *url);
-

@@ -11,15 +11,18 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "agent/uplink/uplink_msg.h"
+#include "agent/uplink/uplink_reply.h"
+#include "common/buf.h"
 #include "common/log.h"
+#include "common/url.h"
 
 struct req {
 	struct uplink_curl *u;
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char *body;
-	char *resp;
-	size_t resp_len, resp_cap;
+	struct buf resp;
 	bool too_big;
 	uint32_t kind;               /* enum uplink_reply_kind */
 	uplink_done_fn cb;
@@ -52,7 +55,7 @@ static void req_free(struct req *q)
 	}
 	curl_slist_free_all(q->hdrs);
 	free(q->body);
-	free(q->resp);
+	buf_clear(&q->resp);
 	free(q);
 }
 
@@ -99,6 +102,35 @@ static int map_curl_error(CURLcode c)
 	}
 }
 
+/* A typed reply in process: the RESP the child would send, encoded and decoded as the parent
+ * would receive it (the same checks in both modes), then the callback. */
+static void deliver_typed(uint32_t kind, const struct uplink_response *resp, uplink_done_fn cb,
+			  void *userdata)
+{
+	struct uplink_reply_buf b;
+	struct uplink_msg_resp m, out;
+	const char *why = NULL;
+	char *buf = NULL;
+
+	if (!cb)
+		return;
+	uplink_reply_make_resp(kind, resp, &m, &b);
+	if (uplink_msg_resp_roundtrip(&m, &buf, &out, &why) < 0) {
+		char text[512];
+
+		snprintf(text, sizeof(text), "uplink reply refused: %s", why ? why : "?");
+		uplink_reply_buf_clear(&b);
+		cb(userdata, &(struct uplink_response){ .err = -EBADMSG, .body = "", .error = text });
+		return;
+	}
+	uplink_reply_buf_clear(&b);
+	cb(userdata, &(struct uplink_response){ .err = out.err, .status = out.err ? 0 : out.status,
+						.body = out.body, .len = out.len,
+						.error = out.err ? out.error : "",
+						.reply = out.has_reply ? &out.reply : NULL });
+	free(buf);
+}
+
 static void check_multi_info(struct uplink_curl *u)
 {
 	CURLMsg *m;
@@ -118,13 +150,13 @@ static void check_multi_info(struct uplink_curl *u)
 			resp.err = -EFBIG;
 		if (resp.err == 0)
 			curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &resp.status);
-		resp.body = q->resp ? q->resp : "";
-		resp.len = q->resp_len;
+		resp.body = q->resp.data ? q->resp.data : "";
+		resp.len = q->resp.len;
 		resp.error = resp.err ? (q->errbuf[0] ? q->errbuf : curl_easy_strerror(m->data.result)) : "";
 		req_unlink(u, q);
 		curl_multi_remove_handle(u->multi, q->easy);
 		if (q->kind != UPLINK_REPLY_RAW)
-			uplink_reply_deliver(q->kind, &resp, q->cb, q->userdata);
+			deliver_typed(q->kind, &resp, q->cb, q->userdata);
 		else if (q->cb)
 			q->cb(q->userdata, &resp);
 		req_free(q);
@@ -175,18 +207,26 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 		events |= EPOLLIN;
 	if (what & CURL_POLL_OUT)
 		events |= EPOLLOUT;
-	if (src) {
-		r = sd_event_source_set_io_events(src, events);
-		if (r >= 0)
-			r = sd_event_source_set_enabled(src, SD_EVENT_ON);
-	} else {
+	if (!src) {
 		r = sd_event_add_io(u->event, &src, fd, events, on_io, u);
-		if (r >= 0)
-			curl_multi_assign(u->multi, fd, src);
+		if (r < 0) {
+			log_debug_errno(r, "uplink: cannot watch socket %d", fd);
+			return -1;
+		}
+		curl_multi_assign(u->multi, fd, src);
+		return 0;
 	}
-	if (r < 0)
-		log_debug_errno(r, "uplink: cannot watch socket %d", fd);
-	return r < 0 ? -1 : 0;
+	r = sd_event_source_set_io_events(src, events);
+	if (r < 0) {
+		log_debug_errno(r, "uplink: cannot change the events watched on socket %d", fd);
+		return -1;
+	}
+	r = sd_event_source_set_enabled(src, SD_EVENT_ON);
+	if (r < 0) {
+		log_debug_errno(r, "uplink: cannot enable the watch on socket %d", fd);
+		return -1;
+	}
+	return 0;
 }
 
 static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
@@ -201,9 +241,12 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	if (r < 0)
 		return -1;
 	r = sd_event_source_set_time(u->timer, now + (uint64_t)timeout_ms * 1000);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(u->timer, SD_EVENT_ONESHOT);
-	return r < 0 ? -1 : 0;
+	if (r < 0)
+		return -1;
+	r = sd_event_source_set_enabled(u->timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		return -1;
+	return 0;
 }
 
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -211,25 +254,12 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct req *q = userdata;
 	size_t n = size * nmemb;
 
-	if (q->resp_len + n + 1 > UPLINK_MAX_RESPONSE) {
+	if (q->resp.len + n + 1 > UPLINK_MAX_RESPONSE) {
 		q->too_big = true;
 		return 0;
 	}
-	if (q->resp_len + n + 1 > q->resp_cap) {
-		size_t cap = q->resp_cap ? q->resp_cap : 4096;
-		char *nb;
-
-		while (cap < q->resp_len + n + 1)
-			cap *= 2;
-		nb = realloc(q->resp, cap);
-		if (!nb)
-			return 0;
-		q->resp = nb;
-		q->resp_cap = cap;
-	}
-	memcpy(q->resp + q->resp_len, ptr, n);
-	q->resp_len += n;
-	q->resp[q->resp_len] = 0;
+	if (buf_append(&q->resp, ptr, n) < 0)
+		return 0;
 	return n;
 }
 
@@ -249,7 +279,7 @@ int uplink_curl_new(sd_event *e, const struct uplink_curl_opts *o, struct uplink
 	size_t len;
 	int r;
 
-	r = uplink_url_check(o->base_url);
+	r = url_check_server(o->base_url);
 	if (r < 0)
 		return r;
 	if (!global_init) {

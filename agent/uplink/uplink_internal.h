@@ -1,10 +1,15 @@
-/* Inside the uplink (agent/uplink/uplink.h); not for other modules.
+/* Inside the uplink (agent/uplink/uplink.h); not for other modules. Calls go one way, down:
  *
  *   uplink.c          the public API: dispatches to the engine in process, or to the child
+ *   uplink_child.c    the parent's side of the child (spawn, restart, requests)
+ *   uplink_child_main.c  the child's process (privilege drop, then the engine): entered from
+ *                     main(), never called by the parent side
  *   uplink_curl.c     the engine: libcurl multi on an sd-event loop (parent or child)
  *   uplink_msg.c      the typed, length-checked messages between parent and child
- *   uplink_child.c    the parent's side of the child (spawn, restart, requests) and the
- *                     child's main loop (privilege drop, then the engine) */
+ *   uplink_chan.c     the channel the messages travel on (packets on a socketpair)
+ *   uplink_reply.c    typed replies: the server's JSON parsed and checked
+ *   privsep.c         the privilege drop
+ * and below them common/ (url, retry, random, fileio, log). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,23 +36,13 @@ struct uplink_curl_opts {
 
 int uplink_curl_new(sd_event *e, const struct uplink_curl_opts *o, struct uplink_curl **ret);
 void uplink_curl_free(struct uplink_curl *c);
-/* kind: RAW hands the body over as is; a typed kind goes through uplink_reply_deliver(). */
+/* kind: RAW hands the body over as is; a typed kind is parsed (uplink_reply.h) and
+ * handed over through uplink_msg_resp_roundtrip(), as the parent would receive it. */
 int uplink_curl_request(struct uplink_curl *c, uint32_t kind, const char *method, const char *path,
 			const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
 			void *userdata);
 void uplink_curl_cancel(struct uplink_curl *c, void *userdata);
 unsigned uplink_curl_in_flight(const struct uplink_curl *c);
-
-/* ---- typed replies (agent/uplink/uplink_reply.c) ---- */
-struct uplink_msg_resp;
-struct uplink_reply_buf;
-/* The RESP for a finished request: transport fields normalized (status range, error text); for
- * a typed kind the body is parsed into m->reply (storage in b, uplink_reply_buf_clear()) and
- * not sent. */
-void uplink_reply_make_resp(uint32_t kind, const struct uplink_response *resp, struct uplink_msg_resp *m,
-			    struct uplink_reply_buf *b);
-/* In process: the same, encoded and decoded as the parent would receive it, then cb. */
-void uplink_reply_deliver(uint32_t kind, const struct uplink_response *resp, uplink_done_fn cb, void *userdata);
 
 /* ---- the child ---- */
 struct uplink_child;

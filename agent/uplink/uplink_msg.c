@@ -1,66 +1,48 @@
 #include "agent/uplink/uplink_msg.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #include "agent/uplink/uplink.h"
 #include "agent/uplink/uplink_internal.h"
+#include "agent/uplink/uplink_reply.h"
+#include "common/buf.h"
+#include "common/url.h"
 
 /* ---- encoding ---- */
 
-struct buf {
-	char *p;
-	size_t len, cap;
+/* A payload being encoded: the first error sticks, the rest of the fields are skipped. */
+struct enc {
+	struct buf b;
 	int err;
 };
 
-static void put(struct buf *b, const void *p, size_t n)
+static void put(struct enc *b, const void *p, size_t n)
 {
 	if (b->err)
 		return;
-	if (b->len + n > UPLINK_MSG_MAX) {
+	if (b->b.len + n > UPLINK_MSG_MAX) {
 		b->err = -EMSGSIZE;
 		return;
 	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *nb;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		nb = realloc(b->p, cap);
-		if (!nb) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = nb;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = 0;
+	b->err = buf_append(&b->b, p, n);
 }
 
-static void put_u32(struct buf *b, uint32_t v)
+static void put_u32(struct enc *b, uint32_t v)
 {
 	unsigned char x[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff };
 
 	put(b, x, 4);
 }
 
-static void put_u64(struct buf *b, uint64_t v)
+static void put_u64(struct enc *b, uint64_t v)
 {
 	put_u32(b, (uint32_t)v);
 	put_u32(b, (uint32_t)(v >> 32));
 }
 
-static void put_bytes(struct buf *b, const void *p, size_t n)
+static void put_bytes(struct enc *b, const void *p, size_t n)
 {
 	if (n > UPLINK_MSG_MAX) {
 		b->err = -EMSGSIZE;
@@ -71,28 +53,32 @@ static void put_bytes(struct buf *b, const void *p, size_t n)
 	put(b, "", 1);
 }
 
-static void put_str(struct buf *b, const char *s)
+static void put_str(struct enc *b, const char *s)
 {
 	s = s ? s : "";
 	put_bytes(b, s, strlen(s));
 }
 
-static int finish(struct buf *b, char **ret, size_t *ret_len)
+static int finish(struct enc *b, char **ret, size_t *ret_len)
 {
-	if (!b->err && !b->p)
-		put(b, NULL, 0);
+	size_t len = b->b.len;
+	char *p;
+
 	if (b->err) {
-		free(b->p);
+		buf_clear(&b->b);
 		return b->err;
 	}
-	*ret = b->p;
-	*ret_len = b->len;
+	p = buf_steal(&b->b);
+	if (!p)
+		return -ENOMEM;
+	*ret = p;
+	*ret_len = len;
 	return 0;
 }
 
 int uplink_msg_encode_init(const struct uplink_msg_init *m, char **ret, size_t *ret_len)
 {
-	struct buf b = { 0 };
+	struct enc b = { 0 };
 
 	put_u32(&b, m->flags);
 	put_u32(&b, m->uid);
@@ -108,7 +94,7 @@ int uplink_msg_encode_init(const struct uplink_msg_init *m, char **ret, size_t *
 
 int uplink_msg_encode_ready(const struct uplink_msg_ready *m, char **ret, size_t *ret_len)
 {
-	struct buf b = { 0 };
+	struct enc b = { 0 };
 
 	put_u32(&b, m->uid);
 	put_u32(&b, m->gid);
@@ -117,7 +103,7 @@ int uplink_msg_encode_ready(const struct uplink_msg_ready *m, char **ret, size_t
 
 int uplink_msg_encode_req(const struct uplink_msg_req *m, char **ret, size_t *ret_len)
 {
-	struct buf b = { 0 };
+	struct enc b = { 0 };
 	uint32_t n = 0;
 
 	while (m->headers[n])
@@ -134,7 +120,7 @@ int uplink_msg_encode_req(const struct uplink_msg_req *m, char **ret, size_t *re
 	return finish(&b, ret, ret_len);
 }
 
-static void put_reply(struct buf *b, const struct uplink_reply *r)
+static void put_reply(struct enc *b, const struct uplink_reply *r)
 {
 	put_u32(b, r->valid);
 	put_str(b, r->invalid);
@@ -164,7 +150,7 @@ static void put_reply(struct buf *b, const struct uplink_reply *r)
 
 int uplink_msg_encode_resp(const struct uplink_msg_resp *m, char **ret, size_t *ret_len)
 {
-	struct buf b = { 0 };
+	struct enc b = { 0 };
 
 	put_u32(&b, (uint32_t)m->err);
 	put_u32(&b, (uint32_t)m->status);
@@ -178,7 +164,7 @@ int uplink_msg_encode_resp(const struct uplink_msg_resp *m, char **ret, size_t *
 
 int uplink_msg_encode_text(const char *text, char **ret, size_t *ret_len)
 {
-	struct buf b = { 0 };
+	struct enc b = { 0 };
 
 	put_str(&b, text);
 	return finish(&b, ret, ret_len);
@@ -297,7 +283,7 @@ int uplink_msg_decode_init(const char *p, size_t len, struct uplink_msg_init *m,
 		m->ca_pem_len = n;
 		if (m->flags & ~(uint32_t)(UPLINK_INIT_DROP | UPLINK_INIT_HAS_CA_PEM))
 			fail(&r, "unknown init flags");
-		else if (uplink_url_check(m->base_url) < 0 || !no_ctl(m->base_url))
+		else if (url_check_server(m->base_url) < 0 || !no_ctl(m->base_url))
 			fail(&r, "bad server URL");
 		else if ((m->flags & UPLINK_INIT_DROP) && m->uid == 0)
 			fail(&r, "asked to drop privileges to uid 0");
@@ -457,196 +443,4 @@ int uplink_msg_decode_text(const char *p, size_t len, const char **text, const c
 	*text = NULL;
 	get_str(&r, 1024, text);
 	return done(&r, why);
-}
-
-/* ---- the channel ---- */
-
-struct out {
-	uint16_t type;
-	uint64_t id;
-	char *payload;
-	size_t len, off;
-	bool started;
-	struct out *next;
-};
-
-struct uplink_chan {
-	int fd;
-	struct out *head, *tail;
-	/* reassembly */
-	bool in_msg;
-	uint16_t in_type;
-	uint64_t in_id;
-	char *in_buf;
-	size_t in_total, in_off;
-	char pkt[sizeof(struct uplink_pkt_hdr) + UPLINK_PKT_CHUNK];
-};
-
-int uplink_chan_new(int fd, struct uplink_chan **ret)
-{
-	struct uplink_chan *c;
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	c->fd = fd;
-	*ret = c;
-	return 0;
-}
-
-void uplink_chan_free(struct uplink_chan *c)
-{
-	if (!c)
-		return;
-	while (c->head) {
-		struct out *o = c->head;
-
-		c->head = o->next;
-		free(o->payload);
-		free(o);
-	}
-	free(c->in_buf);
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c);
-}
-
-int uplink_chan_fd(const struct uplink_chan *c)
-{
-	return c->fd;
-}
-
-bool uplink_chan_pending(const struct uplink_chan *c)
-{
-	return c->head != NULL;
-}
-
-int uplink_chan_flush(struct uplink_chan *c)
-{
-	while (c->head) {
-		struct out *o = c->head;
-		size_t n = o->len - o->off < UPLINK_PKT_CHUNK ? o->len - o->off : UPLINK_PKT_CHUNK;
-		struct uplink_pkt_hdr h = { .magic = UPLINK_PKT_MAGIC, .type = o->type, .id = o->id,
-					    .total = (uint32_t)o->len, .offset = (uint32_t)o->off };
-		struct iovec iov[2] = { { &h, sizeof(h) }, { o->payload + o->off, n } };
-		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-		ssize_t k;
-
-		if (o->off == 0)
-			h.flags |= UPLINK_PKT_FIRST;
-		if (o->off + n == o->len)
-			h.flags |= UPLINK_PKT_LAST;
-		k = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (k < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return 1;
-			return -errno;
-		}
-		o->off += n;
-		if (o->off == o->len) {
-			c->head = o->next;
-			if (!c->head)
-				c->tail = NULL;
-			free(o->payload);
-			free(o);
-		}
-	}
-	return 0;
-}
-
-int uplink_chan_send(struct uplink_chan *c, uint16_t type, uint64_t id, char *payload, size_t len)
-{
-	struct out *o;
-	int r;
-
-	if (len > UPLINK_MSG_MAX) {
-		free(payload);
-		return -EMSGSIZE;
-	}
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		free(payload);
-		return -ENOMEM;
-	}
-	*o = (struct out){ .type = type, .id = id, .payload = payload, .len = len };
-	if (c->tail)
-		c->tail->next = o;
-	else
-		c->head = o;
-	c->tail = o;
-	r = uplink_chan_flush(c);
-	return r < 0 ? r : 0;
-}
-
-static int bad(struct uplink_chan *c, const char **why, const char *text)
-{
-	free(c->in_buf);
-	c->in_buf = NULL;
-	c->in_msg = false;
-	if (why)
-		*why = text;
-	return -EBADMSG;
-}
-
-int uplink_chan_recv(struct uplink_chan *c, struct uplink_msg *ret, const char **why)
-{
-	struct uplink_pkt_hdr h;
-	size_t n;
-	ssize_t k;
-
-again:
-	k = recv(c->fd, c->pkt, sizeof(c->pkt), MSG_DONTWAIT | MSG_TRUNC);
-	if (k < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	if (k == 0)
-		return -ECONNRESET;   /* SOCK_SEQPACKET: EOF; our packets are never empty */
-	if ((size_t)k > sizeof(c->pkt))
-		return bad(c, why, "packet larger than allowed (truncated)");
-	if ((size_t)k < sizeof(h))
-		return bad(c, why, "packet shorter than its header");
-	memcpy(&h, c->pkt, sizeof(h));
-	n = (size_t)k - sizeof(h);
-	if (h.magic != UPLINK_PKT_MAGIC)
-		return bad(c, why, "bad packet magic");
-	if (h.type < UPLINK_MSG_INIT || h.type > UPLINK_MSG_ERROR)
-		return bad(c, why, "unknown message type");
-	if (h.flags & ~(UPLINK_PKT_FIRST | UPLINK_PKT_LAST))
-		return bad(c, why, "unknown packet flags");
-	if (h.total > UPLINK_MSG_MAX)
-		return bad(c, why, "message larger than allowed");
-	if (h.flags & UPLINK_PKT_FIRST) {
-		if (c->in_msg)
-			return bad(c, why, "new message before the last one ended");
-		if (h.offset != 0)
-			return bad(c, why, "first packet with an offset");
-		c->in_buf = malloc((size_t)h.total + 1);
-		if (!c->in_buf)
-			return -ENOMEM;
-		c->in_msg = true;
-		c->in_type = h.type;
-		c->in_id = h.id;
-		c->in_total = h.total;
-		c->in_off = 0;
-	} else if (!c->in_msg)
-		return bad(c, why, "continuation without a first packet");
-	else if (h.type != c->in_type || h.id != c->in_id || h.total != c->in_total || h.offset != c->in_off)
-		return bad(c, why, "continuation does not follow on");
-	if (n > c->in_total - c->in_off)
-		return bad(c, why, "packet runs past the message's length");
-	if (n == 0 && c->in_total != 0)
-		return bad(c, why, "empty packet");
-	memcpy(c->in_buf + c->in_off, c->pkt + sizeof(h), n);
-	c->in_off += n;
-	if (!!(h.flags & UPLINK_PKT_LAST) != (c->in_off == c->in_total))
-		return bad(c, why, "last-packet flag does not match the length");
-	if (c->in_off < c->in_total)
-		goto again;   /* the rest of the message; 0 only when nothing more can be read */
-	c->in_buf[c->in_total] = 0;
-	*ret = (struct uplink_msg){ .type = c->in_type, .id = c->in_id, .payload = c->in_buf, .len = c->in_total };
-	c->in_buf = NULL;
-	c->in_msg = false;
-	return 1;
 }

@@ -1,18 +1,10 @@
 /* Messages between the agent and its uplink child (agent/uplink/uplink.h, docs/attestation.md).
- *
- * Transport: a SOCK_SEQPACKET socketpair. A logical message is one or more packets (datagrams),
- * each a struct uplink_pkt_hdr followed by at most UPLINK_PKT_CHUNK bytes of the message's
- * payload; a sender never interleaves the packets of two messages. The receiver checks the
- * magic, the type, the total size (<= UPLINK_MSG_MAX), that offsets follow on, and that a
- * datagram was not truncated; anything else is -EBADMSG with a reason, and the connection is
- * not trusted afterwards.
+ * They travel over the channel (agent/uplink/uplink_chan.h).
  *
  * Payload: fields in a fixed order per type: u32 / i32 little-endian, and byte strings as u32
  * length + bytes + a NUL (checked). Text fields must not contain NUL; request fields are checked
  * further (method, path, header syntax) so the child never hands libcurl something the parent
- * API would have refused. Trailing bytes are an error.
- *
- * Both sides are the same binary on the same machine: host byte order in the packet header. */
+ * API would have refused. Trailing bytes are an error. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,8 +12,6 @@
 
 #include "agent/uplink/uplink.h"
 
-#define UPLINK_PKT_MAGIC 0x31555857u         /* "WXU1" */
-#define UPLINK_PKT_CHUNK (60u * 1024)
 #define UPLINK_MSG_MAX (16u * 1024 * 1024)   /* one logical message */
 #define UPLINK_MSG_MAX_HEADERS 32
 #define UPLINK_MSG_MAX_TEXT 4096             /* path, one header, URL, pin, proxy, error text */
@@ -35,18 +25,6 @@ enum uplink_msg_type {
 	UPLINK_MSG_RESP = 5,    /* child -> parent */
 	UPLINK_MSG_ERROR = 6,   /* child -> parent: a message from the parent was refused */
 };
-
-enum uplink_pkt_flags { UPLINK_PKT_FIRST = 1, UPLINK_PKT_LAST = 2 };
-
-struct uplink_pkt_hdr {
-	uint32_t magic;
-	uint16_t type;          /* enum uplink_msg_type */
-	uint16_t flags;         /* enum uplink_pkt_flags */
-	uint64_t id;            /* request id (REQ, CANCEL, RESP, ERROR), else 0 */
-	uint32_t total;         /* payload bytes of the whole message */
-	uint32_t offset;        /* of this packet's chunk */
-};
-_Static_assert(sizeof(struct uplink_pkt_hdr) == 24, "uplink packet header drift");
 
 /* ---- decoded messages (pointers into the payload buffer) ---- */
 enum uplink_init_flags { UPLINK_INIT_DROP = 1, UPLINK_INIT_HAS_CA_PEM = 2 };
@@ -104,46 +82,3 @@ int uplink_msg_decode_text(const char *p, size_t len, const char **text, const c
  * modes go through the same checks. */
 int uplink_msg_resp_roundtrip(const struct uplink_msg_resp *m, char **buf, struct uplink_msg_resp *out,
 			      const char **why);
-
-/* ---- typed replies (agent/uplink/uplink_reply.c) ---- */
-
-/* Storage behind a parsed reply's strings. */
-struct json_t;
-struct uplink_reply_buf {
-	struct json_t *json;
-	char message[UPLINK_REPLY_MAX_MESSAGE + 1];
-};
-
-/* Child side: parse the server's reply body as kind (kind != RAW). Never fails on bad input:
- * r->valid = false with r->invalid saying why. 0, or -ENOMEM. Free b with
- * uplink_reply_buf_clear() once r is not needed any more. */
-int uplink_reply_parse(uint32_t kind, long status, const char *body, size_t len, struct uplink_reply *r,
-		       struct uplink_reply_buf *b);
-void uplink_reply_buf_clear(struct uplink_reply_buf *b);
-/* Both sides: every field well-formed for its type, the kind's required members present on a
- * 2xx status, the other kinds' fields empty. 0 or -EBADMSG (*why). */
-int uplink_reply_check(const struct uplink_reply *r, long status, const char **why);
-
-/* ---- the channel: one end of the socketpair, non-blocking ---- */
-struct uplink_chan;
-
-struct uplink_msg {
-	uint16_t type;
-	uint64_t id;
-	char *payload;          /* malloc'd, owned by the caller; NUL after len */
-	size_t len;
-};
-
-/* Takes fd (made non-blocking; closed by uplink_chan_free). */
-int uplink_chan_new(int fd, struct uplink_chan **ret);
-void uplink_chan_free(struct uplink_chan *c);
-int uplink_chan_fd(const struct uplink_chan *c);
-/* Queue a message (the channel takes payload over and frees it) and try to send.
- * -EPIPE when the peer is gone. */
-int uplink_chan_send(struct uplink_chan *c, uint16_t type, uint64_t id, char *payload, size_t len);
-/* Send what is queued: 0 all sent, 1 more to send (wait for EPOLLOUT), -errno. */
-int uplink_chan_flush(struct uplink_chan *c);
-bool uplink_chan_pending(const struct uplink_chan *c);
-/* Read one packet. 1: *ret is a complete message; 0: nothing (more) to read now; -ECONNRESET:
- * the peer closed; -EBADMSG: malformed (*why says how). */
-int uplink_chan_recv(struct uplink_chan *c, struct uplink_msg *ret, const char **why);

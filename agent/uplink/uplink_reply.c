@@ -1,7 +1,9 @@
-/* Typed replies (agent/uplink/uplink.h enum uplink_reply_kind, docs/attestation.md "Privilege
- * separation"). The uplink child (or the engine in process) parses the server's JSON reply here
- * and keeps only well-formed, length-checked fields; the parent re-checks them with
- * uplink_reply_check() when it decodes the RESP message and never sees the body. */
+/* Typed replies (agent/uplink/uplink_reply.h). The uplink child (or the engine in process)
+ * parses the server's JSON reply here and keeps only well-formed, length-checked fields; the
+ * parent re-checks them with uplink_reply_check() when it decodes the RESP message
+ * (agent/uplink/uplink_msg.c) and never sees the body. */
+#include "agent/uplink/uplink_reply.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -9,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/uplink/uplink.h"
 #include "agent/uplink/uplink_internal.h"
 #include "agent/uplink/uplink_msg.h"
 #include "common/b64.h"
@@ -387,29 +388,4 @@ void uplink_reply_make_resp(uint32_t kind, const struct uplink_response *resp, s
 	m->has_reply = true;
 	m->body = "";
 	m->len = 0;
-}
-
-void uplink_reply_deliver(uint32_t kind, const struct uplink_response *resp, uplink_done_fn cb, void *userdata)
-{
-	struct uplink_reply_buf b;
-	struct uplink_msg_resp m, out;
-	const char *why = NULL;
-	char *buf = NULL;
-
-	if (!cb)
-		return;
-	uplink_reply_make_resp(kind, resp, &m, &b);
-	if (uplink_msg_resp_roundtrip(&m, &buf, &out, &why) < 0) {
-		char text[512];
-
-		snprintf(text, sizeof(text), "uplink reply refused: %s", why ? why : "?");
-		uplink_reply_buf_clear(&b);
-		cb(userdata, &(struct uplink_response){ .err = -EBADMSG, .body = "", .error = text });
-		return;
-	}
-	uplink_reply_buf_clear(&b);
-	cb(userdata, &(struct uplink_response){ .err = out.err, .status = out.err ? 0 : out.status, .body = out.body,
-						.len = out.len, .error = out.err ? out.error : "",
-						.reply = out.has_reply ? &out.reply : NULL });
-	free(buf);
 }

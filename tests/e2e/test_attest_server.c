@@ -19,6 +19,7 @@
 #include "agent/attest/attest.h"
 #include "agent/attest/config.h"
 #include "agent/attest/policy_fetch.h"
+#include "tests/lib/uplink_child_entry.h"
 #include "common/fileio.h"
 
 #define N_EVENTS 1000
@@ -347,5 +348,6 @@ int main(void)
 		cmocka_unit_test(test_attest_real_server_enroll_report_policy_and_outage),
 	};
 
+	uplink_child_entry();   /* when re-executed as the uplink child */
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

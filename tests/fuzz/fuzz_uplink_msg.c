@@ -21,7 +21,9 @@
 
 #include "agent/uplink/uplink.h"
 #include "agent/uplink/uplink_internal.h"
+#include "agent/uplink/uplink_chan.h"
 #include "agent/uplink/uplink_msg.h"
+#include "agent/uplink/uplink_reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,8 +15,9 @@
 #include "agent/attest/enroll.h"
 #include "agent/attest/policy_fetch.h"
 #include "agent/attest/report.h"
+#include "tests/lib/uplink_child_entry.h"
 #include "tests/lib/uplink_loopback.h"
-#include "agent/uplink/uplink_msg.h"
+#include "agent/uplink/uplink_reply.h"
 #include "common/canon.h"
 #include "common/fileio.h"
 #include "common/hash.h"
@@ -611,5 +612,6 @@ int main(void)
 		cmocka_unit_test(test_attest_event_with_real_number_is_refused),
 	};
 
+	uplink_child_entry();   /* when re-executed as the uplink child */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
-/* The privilege-separated uplink (agent/uplink/uplink_child.c, agent/uplink/uplink_msg.c, agent/uplink/privsep.c):
- * the child really runs unprivileged, HTTPS works through it, malformed messages are refused
- * on both sides, a dead child fails its requests and is replaced. Loopback only. */
+/* The privilege-separated uplink (agent/uplink/uplink_child.c, uplink_child_main.c, uplink_msg.c,
+ * uplink_chan.c, privsep.c): the child really runs unprivileged, HTTPS works through it,
+ * malformed messages are refused on both sides, a dead child fails its requests and is
+ * replaced. Loopback only. */
 #include "testlib.h"
 
 #include <errno.h>
@@ -17,9 +18,14 @@
 
 #include "agent/uplink/privsep.h"
 #include "agent/uplink/uplink.h"
+#include "tests/lib/uplink_child_entry.h"
 #include "tests/lib/uplink_loopback.h"
+#include "tests/lib/uplink_pki.h"
 #include "agent/uplink/uplink_internal.h"
+#include "agent/uplink/uplink_chan.h"
+#include "agent/uplink/uplink_child_main.h"
 #include "agent/uplink/uplink_msg.h"
+#include "agent/uplink/uplink_reply.h"
 #include "common/fileio.h"
 
 extern char **environ;
@@ -92,47 +98,6 @@ static bool need_root(void)
 	return true;
 }
 
-/* TLS: a throwaway CA and server certificate, as in test_uplink. */
-struct pki {
-	char *dir;
-	char cert[PATH_MAX], key[PATH_MAX], ca[PATH_MAX], pin[256];
-};
-
-static bool make_pki(struct pki *p)
-{
-	char cmd[4096], path[PATH_MAX], *pin;
-
-	p->dir = wxg_test_mkdtemp();
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && exec >log 2>&1 && "
-		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=testca "
-		 "  -keyout ca.key -out ca.pem && "
-		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
-		 "  -keyout srv.key -out srv.csr && "
-		 "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext && "
-		 "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext -out srv.pem && "
-		 "openssl x509 -in srv.pem -pubkey -noout | openssl pkey -pubin -outform der | "
-		 "  openssl dgst -sha256 -binary | base64 -w0 > pin && chmod 0700 . && chmod 0600 ca.pem",
-		 p->dir);
-	if (system(cmd) != 0)
-		return false;
-	snprintf(p->cert, sizeof(p->cert), "%s/srv.pem", p->dir);
-	snprintf(p->key, sizeof(p->key), "%s/srv.key", p->dir);
-	snprintf(p->ca, sizeof(p->ca), "%s/ca.pem", p->dir);
-	snprintf(path, sizeof(path), "%s/pin", p->dir);
-	if (read_full_file(path, 4096, &pin, NULL) < 0)
-		return false;
-	snprintf(p->pin, sizeof(p->pin), "sha256//%s", pin);
-	free(pin);
-	return true;
-}
-
-static void free_pki(struct pki *p)
-{
-	wxg_test_rmtree(p->dir);
-	free(p->dir);
-}
-
 /* /proc/<pid>/status field, e.g. "CapEff". */
 static bool status_field(int pid, const char *name, char *out, size_t size)
 {
@@ -178,15 +143,15 @@ static void test_privsep_child_runs_unprivileged_and_speaks_pinned_https(void **
 	struct uplink_info info;
 	struct uplink *u;
 	struct result res = { 0 };
-	struct pki pki;
+	struct uplink_pki pki;
 	uid_t uid;
 	gid_t gid;
 	sd_event *e;
 
 	if (!need_root())
 		return;
-	if (!make_pki(&pki)) {
-		free_pki(&pki);
+	if (uplink_pki_make(&pki) < 0) {
+		uplink_pki_free(&pki);
 		skip();
 	}
 	assert_int_equal(privsep_lookup_user(NULL, &uid, &gid), 0);
@@ -224,7 +189,7 @@ static void test_privsep_child_runs_unprivileged_and_speaks_pinned_https(void **
 	uplink_free(u);
 	sd_event_unref(e);
 	uplink_loopback_stop(lb);
-	free_pki(&pki);
+	uplink_pki_free(&pki);
 }
 
 static int tick_count;
@@ -363,13 +328,13 @@ static pid_t start_raw_child(struct uplink_chan **ret)
 
 	for (char **e = environ; *e && n < 60; e++)
 		envp[n++] = *e;
-	envp[n++] = (char *)"WXGUARD_UPLINK_CHILD=1";
+	envp[n++] = (char *)UPLINK_CHILD_ENV "=1";
 	envp[n] = NULL;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		dup2(sv[1], 3);
+		dup2(sv[1], UPLINK_CHILD_FD);
 		execve("/proc/self/exe", argv, envp);
 		_exit(127);
 	}
@@ -880,5 +845,6 @@ int main(void)
 		cmocka_unit_test(test_privsep_typed_reply_fields_are_checked_by_the_parent),
 	};
 
+	uplink_child_entry();   /* when re-executed as the uplink child */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

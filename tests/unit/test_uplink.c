@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "agent/uplink/uplink.h"
+#include "tests/lib/uplink_child_entry.h"
 #include "tests/lib/uplink_loopback.h"
+#include "tests/lib/uplink_pki.h"
 #include "common/fileio.h"
 
 struct srv {
@@ -62,16 +64,6 @@ static void run_until(sd_event *e, int *flag, int want)
 	for (int i = 0; i < 1000 && *flag < want; i++)
 		assert_true(sd_event_run(e, 20 * 1000) >= 0);
 	assert_int_equal(*flag, want);
-}
-
-static void test_uplink_url_check_https_or_loopback_http(void **state)
-{
-	assert_int_equal(uplink_url_check("https://wxg.example.com"), 0);
-	assert_int_equal(uplink_url_check("http://127.0.0.1:8080"), 0);
-	assert_int_equal(uplink_url_check("http://localhost:1"), 0);
-	assert_int_equal(uplink_url_check("http://wxg.example.com"), -EPROTONOSUPPORT);
-	assert_int_equal(uplink_url_check("ftp://x"), -EPROTONOSUPPORT);
-	assert_int_equal(uplink_url_check(NULL), -EINVAL);
 }
 
 static void test_uplink_post_and_get_roundtrip_on_event_loop(void **state)
@@ -187,32 +179,6 @@ static void test_uplink_slow_server_does_not_block_loop(void **state)
 	uplink_loopback_stop(lb);
 }
 
-/* TLS: a throwaway CA and server certificate made with the openssl tool. */
-static char *make_pki(void)
-{
-	char *dir = wxg_test_mkdtemp(), cmd[4096];
-
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && exec >log 2>&1 && "
-		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=testca "
-		 "  -keyout ca.key -out ca.pem && "
-		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=otherca "
-		 "  -keyout other.key -out other.pem && "
-		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
-		 "  -keyout srv.key -out srv.csr && "
-		 "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext && "
-		 "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext -out srv.pem && "
-		 "openssl x509 -in srv.pem -pubkey -noout | openssl pkey -pubin -outform der | "
-		 "  openssl dgst -sha256 -binary | base64 -w0 > pin",
-		 dir);
-	if (system(cmd) != 0) {
-		wxg_test_rmtree(dir);
-		free(dir);
-		return NULL;
-	}
-	return dir;
-}
-
 static void tls_case(sd_event *e, const char *url, const char *ca, const char *pin, int want_err)
 {
 	struct uplink *u;
@@ -229,34 +195,27 @@ static void tls_case(sd_event *e, const char *url, const char *ca, const char *p
 
 static void test_uplink_tls_pins_ca_and_public_key(void **state)
 {
-	char *pki = make_pki(), p[PATH_MAX], key[PATH_MAX], ca[PATH_MAX], other[PATH_MAX], pin[256], *pinfile;
+	struct uplink_pki pki;
 	struct srv s = { 0 };
 	struct uplink_loopback *lb;
 	char url[64];
 	sd_event *e;
 
-	if (!pki)
+	if (uplink_pki_make(&pki) < 0) {
+		uplink_pki_free(&pki);
 		skip();
-	snprintf(p, sizeof(p), "%s/srv.pem", pki);
-	snprintf(key, sizeof(key), "%s/srv.key", pki);
-	snprintf(ca, sizeof(ca), "%s/ca.pem", pki);
-	snprintf(other, sizeof(other), "%s/other.pem", pki);
-	snprintf(pin, sizeof(pin), "%s/pin", pki);
-	assert_int_equal(read_full_file(pin, 4096, &pinfile, NULL), 0);
-	snprintf(pin, sizeof(pin), "sha256//%s", pinfile);
-	free(pinfile);
-
-	assert_int_equal(uplink_loopback_start(0, p, key, handler, &s, &lb), 0);
+	}
+	assert_int_equal(uplink_loopback_start(0, pki.cert, pki.key, handler, &s, &lb), 0);
 	assert_int_equal(sd_event_new(&e), 0);
-	tls_case(e, uplink_loopback_url(lb), ca, NULL, 0);
-	tls_case(e, uplink_loopback_url(lb), ca, pin, 0);
+	tls_case(e, uplink_loopback_url(lb), pki.ca, NULL, 0);
+	tls_case(e, uplink_loopback_url(lb), pki.ca, pki.pin, 0);
 	/* The wrong CA: refused, the request never reaches the handler. */
 	uplink_loopback_lock(lb);
 	s.hits = 0;
 	uplink_loopback_unlock(lb);
-	tls_case(e, uplink_loopback_url(lb), other, NULL, UPLINK_ETLS);
+	tls_case(e, uplink_loopback_url(lb), pki.other_ca, NULL, UPLINK_ETLS);
 	/* Right CA, wrong public key pin. */
-	tls_case(e, uplink_loopback_url(lb), ca, "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", UPLINK_ETLS);
+	tls_case(e, uplink_loopback_url(lb), pki.ca, "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", UPLINK_ETLS);
 	uplink_loopback_lock(lb);
 	assert_int_equal(s.hits, 0);
 	uplink_loopback_unlock(lb);
@@ -274,19 +233,18 @@ static void test_uplink_tls_pins_ca_and_public_key(void **state)
 	}
 	sd_event_unref(e);
 	uplink_loopback_stop(lb);
-	wxg_test_rmtree(pki);
-	free(pki);
+	uplink_pki_free(&pki);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uplink_url_check_https_or_loopback_http),
 		cmocka_unit_test(test_uplink_post_and_get_roundtrip_on_event_loop),
 		cmocka_unit_test(test_uplink_connection_refused_is_reported),
 		cmocka_unit_test(test_uplink_slow_server_does_not_block_loop),
 		cmocka_unit_test(test_uplink_tls_pins_ca_and_public_key),
 	};
 
+	uplink_child_entry();   /* when re-executed as the uplink child */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
