@@ -18,7 +18,7 @@
 #include "server/alerts.h"
 #include "server/api.h"
 #include "server/server.h"
-#include "server/simclient.h"
+#include "simclient.h"
 #include "server/store.h"
 
 struct fx {
