@@ -17,7 +17,7 @@
 #include "common/hex.h"
 #include "server/alerts.h"
 #include "server/dashboard.h"
-#include "server/store.h"
+#include "server/store/store.h"
 
 static const char zero_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
 

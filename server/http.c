@@ -24,7 +24,7 @@
 
 #include "common/log.h"
 #include "server/api.h"
-#include "server/store.h"
+#include "server/store/store.h"
 #include "server/tls.h"
 
 struct worker {

@@ -16,7 +16,7 @@
 #include "server/api.h"
 #include "server/http.h"
 #include "server/server.h"
-#include "server/store.h"
+#include "server/store/store.h"
 #include "server/tls.h"
 
 #define DEFAULT_CONF "/etc/wxguard/server.conf"

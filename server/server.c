@@ -16,7 +16,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/random.h"
-#include "server/store.h"
+#include "server/store/store.h"
 
 static const char *const reason_codes[_SRV_REASON_MAX] = {
 	[SRV_OK] = "ok",

@@ -14,7 +14,7 @@
 #include "server/alerts.h"
 #include "server/api.h"
 #include "server/server.h"
-#include "server/store.h"
+#include "server/store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

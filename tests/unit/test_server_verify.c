@@ -19,7 +19,7 @@
 #include "server/api.h"
 #include "server/server.h"
 #include "simclient.h"
-#include "server/store.h"
+#include "server/store/store.h"
 
 struct fx {
 	struct srv srv;
