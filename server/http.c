@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "server/api.h"
+#include "server/api/api.h"
 #include "server/store/store.h"
 #include "server/tls.h"
 

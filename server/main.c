@@ -13,7 +13,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "server/alerts.h"
-#include "server/api.h"
+#include "server/api/api.h"
 #include "server/http.h"
 #include "server/server.h"
 #include "server/store/store.h"

@@ -12,7 +12,7 @@
 #include "common/fileio.h"
 #include "common/hash.h"
 #include "server/alerts.h"
-#include "server/api.h"
+#include "server/api/api.h"
 #include "server/server.h"
 #include "server/store/store.h"
 

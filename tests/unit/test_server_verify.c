@@ -16,7 +16,7 @@
 #include "common/hash.h"
 #include "common/sign.h"
 #include "server/alerts.h"
-#include "server/api.h"
+#include "server/api/api.h"
 #include "server/server.h"
 #include "simclient.h"
 #include "server/store/store.h"
