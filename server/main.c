@@ -12,7 +12,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "server/cli/server_cli.h"
-#include "server/server.h"
+#include "server/srv.h"
 #include "server/store/store.h"
 
 #define DEFAULT_CONF "/etc/wxguard/server.conf"

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "server/server.h"
+#include "server/srv.h"
 
 struct store;
 

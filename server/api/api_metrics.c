@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "server/metrics.h"
+
 int api_metrics(struct api_call *c)
 {
 	struct api_response *rs = c->rs;
@@ -12,7 +14,7 @@ int api_metrics(struct api_call *c)
 
 	if (!c->s->cfg.metrics_public && !api_admin_ok(c->s, c->rq))
 		return api_reply_error(rs, SRV_UNAUTHORIZED, "metrics need the admin token", NULL);
-	r = srv_metrics_render(c->s, c->st, c->now, &m);
+	r = metrics_render(c->s, c->st, c->now, &m);
 	if (r < 0)
 		return api_reply_error(rs, SRV_UNAVAILABLE, "cannot render metrics", NULL);
 	rs->status = 200;

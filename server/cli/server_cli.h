@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "server/server.h"
+#include "server/srv.h"
 
 /* A command's return: 0, -errno (exit 1), or this: the words were wrong, print the usage. */
 #define SERVER_CLI_USAGE 2

@@ -13,7 +13,7 @@
 #include "common/hash.h"
 #include "server/alerts.h"
 #include "server/api/api.h"
-#include "server/server.h"
+#include "server/srv.h"
 #include "server/store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
