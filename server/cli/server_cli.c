@@ -17,6 +17,25 @@ int server_cli_done(struct server_cli *c, int r)
 	return r;
 }
 
+int server_cli_list(struct server_cli *c,
+		    int (*list)(struct store *st, const char *device_id, long long limit, json_t **ret),
+		    void (*print)(json_t *row, char *tb, size_t tblen))
+{
+	json_t *j = NULL, *v;
+	char tb[64];
+	size_t i;
+	int r;
+
+	r = list(c->st, c->device, c->limit, &j);
+	if (r == 0 && c->json)
+		server_cli_print_json(j);
+	else if (r == 0)
+		json_array_foreach(j, i, v)
+			print(v, tb, sizeof(tb));
+	json_decref(j);
+	return server_cli_done(c, r);
+}
+
 int server_cli_tls(struct server_cli *c)
 {
 	int r;

@@ -34,6 +34,11 @@ int server_cli_policy(struct server_cli *c);    /* server_cli_policy.c */
 /* A command's end: r, with the database's message logged for an error other than -ENOENT and
  * -EINVAL (those the command explained). */
 int server_cli_done(struct server_cli *c, int r);
+/* events, alerts: list (store_events_list, store_alerts_list) for --device and --limit, as
+ * JSON or one print() per row. */
+int server_cli_list(struct server_cli *c,
+		    int (*list)(struct store *st, const char *device_id, long long limit, json_t **ret),
+		    void (*print)(json_t *row, char *tb, size_t tblen));
 /* Use or generate the TLS files (serve, init); logs what went wrong. */
 int server_cli_tls(struct server_cli *c);
 void server_cli_print_json(const json_t *j);

@@ -31,19 +31,7 @@ static void print_event(json_t *v, char *tb, size_t tblen)
 
 int server_cli_events(struct server_cli *c)
 {
-	json_t *j = NULL, *v;
-	char tb[64];
-	size_t i;
-	int r;
-
 	if (*c->sub)
 		return SERVER_CLI_USAGE;
-	r = store_events_list(c->st, c->device, c->limit, &j);
-	if (r == 0 && c->json)
-		server_cli_print_json(j);
-	else if (r == 0)
-		json_array_foreach(j, i, v)
-			print_event(v, tb, sizeof(tb));
-	json_decref(j);
-	return server_cli_done(c, r);
+	return server_cli_list(c, store_events_list, print_event);
 }
