@@ -1,4 +1,4 @@
-/* Loopback load generator for wxguard-server: enrolls N simulated devices (server/simclient.c)
+/* Loopback load generator for wxguard-server: enrolls N simulated devices (tests/lib/simclient.c)
  * and sends signed reports over HTTPS keep-alive connections from T threads.
  *   server_load URL CA TOKEN DEVICES THREADS SECONDS RATE [CONN]
  * RATE 0 = as fast as possible; otherwise reports/s in total, paced (open loop per thread).
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/simclient.h"
+#include "simclient.h"
 
 static const char *url, *ca, *token;
 static int ndev, nthreads;

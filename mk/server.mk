@@ -5,7 +5,9 @@ SERVER_LIBS += $(call pkg_libs,libcurl) -lpthread
 $(BUILD)/obj/server/dashboard.o: server/dashboard.html
 
 # Benchmark load generator (bench/server_load.c) and its driver script.
-$(BUILD)/bench/server_load: bench/server_load.c $(LIBSERVER) $(LIBCOMMON)
+# The simulated agent it drives is test code (tests/lib/simclient.c).
+$(BUILD)/bench/server_load: bench/server_load.c $(call obj,tests/lib/simclient.c) $(LIBSERVER) $(LIBCOMMON)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSERVER) $(LIBCOMMON) $(TEST_LIBS) -lpthread
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests/lib -o $@ $< $(call obj,tests/lib/simclient.c) $(LIBSERVER) \
+		$(LIBCOMMON) $(TEST_LIBS) -lpthread

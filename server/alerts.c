@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "server/store.h"
+#include "server/store/store.h"
 
 static const char *const *sinks_for(struct srv *s, const char *buf[_SINK_MAX + 1])
 {

@@ -1,4 +1,4 @@
-/* Alerts: rules raise them (api.c for reports and events, the sweep for stale devices), they
+/* Alerts: rules raise them (server/api/ for reports and events, the sweep for stale devices), they
  * are de-duplicated (dedup_key), rate limited per device and rule, kept in the alerts table and
  * delivered to each configured sink (WeCom group robot, JSON webhook, syslog) with retries and
  * exponential backoff by whichever server process claims them first. See docs/alerts.md. */
@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "server/server.h"
+#include "server/srv.h"
 
 struct store;
 

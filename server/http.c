@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "server/api.h"
-#include "server/store.h"
+#include "server/api/api.h"
+#include "server/store/store.h"
 #include "server/tls.h"
 
 struct worker {

@@ -1,7 +1,7 @@
 /* The HTTPS front end: libevent evhttp over OpenSSL bufferevents, cfg.workers event-loop
  * threads sharing one listening socket, each with its own database connection. */
 #pragma once
-#include "server/server.h"
+#include "server/srv.h"
 
 struct http_server;
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <openssl/ssl.h>
 
-#include "server/server.h"
+#include "server/srv.h"
 
 /* Make sure cert/key exist: when [tls] cert and key are unset, use or generate
  * <state_dir>/tls/{ca.pem,ca-key.pem,server.pem,server-key.pem}; fills cfg->tls_* paths. */

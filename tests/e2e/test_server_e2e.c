@@ -1,5 +1,5 @@
 /* End to end: the real build/wxguard-server binary over loopback HTTPS (its generated CA
- * pinned), a signing test client (server/simclient.c) driven through libcurl, and a loopback
+ * pinned), a signing test client (tests/lib/simclient.c) driven through libcurl, and a loopback
  * webhook receiver that gets the WeCom group-robot markdown messages and the JSON webhook. */
 #include "testlib.h"
 
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
-#include "server/simclient.h"
+#include "simclient.h"
 
 /* ---- webhook receiver ---- */
 

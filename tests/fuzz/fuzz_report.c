@@ -12,9 +12,9 @@
 #include "common/fileio.h"
 #include "common/hash.h"
 #include "server/alerts.h"
-#include "server/api.h"
-#include "server/server.h"
-#include "server/store.h"
+#include "server/api/api.h"
+#include "server/srv.h"
+#include "server/store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* Server-side verification, enrollment, events, alerts and admin API (server/api.c) against
+/* Server-side verification, enrollment, events, alerts and admin API (server/api/) against
  * SQLite and against a real PostgreSQL started by the test (tests/e2e/server_pg.sh). Every test
  * runs once per backend. */
 #include "testlib.h"
@@ -16,10 +16,10 @@
 #include "common/hash.h"
 #include "common/sign.h"
 #include "server/alerts.h"
-#include "server/api.h"
-#include "server/server.h"
-#include "server/simclient.h"
-#include "server/store.h"
+#include "server/api/api.h"
+#include "server/srv.h"
+#include "simclient.h"
+#include "server/store/store.h"
 
 struct fx {
 	struct srv srv;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "server/server.h"
+#include "server/srv.h"
 
 struct store;
 
@@ -37,7 +37,7 @@ struct api_response {
 int api_handle(struct srv *s, struct store *st, const struct api_request *rq, struct api_response *rs,
 	       long long now);
 
-/* Shared with the CLI (server/main.c). */
+/* Shared with the CLI (server/cli/). */
 int api_token_create(struct srv *s, struct store *st, long long uses, long long ttl, bool hold,
 		     long long now, json_t **ret);
 /* Sign and store a policy text (INI); name/version/report_interval come from its [policy]. */

@@ -1,13 +1,14 @@
-#include "server/simclient.h"
+#include "simclient.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/canon.h"
-#include "server/server.h"
+#include "common/random.h"
 
 int simclient_new(struct simclient **ret)
 {
@@ -116,9 +117,10 @@ json_t *simclient_events(struct simclient *c, long long now, int n, const char *
 	json_t *evs = json_array(), *b;
 
 	for (int i = 0; i < n; i++) {
-		char u[37];
+		char u[RANDOM_UUID_LEN];
 
-		srv_uuid(u);
+		if (random_uuid(u) < 0)
+			abort();
 		json_array_append_new(evs, json_pack("{s:s, s:I, s:s, s:s, s:i}", "uuid", u, "time", (json_int_t)now,
 						     "type", type, "comm", "electronic-wechat", "pid", 4242 + i));
 	}
@@ -186,9 +188,10 @@ json_t *simclient_batch(struct simclient *c, long long now, json_t *events)
 	size_t i;
 
 	json_array_foreach(events, i, ev) {
-		char u[37];
+		char u[RANDOM_UUID_LEN];
 
-		srv_uuid(u);
+		if (random_uuid(u) < 0)
+			abort();
 		json_object_set_new(ev, "uuid", json_string(u));
 	}
 	b = json_pack("{s:s, s:I, s:o}", "device_id", c->device_id, "time", (json_int_t)now, "events", events);

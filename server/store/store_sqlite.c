@@ -1,6 +1,6 @@
-/* SQLite driver for server/store.h: WAL mode, a busy timeout, prepared statements cached per
+/* SQLite driver for server/store/store_driver.h: WAL mode, a busy timeout, prepared statements cached per
  * connection (keyed by the SQL text's address: the store's SQL is static strings). */
-#include "server/store.h"
+#include "server/store/store_driver.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -215,15 +215,10 @@ int store_sqlite_open(const char *path, struct store **ret, char *err, size_t er
 	struct sq *q;
 	int r;
 
-	st = calloc(1, sizeof(*st));
-	q = calloc(1, sizeof(*q));
-	if (!st || !q) {
-		free(st);
-		free(q);
-		return -ENOMEM;
-	}
-	st->drv = &sqlite_driver;
-	st->conn = q;
+	r = store_conn_new(&sqlite_driver, sizeof(*q), &st);
+	if (r < 0)
+		return r;
+	q = st->conn;
 	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		r = q->db ? sq_err(st, q->db) : -ENOMEM;
@@ -239,8 +234,5 @@ int store_sqlite_open(const char *path, struct store **ret, char *err, size_t er
 	*ret = st;
 	return 0;
 fail:
-	if (err)
-		snprintf(err, errlen, "%s", st->errmsg[0] ? st->errmsg : strerror(-r));
-	store_close(st);
-	return r;
+	return store_conn_fail(st, r, err, errlen);
 }

@@ -1,7 +1,7 @@
-/* PostgreSQL driver for server/store.h (libpq). Parameters are sent as text and typed by the
+/* PostgreSQL driver for server/store/store_driver.h (libpq). Parameters are sent as text and typed by the
  * server from context; statements are prepared once per connection (cache keyed by the SQL
  * text's address). A lost connection is reset on the next call. */
-#include "server/store.h"
+#include "server/store/store_driver.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -225,15 +225,10 @@ int store_pg_open(const char *conninfo, struct store **ret, char *err, size_t er
 	struct pg *g;
 	int r;
 
-	st = calloc(1, sizeof(*st));
-	g = calloc(1, sizeof(*g));
-	if (!st || !g) {
-		free(st);
-		free(g);
-		return -ENOMEM;
-	}
-	st->drv = &pg_driver;
-	st->conn = g;
+	r = store_conn_new(&pg_driver, sizeof(*g), &st);
+	if (r < 0)
+		return r;
+	g = st->conn;
 	g->conn = PQconnectdb(conninfo);
 	if (!g->conn) {
 		r = -ENOMEM;
@@ -249,8 +244,5 @@ int store_pg_open(const char *conninfo, struct store **ret, char *err, size_t er
 	*ret = st;
 	return 0;
 fail:
-	if (err)
-		snprintf(err, errlen, "%s", st->errmsg[0] ? st->errmsg : strerror(-r));
-	store_close(st);
-	return r;
+	return store_conn_fail(st, r, err, errlen);
 }

@@ -1,9 +1,11 @@
 /* Storage for wxguard-server: one schema, two backends (SQLite in WAL mode, PostgreSQL).
  *
  * Two layers:
- *  - a driver (store_sqlite.c, store_pg.c) runs parameterized SQL and returns rows as text;
- *    the SQL is written once, portable between both (parameters are $1, $2, ...);
- *  - the store proper (store.c) holds every query the server makes.
+ *  - a driver (store_sqlite.c, store_pg.c) runs parameterized SQL and returns rows as text
+ *    (the interface and the connection plumbing: store_driver.h); the SQL is written once,
+ *    portable between both (parameters are $1, $2, ...);
+ *  - the queries, one file per table (store_tokens.c, store_devices.c, store_reports.c,
+ *    store_events.c, store_alerts.c, store_policies.c; the schema in store_schema.c).
  * One struct store is one connection: use it from one thread at a time. Server processes keep
  * no other state, so several can share one PostgreSQL database.
  * Errors: -EIO for a database error (store_errmsg() says which), -ENOENT not found,
@@ -11,68 +13,15 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <jansson.h>
 
-struct store;
+#include "server/store/store_driver.h"
 
-/* ---- driver interface ---- */
-enum store_param_type { STORE_NULL = 0, STORE_INT = 1, STORE_TEXT = 2 };
-struct store_param {
-	enum store_param_type type;
-	long long i;
-	const char *s;
-};
-#define SP_INT(v) ((struct store_param){ .type = STORE_INT, .i = (v) })
-static inline struct store_param store_param_text(const char *s)
-{
-	return (struct store_param){ .type = s ? STORE_TEXT : STORE_NULL, .s = s };
-}
-#define SP_TEXT(v) store_param_text(v)
-#define SP_NULL ((struct store_param){ .type = STORE_NULL })
-
-struct store_res {
-	size_t nrows, ncols;
-	char **cells;          /* nrows * ncols, NULL for SQL NULL */
-};
-
-struct store_driver {
-	const char *name;      /* "sqlite" or "postgresql" */
-	int (*exec)(struct store *st, const char *sql, const struct store_param *p, size_t np,
-		    struct store_res **ret);
-	int (*begin)(struct store *st);   /* a write transaction */
-	int (*commit)(struct store *st);
-	int (*rollback)(struct store *st);
-	int (*script)(struct store *st, const char *sql);   /* several statements, no parameters */
-	void (*close)(struct store *st);
-};
-
-struct store {
-	const struct store_driver *drv;
-	void *conn;
-	char errmsg[256];
-};
-
-/* On failure, err (may be NULL) receives the reason. */
-int store_sqlite_open(const char *path, struct store **ret, char *err, size_t errlen);
-int store_pg_open(const char *conninfo, struct store **ret, char *err, size_t errlen);
 /* "sqlite:PATH", a plain path (SQLite), or "postgresql://..." / "postgres://..." /
  * "pg:CONNINFO" (PostgreSQL). Creates the schema if missing. */
 int store_open(const char *url, struct store **ret, char *err, size_t errlen);
-void store_close(struct store *st);
-const char *store_errmsg(const struct store *st);
-const char *store_kind(const struct store *st);
 
-int store_begin(struct store *st);
-int store_commit(struct store *st);
-int store_rollback(struct store *st);
-int store_exec(struct store *st, const char *sql, const struct store_param *p, size_t np,
-	       struct store_res **ret);
-void store_res_free(struct store_res *r);
-const char *store_res_get(const struct store_res *r, size_t row, size_t col);
-long long store_res_int(const struct store_res *r, size_t row, size_t col, long long dflt);
-
-/* ---- the store ---- */
+/* Create the tables that are missing (store_schema.c; store_open() does it). */
 int store_migrate(struct store *st);
 /* A server-wide secret kept in the database (created on first call): the HMAC key for
  * stateless enrollment challenges, the same for every server process. */
@@ -161,6 +110,8 @@ int store_delivery_done(struct store *st, const char *alert_id, const char *sink
 int store_stale_devices(struct store *st, long long now, long long grace, struct store_res **ret);
 /* Devices by state, for /metrics: {"compliant": n, ...}. */
 int store_device_states(struct store *st, long long now, long long grace, json_t **ret);
+/* The same from store_device_list()'s array: every state, 0 when no device is in it. */
+json_t *store_device_count_states(const json_t *devices);
 
 /* Admin views (JSON for the API, the CLI and the dashboard). */
 int store_device_list(struct store *st, long long now, long long grace, json_t **ret);
