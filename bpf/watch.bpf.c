@@ -28,9 +28,9 @@ char LICENSE[] SEC("license") = "GPL";
 #include "bpf/lib/task.bpf.h"
 
 /* programs, one header per concern */
-#include "bpf/watch_exec.bpf.h"        /* exec judgement, memfd, LD_PRELOAD, instances */
-#include "bpf/watch_tasks.bpf.h"       /* fork, exit */
-#include "bpf/watch_rename.bpf.h"      /* comm renames (Wine) */
-#include "bpf/watch_sys_enter.bpf.h"   /* library opens, ptrace / process_vm_writev */
-#include "bpf/watch_written.bpf.h"     /* files a watched process writes */
-#include "bpf/watch_lsm.bpf.h"         /* BPF LSM: refuse the exec */
+#include "bpf/watch_exec.bpf.h"      /* exec judgement, memfd, LD_PRELOAD, instances */
+#include "bpf/watch_tasks.bpf.h"     /* fork, exit */
+#include "bpf/watch_rename.bpf.h"    /* comm renames (Wine) */
+#include "bpf/watch_sys_enter.bpf.h" /* library opens, ptrace / process_vm_writev */
+#include "bpf/watch_written.bpf.h"   /* files a watched process writes */
+#include "bpf/watch_lsm.bpf.h"       /* BPF LSM: refuse the exec */

@@ -103,7 +103,8 @@ static long argv_scan_one(__u32 idx, struct argv_scan *as)
 }
 
 static __always_inline bool judge_names(struct task_struct *task, struct linux_binprm *bprm,
-					const struct wxg_inode_val *iv, char *buf, struct judgement *j)
+					const struct wxg_inode_val *iv, char *buf,
+					struct judgement *j)
 {
 	struct wxg_name_key k;
 	unsigned long arg, arg_end;
@@ -157,7 +158,7 @@ static __always_inline bool judge_names(struct task_struct *task, struct linux_b
 struct exec_state {
 	struct judgement j;
 	struct wxg_inode_key ik;
-	struct wxg_watch w;      /* copy of the watched entry, when has_w */
+	struct wxg_watch w; /* copy of the watched entry, when has_w */
 	__u64 size;
 	__u64 start_ns;
 	__u32 tgid;
@@ -219,7 +220,7 @@ __noinline int exec_judge(__u64 task_ptr, __u64 bprm_ptr, struct exec_state *x)
 		j->client = iv->client;
 		j->flags |= WXG_EXEC_F_DENIED_FAMILY;
 	} else if ((cfg->flags & WXG_CFG_ATTACHMENT_EXEC) &&
-		   !((j->flags & WXG_EXEC_F_NOLINK) && x->has_w) &&   /* fileless, below */
+		   !((j->flags & WXG_EXEC_F_NOLINK) && x->has_w) && /* fileless, below */
 		   was_written(inode, &x->ik)) {
 		j->verdict = WXG_V_DENY;
 		j->reason = WXG_R_ATTACHMENT;
@@ -241,7 +242,7 @@ __noinline int exec_judge(__u64 task_ptr, __u64 bprm_ptr, struct exec_state *x)
 				j->verdict = WXG_V_DENY;
 				j->reason = WXG_R_PRELOAD;
 			} else if (iv->flags & WXG_I_WINE) {
-				/* An approved Wine loader: which .exe, which prefix is for user space. */
+				/* An approved Wine loader: user space judges the .exe, prefix. */
 				j->verdict = WXG_V_PENDING;
 				j->reason = WXG_R_WINE;
 			}
@@ -311,7 +312,8 @@ __noinline int exec_finish(__u64 task_ptr, __u64 bprm_ptr, struct exec_state *x)
 	if (j->reason == WXG_R_APPROVED || j->reason == WXG_R_INSTANCES) {
 		/* flags set above */
 	} else if (j->reason == WXG_R_PRELOAD || j->reason == WXG_R_WINE) {
-		nw.flags = WXG_W_CLIENT | (j->reason == WXG_R_WINE ? WXG_W_PENDING : WXG_W_REPORTED);
+		nw.flags = WXG_W_CLIENT |
+			   (j->reason == WXG_R_WINE ? WXG_W_PENDING : WXG_W_REPORTED);
 	} else if (j->verdict == WXG_V_DENY && x->family) {
 		nw.flags = WXG_W_DENIED | WXG_W_REPORTED;
 	} else if (x->has_w) {

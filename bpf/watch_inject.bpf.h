@@ -38,7 +38,7 @@ static __always_inline int on_inject(const struct wxg_config *cfg, struct task_s
 	tstart = tw->start_ns;
 	self = bpf_map_lookup_elem(&watched, &tgid);
 	if (self && (self->flags & WXG_W_CLIENT) && self->client == client)
-		return 0;   /* the client's own crash handler */
+		return 0; /* the client's own crash handler */
 	a = act(cfg, WXG_V_DENY);
 	e = ev_reserve(sizeof(*e));
 	if (!e)

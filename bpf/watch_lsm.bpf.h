@@ -77,7 +77,8 @@ int BPF_PROG(handle_bprm_check, struct linux_binprm *bprm, int ret)
 		e->ino = ik.ino;
 		e->size = BPF_CORE_READ(inode, i_size);
 		__builtin_memcpy(e->name, j.name.name, WXG_NAME_LEN);
-		bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+		bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
+					  BPF_CORE_READ(bprm, filename));
 		ev_submit(e);
 	}
 	return -EPERM;

@@ -40,7 +40,7 @@ int BPF_PROG(handle_task_rename, struct task_struct *task, const char *comm)
 	}
 	w = bpf_map_lookup_elem(&watched, &tgid);
 	if (w && (w->flags & WXG_W_CLIENT) && j.reason == WXG_R_UNAPPROVED && w->client == j.client)
-		return 0;   /* the approved client naming itself or its threads */
+		return 0; /* the approved client naming itself or its threads */
 	if (w && (w->flags & WXG_W_REPORTED))
 		return 0;
 	j.reason = WXG_R_RENAME;

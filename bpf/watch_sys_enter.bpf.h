@@ -43,17 +43,20 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		if (!w || !(w->flags & WXG_W_CLIENT) || !get_config())
 			return 0;
 		if (id == nr_openat)
-			return on_open(task, w, tgid, (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+			return on_open(task, w, tgid,
+				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
 				       PT_REGS_PARM3_CORE_SYSCALL(regs));
 		if (id == nr_open)
-			return on_open(task, w, tgid, (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+			return on_open(task, w, tgid,
+				       (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
 				       PT_REGS_PARM2_CORE_SYSCALL(regs));
 		{
 			struct open_how *how = (struct open_how *)PT_REGS_PARM3_CORE_SYSCALL(regs);
 			__u64 fl = 0;
 
 			bpf_probe_read_user(&fl, sizeof(fl), &how->flags);
-			return on_open(task, w, tgid, (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), fl);
+			return on_open(task, w, tgid,
+				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), fl);
 		}
 	}
 	cfg = get_config();
@@ -66,7 +69,8 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		    req != PTRACE_POKEDATA && req != PTRACE_POKEUSER && req != PTRACE_SETREGS &&
 		    req != PTRACE_SETFPREGS && req != PTRACE_SETREGSET)
 			return 0;
-		return on_inject(cfg, task, tgid, req, PT_REGS_PARM2_CORE_SYSCALL(regs), WXG_R_PTRACE);
+		return on_inject(cfg, task, tgid, req, PT_REGS_PARM2_CORE_SYSCALL(regs),
+				 WXG_R_PTRACE);
 	}
 	/* process_vm_writev. The SIGKILL is pending before the copy starts: pinning the
 	 * target's pages fails with -EINTR, nothing is written. */

@@ -28,13 +28,14 @@ static __always_inline int note_written(struct inode *inode, bool pages)
 		return 0;
 	/* Regular files with a name (a memfd is still recorded once: its ctime is set while it
 	 * has its first link; a watched process exec'ing it is judged fileless all the same). */
-	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG || BPF_CORE_READ(inode, i_nlink) == 0)
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG ||
+	    BPF_CORE_READ(inode, i_nlink) == 0)
 		return 0;
 	if (!pages) {
 		__s64 asec, csec;
 		__u32 ansec, cnsec;
 
-		/* An access-time update (read, mmap, exec) leaves the ctime behind the new atime. */
+		/* An atime update (read, mmap, exec) leaves the ctime behind the new atime. */
 		inode_atime(inode, &asec, &ansec);
 		inode_ctime(inode, &csec, &cnsec);
 		if (asec > csec || (asec == csec && ansec > cnsec))
@@ -47,7 +48,7 @@ static __always_inline int note_written(struct inode *inode, bool pages)
 		wv.generation = BPF_CORE_READ(inode, i_generation);
 	old = bpf_map_lookup_elem(&written, &ik);
 	if (old && old->tgid == tgid && old->generation == wv.generation)
-		return 0;   /* the next page of the same file */
+		return 0; /* the next page of the same file */
 	wv.ts_ns = bpf_ktime_get_boot_ns();
 	wv.tgid = tgid;
 	bpf_map_update_elem(&written, &ik, &wv, BPF_ANY);
@@ -61,8 +62,9 @@ static __always_inline int note_written(struct inode *inode, bool pages)
 SEC("raw_tp/writeback_mark_inode_dirty")
 int BPF_PROG(handle_writeback_mark_inode_dirty, struct inode *inode, int flags)
 {
-	__u32 pages = bpf_core_enum_value_exists(enum inode_state_flags_t, I_DIRTY_PAGES) ?
-		      bpf_core_enum_value(enum inode_state_flags_t, I_DIRTY_PAGES) : 1 << 2;
+	__u32 pages = bpf_core_enum_value_exists(enum inode_state_flags_t, I_DIRTY_PAGES)
+			      ? bpf_core_enum_value(enum inode_state_flags_t, I_DIRTY_PAGES)
+			      : 1 << 2;
 
 	return note_written(inode, flags & pages);
 }

@@ -312,7 +312,8 @@ static int add_event_sources(struct run *run, sd_event *e, sd_event_source **sta
 	for (size_t i = 0; i < sizeof(run_signals) / sizeof(run_signals[0]); i++) {
 		r = sd_event_add_signal(e, NULL, run_signals[i].sig, run_signals[i].handler, run);
 		if (r < 0)
-			return log_error_errno(r, "event loop: cannot handle %s", run_signals[i].name);
+			return log_error_errno(r, "event loop: cannot handle %s",
+					       run_signals[i].name);
 	}
 	r = sd_event_now(e, CLOCK_MONOTONIC, &now);
 	if (r < 0)

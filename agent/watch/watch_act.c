@@ -83,3 +83,10 @@ out:
 	close(pidfd);
 	return r;
 }
+
+const char *watch_act_enforce(struct watch *w, pid_t pid, uint64_t start_ns, const char *action)
+{
+	if (watch_enforcing(w) && watch_act_kill(w, pid, start_ns, SIGKILL) == 0)
+		return "kill_user";
+	return action;
+}

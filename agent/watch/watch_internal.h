@@ -88,6 +88,9 @@ void watch_act_report(struct watch *w, json_t *ev, const char *rule, bool deny, 
 /* Kill pid only if it is still the process the kernel reported (start time matches; 0: any),
  * through a pidfd so the PID cannot be reused between the check and the signal. */
 int watch_act_kill(struct watch *w, pid_t pid, uint64_t start_ns, int sig);
+/* In enforce mode, SIGKILL pid as watch_act_kill() does: "kill_user" when it was killed, else
+ * action (what the kernel did, "none" when nothing). */
+const char *watch_act_enforce(struct watch *w, pid_t pid, uint64_t start_ns, const char *action);
 
 /* watch_judge.c: ring-buffer records -> events, finishing what the kernel left pending. */
 void watch_judge_record(struct watch *w, const struct wxg_ev_hdr *h);

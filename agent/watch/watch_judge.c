@@ -173,8 +173,7 @@ static void on_exec(struct watch *w, const struct wxg_ev_exec *e)
 			return;
 		}
 		verdict = WXG_V_DENY;
-		if (watch_enforcing(w) && watch_act_kill(w, e->hdr.tgid, e->task.start_ns, SIGKILL) == 0)
-			action = "kill_user";
+		action = watch_act_enforce(w, e->hdr.tgid, e->task.start_ns, action);
 	}
 	rule = watch_events_rule_for_reason(reason, denied_family);
 	set_verdict(ev, rule, reason, verdict, action);
@@ -187,7 +186,7 @@ static void on_exec(struct watch *w, const struct wxg_ev_exec *e)
 	else
 		snprintf(subject, sizeof(subject), "%.*s", WXG_COMM_LEN, e->task.comm);
 	watch_act_report(w, ev, rule, verdict == WXG_V_DENY, strcmp(action, "none") != 0, subject,
-	       why[0] ? why : NULL, e->task.uid, e->task.ppid);
+			 why[0] ? why : NULL, e->task.uid, e->task.ppid);
 	json_decref(ev);
 }
 
@@ -204,8 +203,7 @@ static void on_rename(struct watch *w, const struct wxg_ev_rename *e)
 	if (verdict == WXG_V_PENDING) {
 		/* An approved Wine loader naming itself after another family. */
 		verdict = WXG_V_DENY;
-		if (watch_enforcing(w) && watch_act_kill(w, e->hdr.tgid, e->task.start_ns, SIGKILL) == 0)
-			action = "kill_user";
+		action = watch_act_enforce(w, e->hdr.tgid, e->task.start_ns, action);
 	}
 	ev = watch_events_new("rename", e->hdr.ts_ns, watch_mode_str(w));
 	if (!ev)
@@ -216,8 +214,8 @@ static void on_rename(struct watch *w, const struct wxg_ev_rename *e)
 	if (e->v.client != WXG_CLIENT_NONE)
 		set_ids(w, ev, e->v.client, kind == POLICY_MATCH_DENIED);
 	set_verdict(ev, rule, e->v.reason, verdict, action);
-	watch_act_report(w, ev, rule, verdict == WXG_V_DENY, strcmp(action, "none") != 0, comm, NULL, e->task.uid,
-	       e->task.ppid);
+	watch_act_report(w, ev, rule, verdict == WXG_V_DENY, strcmp(action, "none") != 0, comm,
+			 NULL, e->task.uid, e->task.ppid);
 	json_decref(ev);
 }
 
@@ -251,8 +249,7 @@ static void on_open(struct watch *w, const struct wxg_ev_open *e)
 		return;
 	}
 	free(home);
-	if (watch_enforcing(w) && watch_act_kill(w, e->hdr.tgid, e->task.start_ns, SIGKILL) == 0)
-		action = "kill_user";
+	action = watch_act_enforce(w, e->hdr.tgid, e->task.start_ns, action);
 	ev = watch_events_new("open", e->hdr.ts_ns, watch_mode_str(w));
 	if (!ev)
 		return;
@@ -260,8 +257,9 @@ static void on_open(struct watch *w, const struct wxg_ev_open *e)
 	watch_events_set_str(ev, "library", path);
 	set_ids(w, ev, e->v.client, false);
 	set_verdict(ev, rule, e->v.reason, WXG_V_DENY, action);
-	watch_act_report(w, ev, rule, true, strcmp(action, "none") != 0, c->display_name ? c->display_name : c->id,
-	       basename_of(path), e->task.uid, e->hdr.tgid);
+	watch_act_report(w, ev, rule, true, strcmp(action, "none") != 0,
+			 c->display_name ? c->display_name : c->id, basename_of(path), e->task.uid,
+			 e->hdr.tgid);
 	json_decref(ev);
 }
 
@@ -304,7 +302,8 @@ static void on_inject(struct watch *w, const struct wxg_ev_inject *e)
 	snprintf(comm, sizeof(comm), "%.*s", WXG_COMM_LEN, e->task.comm);
 	snprintf(detail, sizeof(detail), "%s on %s, pid %u", ptrace_req_str(e->request),
 		 c ? (c->display_name ? c->display_name : c->id) : "client", e->target_tgid);
-	watch_act_report(w, ev, rule, true, e->v.action != WXG_A_NONE, comm, detail, e->task.uid, e->target_tgid);
+	watch_act_report(w, ev, rule, true, e->v.action != WXG_A_NONE, comm, detail, e->task.uid,
+			 e->target_tgid);
 	json_decref(ev);
 }
 

@@ -4,7 +4,6 @@
  * counts, which the exec hook would otherwise have filled. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +25,9 @@ struct scanned {
 static void scan_report(struct watch *w, const struct proc_info *pi, const char *rule,
 			const char *reason, const char *id_key, const char *id)
 {
-	const char *action = "none";
+	const char *action = watch_act_enforce(w, pi->pid, 0, "none");
 	json_t *ev;
 
-	if (watch_enforcing(w) && watch_act_kill(w, pi->pid, 0, SIGKILL) == 0)
-		action = "kill_user";
 	ev = watch_events_new("scan", 0, watch_mode_str(w));
 	if (!ev)
 		return;

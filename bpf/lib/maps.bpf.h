@@ -13,7 +13,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);   /* 1 MiB: ~2700 exec records */
+	__uint(max_entries, 1 << 20); /* 1 MiB: ~2700 exec records */
 } events SEC(".maps");
 
 struct {

@@ -50,7 +50,7 @@ static long copy_lower(__u32 j, struct name_scan *ns)
 	barrier_var(idx);
 	idx &= WXG_NAME_LEN - 1;
 	ns->k.name[idx] = c;
-	ns->found = j + 1;   /* length so far */
+	ns->found = j + 1; /* length so far */
 	return 0;
 }
 
