@@ -121,15 +121,26 @@ int cmd_enroll(int argc, char **argv)
 		goto out;
 	}
 	r = sd_event_new(&cli.e);
-	if (r >= 0)
-		r = sysroot_new("/", &root);
-	if (r >= 0)
-		r = uplink_new(cli.e, &(struct uplink_opts){ .base_url = server, .ca = ca, .pin_sha256 = cfg->pin_sha256,
-			       .proxy = cfg->proxy }, &u);
-	if (r >= 0)
-		r = enroll_start(u, id, root, token, server, ca, on_done, &cli, &en);
 	if (r < 0) {
-		log_error_errno(r, "wxguard enroll: cannot start");
+		log_error_errno(r, "wxguard enroll: cannot create the event loop");
+		goto out;
+	}
+	r = sysroot_new("/", &root);
+	if (r < 0) {
+		log_error_errno(r, "wxguard enroll: cannot open the root file system");
+		goto out;
+	}
+	r = uplink_new(cli.e,
+		       &(struct uplink_opts){ .base_url = server, .ca = ca,
+					      .pin_sha256 = cfg->pin_sha256, .proxy = cfg->proxy },
+		       &u);
+	if (r < 0) {
+		log_error_errno(r, "wxguard enroll: cannot start the uplink to %s", server);
+		goto out;
+	}
+	r = enroll_start(u, id, root, token, server, ca, on_done, &cli, &en);
+	if (r < 0) {
+		log_error_errno(r, "wxguard enroll: cannot start the enrollment");
 		goto out;
 	}
 	r = sd_event_loop(cli.e);

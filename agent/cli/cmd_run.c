@@ -287,6 +287,51 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+static const struct {
+	int sig;
+	const char *name;
+	sd_event_signal_handler_t handler;
+} run_signals[] = {
+	{ SIGHUP, "SIGHUP", on_sighup },
+	{ SIGTERM, "SIGTERM", on_exit_signal },
+	{ SIGINT, "SIGINT", on_exit_signal },
+};
+
+/* The loop's sources: ring buffer, signals, status and posture timers, the watchdog. */
+static int add_event_sources(struct run *run, sd_event *e, sd_event_source **status_src,
+			     sd_event_source **posture_src)
+{
+	uint64_t now;
+	int r;
+
+	if (watch_fd(run->w) >= 0) {
+		r = sd_event_add_io(e, NULL, watch_fd(run->w), EPOLLIN, on_ringbuf, run);
+		if (r < 0)
+			return log_error_errno(r, "event loop: cannot watch the ring buffer");
+	}
+	for (size_t i = 0; i < sizeof(run_signals) / sizeof(run_signals[0]); i++) {
+		r = sd_event_add_signal(e, NULL, run_signals[i].sig, run_signals[i].handler, run);
+		if (r < 0)
+			return log_error_errno(r, "event loop: cannot handle %s",
+					       run_signals[i].name);
+	}
+	r = sd_event_now(e, CLOCK_MONOTONIC, &now);
+	if (r < 0)
+		return log_error_errno(r, "event loop: cannot read the clock");
+	r = sd_event_add_time(e, status_src, CLOCK_MONOTONIC, now + STATUS_INTERVAL_US, 0,
+			      on_status_timer, run);
+	if (r < 0)
+		return log_error_errno(r, "event loop: cannot add the status timer");
+	r = sd_event_add_time(e, posture_src, CLOCK_MONOTONIC, now + 1000000, 0, on_posture_timer,
+			      run);
+	if (r < 0)
+		return log_error_errno(r, "event loop: cannot add the posture timer");
+	r = sd_event_set_watchdog(e, true);
+	if (r < 0)
+		return log_error_errno(r, "event loop: cannot enable the systemd watchdog");
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -333,7 +378,6 @@ int cmd_run(int argc, char **argv)
 	sd_event *e = NULL;
 	char dir[4096], *slash;
 	sigset_t mask;
-	uint64_t now;
 	int c, r, ret = WXG_EXIT_FAIL;
 
 	optind = 1;
@@ -393,41 +437,25 @@ int cmd_run(int argc, char **argv)
 	}
 
 	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
+	for (size_t i = 0; i < sizeof(run_signals) / sizeof(run_signals[0]); i++)
+		sigaddset(&mask, run_signals[i].sig);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r = sd_event_default(&e);
-	if (r >= 0)
-		r = posture_new(e, run.policy_path, cache_dir, on_posture_done, &run, &run.posture);
-	if (r >= 0)
-		r = start_attest(&run, e);
 	if (r < 0) {
-		log_error_errno(r, "cannot start");
+		log_error_errno(r, "cannot create the event loop");
 		goto out;
 	}
-	if (r >= 0 && watch_fd(run.w) >= 0)
-		r = sd_event_add_io(e, NULL, watch_fd(run.w), EPOLLIN, on_ringbuf, &run);
-	if (r >= 0)
-		r = sd_event_add_signal(e, NULL, SIGHUP, on_sighup, &run);
-	if (r >= 0)
-		r = sd_event_add_signal(e, NULL, SIGTERM, on_exit_signal, &run);
-	if (r >= 0)
-		r = sd_event_add_signal(e, NULL, SIGINT, on_exit_signal, &run);
-	if (r >= 0)
-		r = sd_event_now(e, CLOCK_MONOTONIC, &now);
-	if (r >= 0)
-		r = sd_event_add_time(e, &status_src, CLOCK_MONOTONIC, now + STATUS_INTERVAL_US, 0,
-				      on_status_timer, &run);
-	if (r >= 0)
-		r = sd_event_add_time(e, &posture_src, CLOCK_MONOTONIC, now + 1000000, 0,
-				      on_posture_timer, &run);
-	if (r >= 0)
-		r = sd_event_set_watchdog(e, true);
+	r = posture_new(e, run.policy_path, cache_dir, on_posture_done, &run, &run.posture);
 	if (r < 0) {
-		log_error_errno(r, "cannot set up the event loop");
+		log_error_errno(r, "cannot set up the posture checks");
 		goto out;
 	}
+	r = start_attest(&run, e);   /* says why itself */
+	if (r < 0)
+		goto out;
+	r = add_event_sources(&run, e, &status_src, &posture_src);   /* says why itself */
+	if (r < 0)
+		goto out;
 	write_status(&run, "running");
 	emit_agent_event(&run, "watch.start", watch_run_state_to_string(st.state),
 			 json_pack("{s:s, s:s}", "enforcement", watch_enforcement_to_string(st.enforcement),

@@ -1,5 +1,7 @@
-/* The eBPF watcher: BPF lifecycle, ring buffer, counters, state. Policy -> kernel tables is
- * agent/watch/watch_tables.c, the judgements user space finishes are agent/watch/watch_judge.c. */
+/* The eBPF watcher's facade: BPF lifecycle, ring buffer, counters, state, policy swaps.
+ * Policy -> kernel tables is agent/watch/watch_tables.c, the judgements user space finishes
+ * agent/watch/watch_judge.c, the start-up /proc scan agent/watch/watch_scan.c; what they do
+ * with a judgement (emit, notify, kill) agent/watch/watch_act.c. */
 #include "agent/watch/watch.h"
 
 #include <bpf/bpf.h>
@@ -19,7 +21,6 @@
 #include "agent/watch/watch_events.h"
 #include "agent/host/pkgdb/pkgdb.h"
 #include "agent/watch/watch_internal.h"
-#include "common/fileio.h"
 #include "common/log.h"
 #include "lsm_probe.skel.h"
 #include "watch.skel.h"
@@ -240,14 +241,6 @@ int watch_set_event_hook(struct watch *w, watch_event_fn fn, void *userdata)
 	return -ENOSPC;
 }
 
-void watch_emit(struct watch *w, json_t *ev)
-{
-	w->n_emitted++;
-	for (size_t i = 0; i < WATCH_MAX_HOOKS; i++)
-		if (w->hooks[i].fn)
-			w->hooks[i].fn(ev, w->hooks[i].ud);
-}
-
 int watch_fd(const struct watch *w)
 {
 	return w->rb ? ring_buffer__epoll_fd(w->rb) : -EBADF;
@@ -301,7 +294,7 @@ static void report_drops(struct watch *w)
 		json_object_set_new(ev, "rule", json_string("watch"));
 		json_object_set_new(ev, "lost", json_integer(c[WXG_CNT_DROPS] - w->drops_reported));
 		json_object_set_new(ev, "lost_total", json_integer(c[WXG_CNT_DROPS]));
-		watch_emit(w, ev);
+		watch_act_emit(w, ev);
 		json_decref(ev);
 	}
 	w->drops_reported = c[WXG_CNT_DROPS];
@@ -425,48 +418,5 @@ int watch_reload(struct watch *w, const char *path, struct policy_diags *diags)
 	r = watch_set_policy(w, p);
 	if (r < 0)
 		policy_free(p);
-	return r;
-}
-
-/* ---- user-space kills ---- */
-
-/* Kill pid only if it is still the process the kernel reported (start time matches), through
- * a pidfd so the PID cannot be reused between the check and the signal. */
-int watch_kill_checked(struct watch *w, pid_t pid, uint64_t start_ns, int sig)
-{
-	char path[64], *line = NULL, *p;
-	unsigned long long ticks;
-	int pidfd, r = 0;
-
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return -errno;
-	if (start_ns) {
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		r = read_one_line(path, &line);
-		if (r < 0)
-			goto out;
-		p = strrchr(line, ')');
-		/* field 22: after ") " come fields 3..; skip 19 fields to reach 22 */
-		for (int i = 0; p && i < 20; i++)
-			p = strchr(p + 1, ' ');
-		if (!p) {
-			r = -EIO;
-			goto out;
-		}
-		ticks = strtoull(p + 1, NULL, 10);
-		uint64_t want = start_ns / (1000000000ull / (uint64_t)w->clk_tck);
-		if (ticks + 1 < want || ticks > want + 1) {
-			r = -ESRCH;
-			goto out;
-		}
-	}
-	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
-		r = -errno;
-	else if (sig == SIGKILL)
-		w->user_kills++;
-out:
-	free(line);
-	close(pidfd);
 	return r;
 }

@@ -162,6 +162,12 @@ static const struct rule_text texts[] = {
 	  "请勿运行聊天中收到的文件；如确需使用，请转交 IT 安全部门检查。" },
 };
 
+void watch_events_set_str(json_t *ev, const char *key, const char *val)
+{
+	if (val)
+		json_object_set_new(ev, key, json_string(val));
+}
+
 int watch_events_set_message(json_t *ev, const char *rule, bool blocked, const char *subject,
 		       const char *detail)
 {

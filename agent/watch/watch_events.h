@@ -20,6 +20,9 @@ const char *watch_events_rule_for_reason(unsigned reason, bool denied_family);
  * "type" and "mode". NULL on ENOMEM. */
 json_t *watch_events_new(const char *type, uint64_t boot_ns, const char *mode);
 
+/* Set key to the string val; nothing when val is NULL. */
+void watch_events_set_str(json_t *ev, const char *key, const char *val);
+
 /* Set "message": {"en", "zh"} for the rule, in the words of house-style §6: what was seen
  * (subject: the program, e.g. "electronic-wechat"), the rule, and what to do. blocked: it was
  * stopped (else: reported only, audit mode). detail may be NULL. */

@@ -1,4 +1,6 @@
-/* Internals shared by agent/watch*.c. Not for other modules: use agent/watch/watch.h. */
+/* Internals shared by agent/watch/watch*.c. Not for other modules: use agent/watch/watch.h.
+ * Calls go one way: watch.c (the facade) -> watch_tables.c, watch_judge.c, watch_scan.c ->
+ * watch_act.c; no file calls back into the one above it. */
 #pragma once
 #include <linux/types.h>
 #include <stdint.h>
@@ -76,10 +78,43 @@ const struct watch_inode *watch_tables_find(const struct watch_tables *t, uint32
 /* st_dev as the kernel's inode->i_sb->s_dev encodes it. */
 uint32_t watch_kdev(dev_t dev);
 
-/* watch_judge.c */
+/* watch_act.c: what judge and scan do with a judgement (below both, never calls up). */
+/* Hand ev (borrowed) to every hook. */
+void watch_act_emit(struct watch *w, json_t *ev);
+/* Emit ev; a deny also gets its message, and a desktop notification to uid in the language of
+ * lang_pid when it was blocked and the policy asks for notifications. */
+void watch_act_report(struct watch *w, json_t *ev, const char *rule, bool deny, bool blocked,
+		      const char *subject, const char *detail, uid_t uid, pid_t lang_pid);
+/* Kill pid only if it is still the process the kernel reported (start time matches; 0: any),
+ * through a pidfd so the PID cannot be reused between the check and the signal. */
+int watch_act_kill(struct watch *w, pid_t pid, uint64_t start_ns, int sig);
+/* In enforce mode, SIGKILL pid as watch_act_kill() does: "kill_user" when it was killed, else
+ * action (what the kernel did, "none" when nothing). */
+const char *watch_act_enforce(struct watch *w, pid_t pid, uint64_t start_ns, const char *action);
+
+/* watch_judge.c: ring-buffer records -> events, finishing what the kernel left pending. */
 void watch_judge_record(struct watch *w, const struct wxg_ev_hdr *h);
+
+/* watch_scan.c: the start-up /proc scan for clients already running. */
 int watch_scan_proc(struct watch *w);
 
-/* watch.c */
-void watch_emit(struct watch *w, json_t *ev);
-int watch_kill_checked(struct watch *w, pid_t pid, uint64_t start_ns, int sig);
+/* Small accessors the judging files share. */
+static inline const char *watch_mode_str(const struct watch *w)
+{
+	return w->policy ? policy_mode_to_string(w->policy->mode) : "audit";
+}
+
+static inline bool watch_enforcing(const struct watch *w)
+{
+	return w->policy && w->policy->mode == POLICY_MODE_ENFORCE;
+}
+
+static inline const struct policy_client *watch_client_of(const struct watch *w, unsigned idx)
+{
+	return w->policy && idx < w->policy->n_clients ? &w->policy->clients[idx] : NULL;
+}
+
+static inline const struct policy_deny *watch_deny_of(const struct watch *w, unsigned idx)
+{
+	return w->policy && idx < w->policy->n_denies ? &w->policy->denies[idx] : NULL;
+}

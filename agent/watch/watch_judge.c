@@ -1,8 +1,6 @@
 /* Ring-buffer records -> JSON events, and the judgements the kernel leaves to user space:
  * which .exe an approved Wine loader runs and in which prefix, whether a library comes from
- * the client's lib_dirs; plus the start-up /proc scan for clients already running. */
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
+ * the client's lib_dirs. What to do with a judgement is agent/watch/watch_act.c. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
@@ -21,17 +19,6 @@
 #include "agent/watch/watch_internal.h"
 #include "common/fileio.h"
 #include "common/log.h"
-#include "watch.skel.h"
-
-static const char *mode_str(const struct watch *w)
-{
-	return w->policy ? policy_mode_to_string(w->policy->mode) : "audit";
-}
-
-static bool enforcing(const struct watch *w)
-{
-	return w->policy && w->policy->mode == POLICY_MODE_ENFORCE;
-}
 
 static const char *action_str(unsigned a)
 {
@@ -40,16 +27,6 @@ static const char *action_str(unsigned a)
 	case WXG_A_LSM_DENY: return "lsm_deny";
 	default: return "none";
 	}
-}
-
-static const struct policy_client *client_of(const struct watch *w, unsigned idx)
-{
-	return w->policy && idx < w->policy->n_clients ? &w->policy->clients[idx] : NULL;
-}
-
-static const struct policy_deny *deny_of(const struct watch *w, unsigned idx)
-{
-	return w->policy && idx < w->policy->n_denies ? &w->policy->denies[idx] : NULL;
 }
 
 static char *home_of(uid_t uid)
@@ -69,24 +46,18 @@ static json_t *task_json(const struct wxg_ev_task *t, uint32_t tgid)
 			 strnlen(t->comm, WXG_COMM_LEN), "start_ns", (json_int_t)t->start_ns);
 }
 
-static void set_str(json_t *ev, const char *key, const char *val)
-{
-	if (val)
-		json_object_set_new(ev, key, json_string(val));
-}
-
 static void set_ids(const struct watch *w, json_t *ev, unsigned idx, bool denied)
 {
 	if (denied) {
-		const struct policy_deny *d = deny_of(w, idx);
+		const struct policy_deny *d = watch_deny_of(w, idx);
 
 		if (d)
-			set_str(ev, "deny", d->id);
+			watch_events_set_str(ev, "deny", d->id);
 	} else {
-		const struct policy_client *c = client_of(w, idx);
+		const struct policy_client *c = watch_client_of(w, idx);
 
 		if (c)
-			set_str(ev, "client", c->id);
+			watch_events_set_str(ev, "client", c->id);
 	}
 }
 
@@ -97,29 +68,6 @@ static void set_verdict(json_t *ev, const char *rule, unsigned reason, unsigned 
 	json_object_set_new(ev, "reason", json_string(watch_events_reason_to_string(reason)));
 	json_object_set_new(ev, "verdict", json_string(watch_events_verdict_to_string(verdict)));
 	json_object_set_new(ev, "action", json_string(action));
-}
-
-/* Message for people; a desktop notification when something was stopped. */
-static void finish(struct watch *w, json_t *ev, const char *rule, bool deny, bool blocked,
-		   const char *subject, const char *detail, uid_t uid, pid_t lang_pid)
-{
-	const char *lang;
-	bool zh;
-	int r;
-
-	if (!deny) {
-		watch_emit(w, ev);
-		return;
-	}
-	watch_events_set_message(ev, rule, blocked, subject, detail);
-	if (blocked && w->policy && w->policy->watch.notify) {
-		lang = notify_lang_of(lang_pid);
-		zh = strcmp(lang, "zh") == 0;
-		r = notify_send(w->notify, uid, lang, watch_events_title(true, zh), watch_events_message(ev, zh));
-		json_object_set_new(ev, "notify", json_pack("{s:i, s:s, s:b}", "uid", (int)uid,
-							    "lang", lang, "sent", r == 0));
-	}
-	watch_emit(w, ev);
 }
 
 static const char *basename_of(const char *p)
@@ -151,7 +99,7 @@ static void flags_json(json_t *ev, uint32_t f)
 /* An approved Wine loader started: which .exe, in which prefix? */
 static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev, char *why, size_t size)
 {
-	const struct policy_client *c = client_of(w, e->v.client);
+	const struct policy_client *c = watch_client_of(w, e->v.client);
 	struct proc_info pi = {};
 	const char *exe = NULL, *prefix;
 	char *home = NULL, want[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
@@ -167,9 +115,9 @@ static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev,
 		why[0] = 0;
 		goto out;
 	}
-	set_str(ev, "wine_exe", exe);
+	watch_events_set_str(ev, "wine_exe", exe);
 	prefix = proc_getenv(&pi, "WINEPREFIX");
-	set_str(ev, "wineprefix", prefix);
+	watch_events_set_str(ev, "wineprefix", prefix);
 	if (c->wine_prefix) {
 		home = home_of(pi.uid);
 		snprintf(want, sizeof(want), "%s/%s", home ? home : "", c->wine_prefix);
@@ -193,7 +141,7 @@ static void on_exec(struct watch *w, const struct wxg_ev_exec *e)
 	char why[PATH_MAX + 64] = "", subject[WXG_PATH_LEN];
 	json_t *ev, *exe;
 
-	ev = watch_events_new("exec", e->hdr.ts_ns, mode_str(w));
+	ev = watch_events_new("exec", e->hdr.ts_ns, watch_mode_str(w));
 	if (!ev)
 		return;
 	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
@@ -225,21 +173,20 @@ static void on_exec(struct watch *w, const struct wxg_ev_exec *e)
 			return;
 		}
 		verdict = WXG_V_DENY;
-		if (enforcing(w) && watch_kill_checked(w, e->hdr.tgid, e->task.start_ns, SIGKILL) == 0)
-			action = "kill_user";
+		action = watch_act_enforce(w, e->hdr.tgid, e->task.start_ns, action);
 	}
 	rule = watch_events_rule_for_reason(reason, denied_family);
 	set_verdict(ev, rule, reason, verdict, action);
 	if (why[0])
-		set_str(ev, "detail", why);
+		watch_events_set_str(ev, "detail", why);
 	if (reason == WXG_R_ATTACHMENT || reason == WXG_R_MEMFD)
 		snprintf(subject, sizeof(subject), "%s", basename_of(e->filename));
 	else if (e->name[0])
 		snprintf(subject, sizeof(subject), "%.*s", WXG_NAME_LEN, e->name);
 	else
 		snprintf(subject, sizeof(subject), "%.*s", WXG_COMM_LEN, e->task.comm);
-	finish(w, ev, rule, verdict == WXG_V_DENY, strcmp(action, "none") != 0, subject,
-	       why[0] ? why : NULL, e->task.uid, e->task.ppid);
+	watch_act_report(w, ev, rule, verdict == WXG_V_DENY, strcmp(action, "none") != 0, subject,
+			 why[0] ? why : NULL, e->task.uid, e->task.ppid);
 	json_decref(ev);
 }
 
@@ -256,10 +203,9 @@ static void on_rename(struct watch *w, const struct wxg_ev_rename *e)
 	if (verdict == WXG_V_PENDING) {
 		/* An approved Wine loader naming itself after another family. */
 		verdict = WXG_V_DENY;
-		if (enforcing(w) && watch_kill_checked(w, e->hdr.tgid, e->task.start_ns, SIGKILL) == 0)
-			action = "kill_user";
+		action = watch_act_enforce(w, e->hdr.tgid, e->task.start_ns, action);
 	}
-	ev = watch_events_new("rename", e->hdr.ts_ns, mode_str(w));
+	ev = watch_events_new("rename", e->hdr.ts_ns, watch_mode_str(w));
 	if (!ev)
 		return;
 	rule = watch_events_rule_for_reason(e->v.reason, kind == POLICY_MATCH_DENIED);
@@ -268,14 +214,14 @@ static void on_rename(struct watch *w, const struct wxg_ev_rename *e)
 	if (e->v.client != WXG_CLIENT_NONE)
 		set_ids(w, ev, e->v.client, kind == POLICY_MATCH_DENIED);
 	set_verdict(ev, rule, e->v.reason, verdict, action);
-	finish(w, ev, rule, verdict == WXG_V_DENY, strcmp(action, "none") != 0, comm, NULL, e->task.uid,
-	       e->task.ppid);
+	watch_act_report(w, ev, rule, verdict == WXG_V_DENY, strcmp(action, "none") != 0, comm,
+			 NULL, e->task.uid, e->task.ppid);
 	json_decref(ev);
 }
 
 static void on_open(struct watch *w, const struct wxg_ev_open *e)
 {
-	const struct policy_client *c = client_of(w, e->v.client);
+	const struct policy_client *c = watch_client_of(w, e->v.client);
 	char path[PATH_MAX], real[PATH_MAX], cwd[PATH_MAX], link[64], *home = NULL;
 	const char *action = "none", *rule = "client.plugins";
 	json_t *ev;
@@ -303,17 +249,17 @@ static void on_open(struct watch *w, const struct wxg_ev_open *e)
 		return;
 	}
 	free(home);
-	if (enforcing(w) && watch_kill_checked(w, e->hdr.tgid, e->task.start_ns, SIGKILL) == 0)
-		action = "kill_user";
-	ev = watch_events_new("open", e->hdr.ts_ns, mode_str(w));
+	action = watch_act_enforce(w, e->hdr.tgid, e->task.start_ns, action);
+	ev = watch_events_new("open", e->hdr.ts_ns, watch_mode_str(w));
 	if (!ev)
 		return;
 	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
-	set_str(ev, "library", path);
+	watch_events_set_str(ev, "library", path);
 	set_ids(w, ev, e->v.client, false);
 	set_verdict(ev, rule, e->v.reason, WXG_V_DENY, action);
-	finish(w, ev, rule, true, strcmp(action, "none") != 0, c->display_name ? c->display_name : c->id,
-	       basename_of(path), e->task.uid, e->hdr.tgid);
+	watch_act_report(w, ev, rule, true, strcmp(action, "none") != 0,
+			 c->display_name ? c->display_name : c->id, basename_of(path), e->task.uid,
+			 e->hdr.tgid);
 	json_decref(ev);
 }
 
@@ -335,7 +281,7 @@ static const char *ptrace_req_str(uint64_t req)
 
 static void on_inject(struct watch *w, const struct wxg_ev_inject *e)
 {
-	const struct policy_client *c = client_of(w, e->v.client);
+	const struct policy_client *c = watch_client_of(w, e->v.client);
 	const char *rule = watch_events_rule_for_reason(e->v.reason, false);
 	char detail[128], comm[WXG_COMM_LEN + 1];
 	json_t *ev;
@@ -343,20 +289,21 @@ static void on_inject(struct watch *w, const struct wxg_ev_inject *e)
 	/* PTRACE_ATTACH queued a SIGSTOP for the client: once the dead injector is detached,
 	 * let the client go on. */
 	if (e->v.action == WXG_A_KILL && e->request == 16)
-		watch_kill_checked(w, e->target_tgid, e->target_start_ns, SIGCONT);
-	ev = watch_events_new("inject", e->hdr.ts_ns, mode_str(w));
+		watch_act_kill(w, e->target_tgid, e->target_start_ns, SIGCONT);
+	ev = watch_events_new("inject", e->hdr.ts_ns, watch_mode_str(w));
 	if (!ev)
 		return;
 	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
 	json_object_set_new(ev, "target", json_pack("{s:i, s:i}", "pid", (int)e->target_tgid, "tid",
 						    (int)e->target_pid));
-	set_str(ev, "request", ptrace_req_str(e->request));
+	watch_events_set_str(ev, "request", ptrace_req_str(e->request));
 	set_ids(w, ev, e->v.client, false);
 	set_verdict(ev, rule, e->v.reason, e->v.verdict, action_str(e->v.action));
 	snprintf(comm, sizeof(comm), "%.*s", WXG_COMM_LEN, e->task.comm);
 	snprintf(detail, sizeof(detail), "%s on %s, pid %u", ptrace_req_str(e->request),
 		 c ? (c->display_name ? c->display_name : c->id) : "client", e->target_tgid);
-	finish(w, ev, rule, true, e->v.action != WXG_A_NONE, comm, detail, e->task.uid, e->target_tgid);
+	watch_act_report(w, ev, rule, true, e->v.action != WXG_A_NONE, comm, detail, e->task.uid,
+			 e->target_tgid);
 	json_decref(ev);
 }
 
@@ -382,104 +329,4 @@ void watch_judge_record(struct watch *w, const struct wxg_ev_hdr *h)
 	default:
 		log_debug("ring buffer: unknown record type %u", h->type);
 	}
-}
-
-/* ---- start-up scan ---- */
-
-struct scanned {
-	pid_t pid, ppid;
-	uid_t uid;
-	unsigned client;
-};
-
-static void scan_report(struct watch *w, const struct proc_info *pi, const char *rule, const char *reason,
-			const char *id_key, const char *id)
-{
-	const char *action = "none";
-	json_t *ev;
-
-	if (enforcing(w) && watch_kill_checked(w, pi->pid, 0, SIGKILL) == 0)
-		action = "kill_user";
-	ev = watch_events_new("scan", 0, mode_str(w));
-	if (!ev)
-		return;
-	json_object_set_new(ev, "process", json_pack("{s:i, s:i, s:i, s:s}", "pid", (int)pi->pid,
-						     "ppid", (int)pi->ppid, "uid", (int)pi->uid,
-						     "comm", pi->comm));
-	if (pi->exe)
-		json_object_set_new(ev, "exe", json_pack("{s:s}", "path", pi->exe));
-	set_str(ev, id_key, id);
-	json_object_set_new(ev, "rule", json_string(rule));
-	json_object_set_new(ev, "reason", json_string(reason));
-	json_object_set_new(ev, "verdict", json_string("deny"));
-	json_object_set_new(ev, "action", json_string(action));
-	finish(w, ev, rule, true, strcmp(action, "none") != 0, pi->comm, NULL, pi->uid, pi->pid);
-	json_decref(ev);
-}
-
-int watch_scan_proc(struct watch *w)
-{
-	struct scanned *found = NULL;
-	size_t n_found = 0, n_pids = 0;
-	pid_t *pids = NULL, self = getpid();
-	int r;
-
-	r = proc_list_pids(w->sr, &pids, &n_pids);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n_pids; i++) {
-		struct proc_info pi = {};
-		struct policy_match m;
-		const struct watch_inode *wi = NULL;
-		char path[64];
-		struct stat st;
-
-		if (pids[i] == self || proc_read(w->sr, pids[i], PROC_WANT_ARGV, &pi) < 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pids[i]);
-		if (stat(path, &st) == 0)
-			wi = watch_tables_find(&w->tables, watch_kdev(st.st_dev), st.st_ino);
-		policy_match_process(w->policy, pi.comm, pi.exe, pi.argv.v, pi.argv.n, &m);
-		if ((wi && (wi->val.flags & WXG_I_DENIED)) || m.kind == POLICY_MATCH_DENIED) {
-			const struct policy_deny *d = wi && (wi->val.flags & WXG_I_DENIED) ?
-							      deny_of(w, wi->val.client) : m.deny;
-
-			scan_report(w, &pi, "client.denied", "denied_running", "deny", d ? d->id : NULL);
-		} else if (wi && (wi->val.flags & WXG_I_APPROVED)) {
-			struct scanned *nf = realloc(found, (n_found + 1) * sizeof(*nf));
-
-			if (nf) {
-				found = nf;
-				found[n_found++] = (struct scanned){ pi.pid, pi.ppid, pi.uid, wi->val.client };
-			}
-		} else if (m.kind == POLICY_MATCH_APPROVED) {
-			scan_report(w, &pi, "client.approved", "unapproved_build", "client", m.client->id);
-		}
-		proc_info_clear(&pi);
-	}
-	/* Watch every process of an approved client; count as instances those whose parent is
-	 * not one (forks of a multi-process client are one instance). start_ns 0: taken from
-	 * /proc, the kernel accepts it for this PID until the process exits. */
-	for (size_t i = 0; i < n_found; i++) {
-		struct wxg_watch ww = { .uid = found[i].uid, .client = found[i].client,
-					.flags = WXG_W_CLIENT };
-		uint32_t tgid = found[i].pid;
-		bool child = false;
-
-		for (size_t j = 0; j < n_found; j++)
-			child |= found[j].pid == found[i].ppid;
-		if (!child) {
-			struct wxg_instance_key ik = { .uid = found[i].uid, .client = found[i].client };
-			uint32_t cnt = 0;
-
-			bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.instances), &ik, &cnt);
-			cnt++;
-			bpf_map_update_elem(bpf_map__fd(w->skel->maps.instances), &ik, &cnt, BPF_ANY);
-			ww.flags |= WXG_W_INSTANCE;
-		}
-		bpf_map_update_elem(bpf_map__fd(w->skel->maps.watched), &tgid, &ww, BPF_NOEXIST);
-	}
-	free(found);
-	free(pids);
-	return 0;
 }

@@ -99,14 +99,47 @@ static bool agent_saw(struct agent *a, const char *needle)
 	return false;
 }
 
-static int agent_stop(struct agent *a)
+/* SIGTERM: the agent must exit 0. */
+static void agent_stop(struct agent *a)
 {
 	int st;
 
 	kill(a->pid, SIGTERM);
 	assert_int_equal(waitpid(a->pid, &st, 0), a->pid);
 	close(a->out);
-	return st;
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Skips (or fails, WXGUARD_REQUIRE_BPF=1) without root and BPF; else an agent in enforce mode. */
+static bool agent_start_enforcing(struct agent *a)
+{
+	if (!wxg_test_require_root_bpf())
+		return false;
+	write_policy("enforce");
+	agent_start(a, NULL);
+	return true;
+}
+
+/* The published status document has this state and enforcement; the caller json_decref()s. */
+static json_t *expect_status(const char *state, const char *enforcement)
+{
+	json_error_t err;
+	json_t *doc = json_load_file(status, 0, &err);
+
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "state")), state);
+	assert_string_equal(json_string_value(json_object_get(doc, "enforcement")), enforcement);
+	return doc;
+}
+
+static bool killed(int st)
+{
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
+static bool exited_ok(int st)
+{
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 static int run_denied(void)
@@ -162,16 +195,12 @@ static void test_run_kills_reports_notifies_and_keeps_old_policy_on_broken_reloa
 {
 	struct agent a = {};
 	char *data = NULL;
-	int st;
 
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!agent_start_enforcing(&a))
 		return;
-	write_policy("enforce");
-	agent_start(&a, NULL);
 	assert_true(agent_saw(&a, "\"rule\":\"watch.start\""));
-	st = run_denied();
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_true(killed(run_denied()));
 	assert_true(agent_saw(&a, "\"rule\":\"client.denied\""));
 	for (int i = 0; i < 200 && access(notes, F_OK) != 0; i++)
 		usleep(10000);
@@ -183,54 +212,37 @@ static void test_run_kills_reports_notifies_and_keeps_old_policy_on_broken_reloa
 	wxg_test_write(policy, "[policy]\nmode = sometimes\n");
 	kill(a.pid, SIGHUP);
 	assert_true(agent_saw(&a, "\"result\":\"refused\""));
-	st = run_denied();
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_true(killed(run_denied()));
 
 	/* A good one is applied: audit mode lets it run. */
 	write_policy("audit");
 	kill(a.pid, SIGHUP);
 	assert_true(agent_saw(&a, "\"result\":\"applied\""));
-	st = run_denied();
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(exited_ok(run_denied()));
 
-	st = agent_stop(&a);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	agent_stop(&a);
 }
 
 static void test_run_status_and_degraded_mode(void **state)
 {
 	struct agent a = {};
-	json_error_t err;
 	json_t *doc;
-	int st;
 
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!agent_start_enforcing(&a))
 		return;
-	write_policy("enforce");
-	agent_start(&a, NULL);
-	doc = json_load_file(status, 0, &err);
-	assert_non_null(doc);
-	assert_string_equal(json_string_value(json_object_get(doc, "state")), "running");
-	assert_string_equal(json_string_value(json_object_get(doc, "enforcement")), "signal");
+	doc = expect_status("running", "signal");
 	assert_string_equal(json_string_value(json_object_get(doc, "mode")), "enforce");
 	assert_non_null(json_object_get(json_object_get(doc, "counters"), "drops"));
 	json_decref(doc);
-	st = agent_stop(&a);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	agent_stop(&a);
 
 	/* Without BPF: says so, stays up, reports degraded; nothing is killed. */
 	agent_start(&a, "--no-bpf");
 	assert_true(agent_saw(&a, "\"result\":\"degraded\""));
-	doc = json_load_file(status, 0, &err);
-	assert_non_null(doc);
-	assert_string_equal(json_string_value(json_object_get(doc, "state")), "degraded");
-	assert_string_equal(json_string_value(json_object_get(doc, "enforcement")), "none");
-	json_decref(doc);
-	st = run_denied();
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	st = agent_stop(&a);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	json_decref(expect_status("degraded", "none"));
+	assert_true(exited_ok(run_denied()));
+	agent_stop(&a);
 }
 
 int main(void)

@@ -177,6 +177,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Skips (or fails, WXGUARD_REQUIRE_BPF=1) without root and BPF; else the test policy in mode. */
+static bool require_bpf_mode(const char *mode)
+{
+	if (!wxg_test_require_root_bpf())
+		return false;
+	set_mode(mode, 1);
+	return true;
+}
+
 static void drain(void)
 {
 	while (watch_dispatch(fx.w, 0) > 0)
@@ -259,6 +268,37 @@ static const char *str(const json_t *ev, const char *key)
 	return s ? s : "";
 }
 
+static void assert_exited_ok(int st)
+{
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Run path to its end; it must exit 0. */
+static pid_t run_ok(const char *path, const char *const *args, const char *const *env)
+{
+	pid_t pid;
+
+	reset();
+	pid = start(path, args, env);
+	assert_exited_ok(wait_status(pid));
+	return pid;
+}
+
+/* Run path: it must be killed before its first instruction (no marker), with exactly one event
+ * of type about it (*ev). */
+static pid_t run_killed(const char *path, const char *const *args, const char *const *env,
+			const char *type, json_t **ev)
+{
+	pid_t pid;
+
+	reset();
+	pid = start(path, args, env);
+	assert_true(killed(wait_status(pid)));
+	assert_false(marker_exists());
+	assert_int_equal(events_for(pid, type, ev), 1);
+	return pid;
+}
+
 static void expect_blocked(const char *path, const char *const *args, const char *const *env,
 			   const char *rule)
 {
@@ -291,7 +331,7 @@ static void expect_reported_once(const char *path, const char *const *args, cons
 	reset();
 	pid = start(path, args, env);
 	st = wait_status(pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_exited_ok(st);
 	assert_true(marker_exists());
 	assert_int_equal(events_for(pid, NULL, &ev), 1);
 	assert_string_equal(str(ev, "rule"), rule);
@@ -304,32 +344,38 @@ static const char *const wine_args_ok[] = { "WXGTWork.exe", "C:\\Program Files\\
 static const char *const wine_args_denied[] = { "WXGTChat.exe", "C:\\Program Files\\WXGT\\WXGTChat.exe", NULL };
 static const char *const wine_env[] = { "WINEPREFIX=/tmp/not-the-prefix", NULL };
 
+/* Every stand-in that must not run: blocked in enforce mode, reported once in audit mode. */
+static const struct unapproved {
+	const char *path;
+	const char *const *args, *const *env;
+	const char *rule;
+} unapproved[] = {
+	{ fx.denied, NULL, NULL, "client.denied" },
+	{ fx.patched, NULL, NULL, "client.approved" },
+	{ fx.symlink, NULL, NULL, "client.approved" },
+	{ fx.hardlink, NULL, NULL, "client.approved" },
+	{ fx.winelike, wine_args_ok, wine_env, "client.approved" },
+	{ fx.winelike, wine_args_denied, wine_env, "client.denied" },
+};
+
 static void test_watch_enforce_kills_every_unapproved_standin(void **state)
 {
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("enforce"))
 		return;
-	set_mode("enforce", 1);
-	expect_blocked(fx.denied, NULL, NULL, "client.denied");
-	expect_blocked(fx.patched, NULL, NULL, "client.approved");
-	expect_blocked(fx.symlink, NULL, NULL, "client.approved");
-	expect_blocked(fx.hardlink, NULL, NULL, "client.approved");
-	expect_blocked(fx.winelike, wine_args_ok, wine_env, "client.approved");
-	expect_blocked(fx.winelike, wine_args_denied, wine_env, "client.denied");
+	for (size_t i = 0; i < sizeof(unapproved) / sizeof(unapproved[0]); i++)
+		expect_blocked(unapproved[i].path, unapproved[i].args, unapproved[i].env,
+			       unapproved[i].rule);
 }
 
 static void test_watch_audit_runs_and_reports_once(void **state)
 {
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("audit"))
 		return;
-	set_mode("audit", 1);
-	expect_reported_once(fx.denied, NULL, NULL, "client.denied");
-	expect_reported_once(fx.patched, NULL, NULL, "client.approved");
-	expect_reported_once(fx.symlink, NULL, NULL, "client.approved");
-	expect_reported_once(fx.hardlink, NULL, NULL, "client.approved");
-	expect_reported_once(fx.winelike, wine_args_ok, wine_env, "client.approved");
-	expect_reported_once(fx.winelike, wine_args_denied, wine_env, "client.denied");
+	for (size_t i = 0; i < sizeof(unapproved) / sizeof(unapproved[0]); i++)
+		expect_reported_once(unapproved[i].path, unapproved[i].args, unapproved[i].env,
+				     unapproved[i].rule);
 	set_mode("enforce", 1);
 }
 
@@ -340,9 +386,8 @@ static void test_watch_approved_standin_runs(void **state)
 	int st;
 
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("enforce"))
 		return;
-	set_mode("enforce", 1);
 	reset();
 	pid = start(fx.approved, NULL, NULL);
 	st = wait_status(pid);
@@ -396,26 +441,16 @@ static void test_watch_ld_preload_into_approved_is_reported_and_blocked(void **s
 	static const char *const env_audit[] = { "LD_AUDIT=/tmp/wxgt-audit.so", NULL };
 	json_t *ev = NULL;
 	pid_t pid;
-	int st;
 
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("enforce"))
 		return;
-	set_mode("enforce", 1);
-	reset();
-	pid = start(fx.approved, NULL, env);
-	st = wait_status(pid);
-	assert_true(killed(st));
-	assert_false(marker_exists());
-	assert_int_equal(events_for(pid, "exec", &ev), 1);
+	run_killed(fx.approved, NULL, env, "exec", &ev);
 	assert_string_equal(str(ev, "rule"), "client.plugins");
 	assert_string_equal(str(ev, "reason"), "ld_preload");
 
 	set_mode("audit", 1);
-	reset();
-	pid = start(fx.approved, NULL, env_audit);
-	st = wait_status(pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	pid = run_ok(fx.approved, NULL, env_audit);
 	assert_int_equal(events_for(pid, "exec", &ev), 1);
 	assert_string_equal(str(ev, "reason"), "ld_preload");
 	assert_string_equal(str(ev, "action"), "none");
@@ -461,9 +496,8 @@ static void inject(const char *how, bool with_addr)
 static void test_watch_ptrace_attach_kills_injector(void **state)
 {
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("enforce"))
 		return;
-	set_mode("enforce", 1);
 	inject("ptrace", false);
 	inject("seize", false);
 }
@@ -471,9 +505,8 @@ static void test_watch_ptrace_attach_kills_injector(void **state)
 static void test_watch_process_vm_writev_kills_injector_before_write(void **state)
 {
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("enforce"))
 		return;
-	set_mode("enforce", 1);
 	inject("vmwrite", true);
 }
 
@@ -484,9 +517,8 @@ static void test_watch_memfd_exec_by_client_is_blocked(void **state)
 	int st;
 
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("enforce"))
 		return;
-	set_mode("enforce", 1);
 	reset();
 	pid = start(fx.approved, (const char *const[]){ "memfd", fx.other, NULL }, NULL);
 	st = wait_status(pid);
@@ -499,54 +531,33 @@ static void test_watch_memfd_exec_by_client_is_blocked(void **state)
 static void test_watch_second_instance_over_limit_is_blocked(void **state)
 {
 	json_t *ev = NULL;
-	pid_t first, second;
-	int st;
+	pid_t first;
 
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("enforce"))
 		return;
-	set_mode("enforce", 1);
 	reset();
 	first = start(fx.approved, (const char *const[]){ "sleep", "400", NULL }, NULL);
 	wait_marker();
 	unlink(fx.marker);
-	second = start(fx.approved, NULL, NULL);
-	st = wait_status(second);
-	assert_true(killed(st));
-	assert_false(marker_exists());
-	assert_int_equal(events_for(second, "exec", &ev), 1);
+	run_killed(fx.approved, NULL, NULL, "exec", &ev);
 	assert_string_equal(str(ev, "rule"), "client.instances");
-	st = wait_status(first);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_exited_ok(wait_status(first));
 	/* The first one is gone: a new one may start. */
-	reset();
-	second = start(fx.approved, NULL, NULL);
-	st = wait_status(second);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	run_ok(fx.approved, NULL, NULL);
 }
 
 static void test_watch_file_written_by_client_then_executed_is_blocked(void **state)
 {
 	const char *payload = path_in("out/invoice.pdf.bin");
 	json_t *ev = NULL;
-	pid_t pid;
-	int st;
 
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("enforce"))
 		return;
-	set_mode("enforce", 1);
-	reset();
 	unlink(payload);
-	pid = start(fx.approved, (const char *const[]){ "copy", fx.other, payload, NULL }, NULL);
-	st = wait_status(pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	reset();
-	pid = start(payload, NULL, NULL);   /* run by the employee, not by the client */
-	st = wait_status(pid);
-	assert_true(killed(st));
-	assert_false(marker_exists());
-	assert_int_equal(events_for(pid, "exec", &ev), 1);
+	run_ok(fx.approved, (const char *const[]){ "copy", fx.other, payload, NULL }, NULL);
+	run_killed(payload, NULL, NULL, "exec", &ev);   /* run by the employee, not by the client */
 	assert_string_equal(str(ev, "rule"), "watch.attachment_exec");
 	assert_non_null(watch_events_message(ev, true));
 }
@@ -570,15 +581,9 @@ static void test_watch_file_written_by_client_on_tmpfs_then_executed_is_blocked(
 	assert_int_equal(utimensat(AT_FDCWD, readme, old, 0), 0);   /* the client's read moves it */
 	usleep(50000);
 	set_mode("enforce", 1);
-	reset();
 	unlink(payload);
-	pid = start(fx.approved, (const char *const[]){ "copy", readme, payload, NULL }, NULL);
-	st = wait_status(pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	reset();
-	pid = start(readme, NULL, NULL);
-	st = wait_status(pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	run_ok(fx.approved, (const char *const[]){ "copy", readme, payload, NULL }, NULL);
+	pid = run_ok(readme, NULL, NULL);
 	assert_int_equal(events_for(pid, "exec", NULL), 0);
 	reset();
 	pid = start(payload, NULL, NULL);
@@ -603,10 +608,7 @@ static void test_watch_library_outside_lib_dirs_is_reported(void **state)
 	wxg_test_write(good, "not really a library\n");
 	wxg_test_write(evil, "not really a library\n");
 	set_mode("audit", 1);
-	reset();
-	pid = start(fx.approved, (const char *const[]){ "open", good, "open", evil, NULL }, NULL);
-	st = wait_status(pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	pid = run_ok(fx.approved, (const char *const[]){ "open", good, "open", evil, NULL }, NULL);
 	assert_int_equal(events_for(pid, "open", &ev), 1);
 	assert_string_equal(str(ev, "rule"), "client.plugins");
 	assert_string_equal(str(ev, "library"), evil);
@@ -630,9 +632,8 @@ static void test_watch_fexecve_script_and_loader_are_judged(void **state)
 	int st, fd;
 
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("enforce"))
 		return;
-	set_mode("enforce", 1);
 	/* execveat(fd, "", AT_EMPTY_PATH) of an unapproved build */
 	reset();
 	fd = open(fx.patched, O_RDONLY | O_CLOEXEC);
@@ -664,12 +665,8 @@ static void test_watch_fexecve_script_and_loader_are_judged(void **state)
 
 	/* the dynamic loader started directly on an unapproved build */
 	if (access("/lib64/ld-linux-x86-64.so.2", X_OK) == 0) {
-		reset();
-		pid = start("/lib64/ld-linux-x86-64.so.2", (const char *const[]){ fx.patched, NULL }, NULL);
-		st = wait_status(pid);
-		assert_true(killed(st));
-		assert_false(marker_exists());
-		assert_int_equal(events_for(pid, "exec", &ev), 1);
+		run_killed("/lib64/ld-linux-x86-64.so.2", (const char *const[]){ fx.patched, NULL },
+			   NULL, "exec", &ev);
 		assert_string_equal(str(ev, "rule"), "client.approved");
 	}
 }
@@ -681,9 +678,8 @@ static void test_watch_exec_storm_has_zero_drops(void **state)
 	json_t *ev;
 
 	(void)state;
-	if (!wxg_test_require_root_bpf())
+	if (!require_bpf_mode("audit"))
 		return;
-	set_mode("audit", 1);
 	reset();
 	watch_get_state(fx.w, &st0);
 	/* No dispatch until the end: the ring buffer has to hold them all. */

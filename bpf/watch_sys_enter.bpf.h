@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* raw_tp/sys_enter: the syscalls the watcher looks at (open, openat, openat2, ptrace,
+ * process_vm_writev), dispatched to bpf/watch_open.bpf.h and bpf/watch_inject.bpf.h. Part of
+ * bpf/watch.bpf.c. */
+#pragma once
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bpf/wxg_abi.h"
+#include "bpf/lib/maps.bpf.h"
+#include "bpf/watch_inject.bpf.h"
+#include "bpf/watch_open.bpf.h"
+
+/* Syscall numbers of the running architecture, set by user space from <sys/syscall.h>;
+ * -1 when the architecture has no such call. */
+const volatile long nr_open = -1;
+const volatile long nr_openat = -1;
+const volatile long nr_openat2 = -1;
+const volatile long nr_ptrace = -1;
+const volatile long nr_process_vm_writev = -1;
+
+/* Runs on every syscall of the machine: the common path is the compares of the first test.
+ * Opens cost one more hash lookup (is this the approved client?) before any argument is
+ * read; ptrace and process_vm_writev, rare, look up their target. */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
+{
+	const struct wxg_config *cfg;
+	struct task_struct *task;
+	struct wxg_watch *w;
+	__u32 tgid;
+
+	if (id != nr_openat && id != nr_open && id != nr_openat2 && id != nr_ptrace &&
+	    id != nr_process_vm_writev)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (id == nr_openat || id == nr_open || id == nr_openat2) {
+		/* the agent is never watched */
+		w = bpf_map_lookup_elem(&watched, &tgid);
+		if (!w || !(w->flags & WXG_W_CLIENT) || !get_config())
+			return 0;
+		if (id == nr_openat)
+			return on_open(task, w, tgid,
+				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
+				       PT_REGS_PARM3_CORE_SYSCALL(regs));
+		if (id == nr_open)
+			return on_open(task, w, tgid,
+				       (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+				       PT_REGS_PARM2_CORE_SYSCALL(regs));
+		{
+			struct open_how *how = (struct open_how *)PT_REGS_PARM3_CORE_SYSCALL(regs);
+			__u64 fl = 0;
+
+			bpf_probe_read_user(&fl, sizeof(fl), &how->flags);
+			return on_open(task, w, tgid,
+				       (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), fl);
+		}
+	}
+	cfg = get_config();
+	if (!cfg || tgid == cfg->agent_tgid)
+		return 0;
+	if (id == nr_ptrace) {
+		long req = PT_REGS_PARM1_CORE_SYSCALL(regs);
+
+		if (req != PTRACE_ATTACH && req != PTRACE_SEIZE && req != PTRACE_POKETEXT &&
+		    req != PTRACE_POKEDATA && req != PTRACE_POKEUSER && req != PTRACE_SETREGS &&
+		    req != PTRACE_SETFPREGS && req != PTRACE_SETREGSET)
+			return 0;
+		return on_inject(cfg, task, tgid, req, PT_REGS_PARM2_CORE_SYSCALL(regs),
+				 WXG_R_PTRACE);
+	}
+	/* process_vm_writev. The SIGKILL is pending before the copy starts: pinning the
+	 * target's pages fails with -EINTR, nothing is written. */
+	return on_inject(cfg, task, tgid, 0, PT_REGS_PARM1_CORE_SYSCALL(regs), WXG_R_VM_WRITE);
+}
