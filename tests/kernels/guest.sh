@@ -51,7 +51,7 @@ for obj in "$WXG_BUILD"/bpf/*.bpf.o; do
 		# The failing program, then the end of its verifier log (the complaint).
 		grep -E "prog '[^']*': (BPF program load failed|failed to load)" "$log" | head -n 3
 		awk '/-- END PROG LOAD LOG --/ { for (i = n - 4; i < n; i++) if (i >= 0) print "    " l[i % 5]; exit }
-			{ l[n % 5] = $0; n++ }' "$log"
+			on { l[n % 5] = $0; n++ } /-- BEGIN PROG LOAD LOG --/ { on = 1 }' "$log"
 	fi
 	rm -rf "$pin"
 done

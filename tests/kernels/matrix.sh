@@ -51,7 +51,7 @@ section() { awk -v b="@@WXG-BEGIN-$2" -v e="@@WXG-END-$2" \
 	'index($0, e) { on = 0 } on { print } index($0, b) { on = 1 }' "$1"; }
 
 run_kernel() { # name
-	local name=$1 row suite cmdline kdir out start secs rc counts line kver
+	local name=$1 row suite cmdline kdir out start secs tsecs rc counts line kver
 	row=$(kernel_row "$name")
 	suite=${row%%|*} cmdline=${row#*|}
 	out=$BUILD/test-logs/kernels/$name
@@ -117,7 +117,8 @@ run_kernel() { # name
 	set -- $counts
 	total_pass=$((total_pass + $1)) total_fail=$((total_fail + $2)) total_skip=$((total_skip + $3))
 	[ "$2" -gt 0 ] && bad=1
-	summary+=("kernel $kver ($name): $1 passed, $2 failed, $3 skipped ($secs s)")
+	tsecs=$(sed -n 's/.*@@WXG-END-RUN rc=[0-9]* seconds=\([0-9]*\).*/\1/p' "$out/console.log")
+	summary+=("kernel $kver ($name): $1 passed, $2 failed, $3 skipped (${secs} s, tests ${tsecs:-?} s)")
 	echo
 }
 
