@@ -71,7 +71,8 @@ fi
 [ -n "${key:-}" ] || key=/usr/share/keyrings/debian-archive-keyring.gpg
 
 apt=$CACHE/apt/$suite
-mkdir -p "$apt/preferences.d" "$apt/lists/partial" "$apt/archives/partial" "$apt/state" "$CACHE/debs"
+mkdir -p "$apt/preferences.d" "$apt/lists/partial" "$apt/archives/partial" "$apt/state" \
+	"$CACHE/debs"
 : >"$apt/state/status"
 echo "deb [signed-by=$key] $uri $suite main" >"$apt/sources.list"
 # Read after the system's configuration (apt-get -c): every path apt writes is private, and the

@@ -40,7 +40,7 @@ echo "@@WXG-END-RUN rc=$rc seconds=$(($(date +%s) - start))"
 mkdir -p "$WXG_BUILD/test-logs"
 echo "@@WXG-BEGIN-LOADS"
 for obj in "$WXG_BUILD"/bpf/*.bpf.o; do
-	[ -f "$obj" ] && command -v bpftool >/dev/null 2>&1 || continue
+	if [ ! -f "$obj" ] || ! command -v bpftool >/dev/null 2>&1; then continue; fi
 	name=$(basename "$obj" .bpf.o)
 	log=$WXG_BUILD/test-logs/load-$name.log
 	pin=/sys/fs/bpf/wxg-load-$name
@@ -50,7 +50,8 @@ for obj in "$WXG_BUILD"/bpf/*.bpf.o; do
 		echo "load $name.bpf.o: FAILED"
 		# The failing program, then the end of its verifier log (the complaint).
 		grep -E "prog '[^']*': (BPF program load failed|failed to load)" "$log" | head -n 3
-		awk '/-- END PROG LOAD LOG --/ { for (i = n - 4; i < n; i++) if (i >= 0) print "    " l[i % 5]; exit }
+		awk '/-- END PROG LOAD LOG --/ {
+				for (i = n - 4; i < n; i++) if (i >= 0) print "    " l[i % 5]; exit }
 			on { l[n % 5] = $0; n++ } /-- BEGIN PROG LOAD LOG --/ { on = 1 }' "$log"
 	fi
 	rm -rf "$pin"

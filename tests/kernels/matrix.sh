@@ -33,9 +33,15 @@ if [ ${#names[@]} -eq 0 ]; then
 	mapfile -t names < <(awk -F'|' 'NF { print $1 }' <<<"$KERNELS")
 fi
 for n in "${names[@]}"; do
-	kernel_row "$n" >/dev/null || { echo "unknown kernel: $n (known: $(awk -F'|' 'NF { printf "%s ", $1 }' <<<"$KERNELS"))" >&2; exit 2; }
+	if ! kernel_row "$n" >/dev/null; then
+		echo "unknown kernel: $n (known: $(awk -F'|' 'NF { printf "%s ", $1 }' <<<"$KERNELS"))" >&2
+		exit 2
+	fi
 done
-command -v "$QEMU" >/dev/null || { echo "kernels: no $QEMU (packaging/deps.sh kernels)" >&2; exit 1; }
+if ! command -v "$QEMU" >/dev/null; then
+	echo "kernels: no $QEMU (packaging/deps.sh kernels)" >&2
+	exit 1
+fi
 for t in "$BUILD"/tests/bpf/test_*; do
 	[ -x "$t" ] && break
 	echo "kernels: no BPF test binaries in $BUILD/tests/bpf (run make first)" >&2
@@ -74,7 +80,8 @@ run_kernel() { # name
 		printf "WXGUARD_REQUIRE_BPF='%s'\n" "${WXGUARD_REQUIRE_BPF:-}"
 		printf "WXG_KERNELS_CMD='%s'\n" "$CMD"
 	} >"$BUILD/kernels/$name.env"
-	if ! tests/kernels/initramfs.sh "$kdir" "$BUILD/kernels/$name.cpio.gz" "$BUILD/kernels/$name.env"; then
+	if ! tests/kernels/initramfs.sh "$kdir" "$BUILD/kernels/$name.cpio.gz" \
+		"$BUILD/kernels/$name.env"; then
 		summary+=("kernel $kver ($name): NOT RUN: cannot build the initramfs")
 		bad=1
 		return
@@ -111,14 +118,16 @@ run_kernel() { # name
 		tail -n 20 "$out/console.log" | sed 's/^/      | /'
 		counts="0 1 0"
 	else
-		counts=$(sed -E 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' <<<"$line" |
+		counts=$(sed -E 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' \
+			<<<"$line" |
 			awk '{print $1, $2, ($3 == "" ? 0 : $3)}')
 	fi
 	set -- $counts
 	total_pass=$((total_pass + $1)) total_fail=$((total_fail + $2)) total_skip=$((total_skip + $3))
 	[ "$2" -gt 0 ] && bad=1
 	tsecs=$(sed -n 's/.*@@WXG-END-RUN rc=[0-9]* seconds=\([0-9]*\).*/\1/p' "$out/console.log")
-	summary+=("kernel $kver ($name): $1 passed, $2 failed, $3 skipped (${secs} s, tests ${tsecs:-?} s)")
+	line="kernel $kver ($name): $1 passed, $2 failed, $3 skipped"
+	summary+=("$line (${secs} s, tests ${tsecs:-?} s)")
 	echo
 }
 
