@@ -1,8 +1,8 @@
 #!/bin/sh
 # Install the Debian packages needed to build, run and test wxguard.
 # Idempotent: installs only what is missing, so `make` can call it every time.
-# Usage: packaging/deps.sh [build|test|all|bench]   (default: all; bench adds the monitors the
-# exec-storm benchmark compares against)
+# Usage: packaging/deps.sh [build|test|all|bench|kernels]   (default: all; bench adds the monitors
+# the exec-storm benchmark compares against; kernels: what `make test-kernels` needs)
 set -eu
 
 what=${1:-all}
@@ -12,16 +12,19 @@ libssl-dev libcurl4-openssl-dev libsystemd-dev libsqlite3-dev libpq-dev libevent
 test_pkgs="clang-format libcmocka-dev libclang-rt-14-dev postgresql procps util-linux iproute2 sqlite3 curl jq
 debhelper lintian rpm debootstrap fakeroot systemd-container dpkg-dev xz-utils chromium
 openssl"
+# make test-kernels: qemu (TCG), a static busybox for the guests' initramfs, xz for modules.
+kernels_pkgs="qemu-system-x86 busybox-static xz-utils zstd"
 
 case "$what" in
 build) pkgs=$build_pkgs ;;
 test | all) pkgs="$build_pkgs $test_pkgs" ;;
 bench) pkgs="$build_pkgs $test_pkgs auditd bpftrace" ;;
-*) echo "usage: $0 [build|test|all|bench]" >&2; exit 2 ;;
+kernels) pkgs="$build_pkgs libcmocka-dev $kernels_pkgs" ;;
+*) echo "usage: $0 [build|test|all|bench|kernels]" >&2; exit 2 ;;
 esac
 
 # The dashboard's browser test drives Chromium with playwright-core from npm: any npm will do.
-if [ "$what" != build ] && ! command -v npm >/dev/null 2>&1; then
+if [ "$what" != build ] && [ "$what" != kernels ] && ! command -v npm >/dev/null 2>&1; then
 	pkgs="$pkgs npm"
 fi
 
