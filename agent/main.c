@@ -25,7 +25,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "  %-8s %s\n", "version", "print the version");
-	fprintf(f, "\n`wxguard COMMAND --help` for a command's options. Docs: /usr/share/doc/wxguard\n");
+	fprintf(f, "\n`wxguard COMMAND --help` for a command's options. Docs: "
+		   "/usr/share/doc/wxguard\n");
 }
 
 int main(int argc, char **argv)
@@ -39,7 +40,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return WXG_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return WXG_EXIT_OK;
 	}

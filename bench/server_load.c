@@ -9,8 +9,8 @@
  * CPU cost (load-independent, unlike the rates): with WXG_SERVER_PID=<pid> (and optionally
  * WXG_DB_PIDS=<pid,pid,...>, e.g. the PostgreSQL processes) it also prints the CPU time those
  * processes and this one used per report during the timed phase (after enrollment).
- * Prints one line: accepted=<n> refused=<n> errors=<n> seconds=<s> rps=<r> p50_ms=<x> p99_ms=<y> max_ms=<z>
- * [client_cpu_us=<c> server_cpu_us=<s> db_cpu_us=<d>] */
+ * Prints one line: accepted=<n> refused=<n> errors=<n> seconds=<s> rps=<r> p50_ms=<x> p99_ms=<y>
+ * max_ms=<z> [client_cpu_us=<c> server_cpu_us=<s> db_cpu_us=<d>] */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -25,8 +25,9 @@
 static const char *url, *ca, *token;
 static int ndev, nthreads;
 static double seconds, rate;
-static int conn_mode;   /* 0 keepalive, 1 new connection (resumed), 2 new connection, full handshake */
-static pthread_barrier_t enrolled;   /* the timed phase starts when every device is enrolled */
+static int
+	conn_mode; /* 0 keepalive, 1 new connection (resumed), 2 new connection, full handshake */
+static pthread_barrier_t enrolled; /* the timed phase starts when every device is enrolled */
 static double t_start;
 
 struct th {
@@ -117,10 +118,14 @@ static void *run(void *arg)
 		char host[64];
 
 		snprintf(host, sizeof(host), "bench-%d-%d", t->idx, i);
-		if (simclient_new(&t->dev[i]) < 0 || post(c, "/api/v1/enroll/challenge", json_object(), &ch) != 200 ||
+		if (simclient_new(&t->dev[i]) < 0 ||
+		    post(c, "/api/v1/enroll/challenge", json_object(), &ch) != 200 ||
 		    post(c, "/api/v1/enroll",
-			 simclient_enroll(t->dev[i], token, json_string_value(json_object_get(ch, "challenge")), host),
-			 &rep) != 200 || simclient_enrolled(t->dev[i], rep) < 0) {
+			 simclient_enroll(t->dev[i], token,
+					  json_string_value(json_object_get(ch, "challenge")),
+					  host),
+			 &rep) != 200 ||
+		    simclient_enrolled(t->dev[i], rep) < 0) {
 			fprintf(stderr, "enroll failed\n");
 			exit(1);
 		}
@@ -128,7 +133,7 @@ static void *run(void *arg)
 		json_decref(rep);
 	}
 	pthread_barrier_wait(&enrolled);
-	pthread_barrier_wait(&enrolled);   /* main has taken the start time and CPU */
+	pthread_barrier_wait(&enrolled); /* main has taken the start time and CPU */
 	start = t_start;
 	end = start + seconds * 1000;
 	next = start + (per > 0 ? per * t->idx / nthreads : 0);
@@ -142,17 +147,21 @@ static void *run(void *arg)
 			double w = next - now_ms();
 
 			if (w > 0) {
-				struct timespec ts = { (time_t)(w / 1000), (long)((w - (long)(w / 1000) * 1000) * 1e6) };
+				struct timespec ts = { (time_t)(w / 1000),
+						       (long)((w - (long)(w / 1000) * 1000) *
+							      1e6) };
 
 				nanosleep(&ts, NULL);
 			}
-			t0 = next;   /* open loop: latency counts from the scheduled send time */
+			t0 = next; /* open loop: latency counts from the scheduled send time */
 			next += per;
 		} else {
 			t0 = now_ms();
 		}
-		code = post(c, "/api/v1/report", simclient_report(d, (long long)time(NULL), k % 10 ? NULL : "antivirus", -1),
-			    &rep);
+		code = post(
+			c, "/api/v1/report",
+			simclient_report(d, (long long)time(NULL), k % 10 ? NULL : "antivirus", -1),
+			&rep);
 		lat = now_ms() - t0;
 		if (code == 200) {
 			simclient_accepted(d, rep);
@@ -194,7 +203,8 @@ static double pids_cpu_us(const char *list)
 		if (!f)
 			continue;
 		if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) &&
-		    sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+		    sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			   &st) == 2)
 			total += (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
 		fclose(f);
 	}
@@ -207,7 +217,8 @@ static double self_cpu_us(void)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
+	return ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 +
+	       ru.ru_stime.tv_usec;
 }
 
 static int cmp(const void *a, const void *b)
@@ -225,7 +236,10 @@ int main(int argc, char **argv)
 	long acc = 0, ref = 0, err = 0;
 
 	if (argc != 8 && argc != 9) {
-		fprintf(stderr, "usage: %s URL CA TOKEN DEVICES THREADS SECONDS RATE [keepalive|new|full]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s URL CA TOKEN DEVICES THREADS SECONDS RATE "
+			"[keepalive|new|full]\n",
+			argv[0]);
 		return 2;
 	}
 	if (argc == 9)
@@ -247,7 +261,7 @@ int main(int argc, char **argv)
 	pthread_barrier_init(&enrolled, NULL, (unsigned)nthreads + 1);
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&t[i].t, NULL, run, &t[i]);
-	pthread_barrier_wait(&enrolled);   /* everyone enrolled: time and CPU from here */
+	pthread_barrier_wait(&enrolled); /* everyone enrolled: time and CPU from here */
 	t0 = t_start = now_ms();
 	srv0 = pids_cpu_us(getenv("WXG_SERVER_PID"));
 	db0 = pids_cpu_us(getenv("WXG_DB_PIDS"));
@@ -271,11 +285,14 @@ int main(int argc, char **argv)
 		n += t[i].nlat;
 	}
 	qsort(all, n, sizeof(double), cmp);
-	printf("accepted=%ld refused=%ld errors=%ld seconds=%.1f rps=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f", acc, ref,
-	       err, el, (acc + ref) / el, n ? all[n / 2] : 0, n ? all[(size_t)(n * 0.99)] : 0, n ? all[n - 1] : 0);
+	printf("accepted=%ld refused=%ld errors=%ld seconds=%.1f rps=%.0f p50_ms=%.2f p99_ms=%.2f "
+	       "max_ms=%.2f",
+	       acc, ref, err, el, (acc + ref) / el, n ? all[n / 2] : 0,
+	       n ? all[(size_t)(n * 0.99)] : 0, n ? all[n - 1] : 0);
 	if (acc + ref > 0)
-		printf(" client_cpu_us=%.0f server_cpu_us=%.0f db_cpu_us=%.0f", (self1 - self0) / (acc + ref),
-		       srv0 >= 0 ? (srv1 - srv0) / (acc + ref) : -1, db0 >= 0 ? (db1 - db0) / (acc + ref) : -1);
+		printf(" client_cpu_us=%.0f server_cpu_us=%.0f db_cpu_us=%.0f",
+		       (self1 - self0) / (acc + ref), srv0 >= 0 ? (srv1 - srv0) / (acc + ref) : -1,
+		       db0 >= 0 ? (db1 - db0) / (acc + ref) : -1);
 	printf("\n");
 	return err ? 1 : 0;
 }

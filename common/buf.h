@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;   /* NULL until the first append; data[len] == '\0' after one */
+	char *data; /* NULL until the first append; data[len] == '\0' after one */
 	size_t len;
 	size_t cap;
 };

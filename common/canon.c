@@ -9,13 +9,12 @@ static int check(const json_t *j, unsigned depth)
 	if (depth > CANON_MAX_DEPTH)
 		return -ELOOP;
 	switch (json_typeof(j)) {
-	case JSON_REAL:
-		return -EINVAL;
+	case JSON_REAL: return -EINVAL;
 	case JSON_OBJECT: {
 		const char *k;
 		json_t *v;
 
-		json_object_foreach((json_t *)j, k, v) {
+		json_object_foreach ((json_t *)j, k, v) {
 			int r = check(v, depth + 1);
 
 			if (r < 0)
@@ -27,7 +26,7 @@ static int check(const json_t *j, unsigned depth)
 		size_t i;
 		json_t *v;
 
-		json_array_foreach(j, i, v) {
+		json_array_foreach (j, i, v) {
 			int r = check(v, depth + 1);
 
 			if (r < 0)
@@ -35,8 +34,7 @@ static int check(const json_t *j, unsigned depth)
 		}
 		return 0;
 	}
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 

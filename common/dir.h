@@ -14,5 +14,5 @@ int dir_list_names(DIR *d, dir_filter_fn filter, void *userdata, struct strv *re
 /* The same for a path. */
 int dir_list(const char *path, dir_filter_fn filter, void *userdata, struct strv *ret);
 /* Filters for the common cases. */
-bool dir_filter_visible(const struct dirent *de, void *userdata);   /* no leading '.' */
-bool dir_filter_numeric(const struct dirent *de, void *userdata);   /* all digits (/proc/PID) */
+bool dir_filter_visible(const struct dirent *de, void *userdata); /* no leading '.' */
+bool dir_filter_numeric(const struct dirent *de, void *userdata); /* all digits (/proc/PID) */

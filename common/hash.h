@@ -2,7 +2,7 @@
 #pragma once
 #include <stddef.h>
 
-#define HASH_SHA256_HEX 65   /* 64 hex digits + NUL */
+#define HASH_SHA256_HEX 65 /* 64 hex digits + NUL */
 #define HASH_MD5_HEX 33
 
 int hash_sha256_buf(const void *data, size_t len, char hex[HASH_SHA256_HEX]);

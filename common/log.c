@@ -37,7 +37,7 @@ void log_open_auto(void)
 
 int log_internal(int prio, int err, const char *file, int line, const char *fmt, ...)
 {
-	static const char *const names[] = { "emerg", "alert", "crit", "error",
+	static const char *const names[] = { "emerg",   "alert",  "crit", "error",
 					     "warning", "notice", "info", "debug" };
 	char buf[2048];
 	va_list ap;
@@ -63,7 +63,8 @@ int log_internal(int prio, int err, const char *file, int line, const char *fmt,
 		else
 			sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", prio, cf, cl, NULL);
 	} else if (err) {
-		fprintf(stderr, "wxguard: %s: %s: %s\n", names[prio & LOG_PRIMASK], buf, strerror(err));
+		fprintf(stderr, "wxguard: %s: %s: %s\n", names[prio & LOG_PRIMASK], buf,
+			strerror(err));
 	} else {
 		fprintf(stderr, "wxguard: %s: %s\n", names[prio & LOG_PRIMASK], buf);
 	}

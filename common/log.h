@@ -4,7 +4,10 @@
 #include <stdbool.h>
 #include <syslog.h>
 
-enum log_target { LOG_TARGET_STDERR = 0, LOG_TARGET_JOURNAL = 1 };
+enum log_target {
+	LOG_TARGET_STDERR = 0,
+	LOG_TARGET_JOURNAL = 1
+};
 
 void log_set_max_level(int prio);
 int log_get_max_level(void);
@@ -17,11 +20,11 @@ int log_internal(int prio, int err, const char *file, int line, const char *fmt,
 	__attribute__((format(printf, 5, 6)));
 
 #define log_full_errno(prio, err, ...) log_internal((prio), (err), __FILE__, __LINE__, __VA_ARGS__)
-#define log_debug(...)   log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
-#define log_info(...)    log_full_errno(LOG_INFO, 0, __VA_ARGS__)
-#define log_notice(...)  log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_debug(...) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_info(...) log_full_errno(LOG_INFO, 0, __VA_ARGS__)
+#define log_notice(...) log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)
 #define log_warning(...) log_full_errno(LOG_WARNING, 0, __VA_ARGS__)
-#define log_error(...)   log_full_errno(LOG_ERR, 0, __VA_ARGS__)
-#define log_debug_errno(e, ...)   log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
+#define log_error(...) log_full_errno(LOG_ERR, 0, __VA_ARGS__)
+#define log_debug_errno(e, ...) log_full_errno(LOG_DEBUG, (e), __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
-#define log_error_errno(e, ...)   log_full_errno(LOG_ERR, (e), __VA_ARGS__)
+#define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RANDOM_UUID_LEN 37   /* 36 characters + NUL */
+#define RANDOM_UUID_LEN 37 /* 36 characters + NUL */
 
 /* Fill buf from getrandom(); -errno when the kernel cannot (never a weaker source). */
 int random_bytes(void *buf, size_t n);

@@ -8,10 +8,10 @@
 
 #define SIGN_PUBLIC_KEY_LEN 32
 #define SIGN_SIGNATURE_LEN 64
-#define SIGN_PUBLIC_KEY_B64_LEN 44   /* without NUL */
-#define SIGN_SIGNATURE_B64_LEN 88    /* without NUL */
+#define SIGN_PUBLIC_KEY_B64_LEN 44 /* without NUL */
+#define SIGN_SIGNATURE_B64_LEN 88  /* without NUL */
 
-struct sign_key;   /* a private key (and its public half) */
+struct sign_key; /* a private key (and its public half) */
 
 int sign_key_generate(struct sign_key **ret);
 void sign_key_free(struct sign_key *k);

@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 struct strv {
-	char **v;   /* NULL-terminated when n > 0 */
+	char **v; /* NULL-terminated when n > 0 */
 	size_t n;
 };
 

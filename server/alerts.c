@@ -28,8 +28,8 @@ static const char *const *sinks_for(struct srv *s, const char *buf[_SINK_MAX + 1
 	return buf;
 }
 
-int alert_raise(struct srv *s, struct store *st, long long now, const char *device_id, const char *rule,
-		const char *severity, const char *message, const char *dedup_key)
+int alert_raise(struct srv *s, struct store *st, long long now, const char *device_id,
+		const char *rule, const char *severity, const char *message, const char *dedup_key)
 {
 	const char *sinks[_SINK_MAX + 1];
 	char id[37];
@@ -43,13 +43,14 @@ int alert_raise(struct srv *s, struct store *st, long long now, const char *devi
 		suppressed = r >= s->cfg.rate_limit;
 	}
 	srv_uuid(id);
-	r = store_alert_insert(st, id, now, device_id, rule, severity, message, dedup_key, suppressed,
-			       sinks_for(s, sinks));
+	r = store_alert_insert(st, id, now, device_id, rule, severity, message, dedup_key,
+			       suppressed, sinks_for(s, sinks));
 	if (r < 0)
 		goto fail;
 	if (r == 1) {
 		atomic_fetch_add(suppressed ? &s->m.alerts_suppressed : &s->m.alerts_raised, 1);
-		log_debug("alert %s%s: %s", rule, suppressed ? " (rate limited, not delivered)" : "", message);
+		log_debug("alert %s%s: %s", rule,
+			  suppressed ? " (rate limited, not delivered)" : "", message);
 	}
 	return r == 1 && !suppressed;
 fail:
@@ -77,13 +78,17 @@ static bool is_one_of(const char *v, const char *const *set)
 bool alert_event_classify(const json_t *ev, struct alert_event *ret)
 {
 	static const char *const stopping[] = { "kill", "lsm_deny", "kill_user", NULL };
-	static const char *const injection[] = { "client.plugins", "client.injection", "client.fileless", NULL };
+	static const char *const injection[] = { "client.plugins", "client.injection",
+						 "client.fileless", NULL };
 	static const char *const unapproved[] = { "client.denied", "client.approved", NULL };
 	/* Event types of agents before docs/events.md (no rule field). */
-	static const char *const old_blocked[] = { "client.blocked", "client.killed", "exec.blocked", NULL };
-	const char *rule = ev_str(ev, "rule"), *type = ev_str(ev, "type"), *verdict = ev_str(ev, "verdict");
+	static const char *const old_blocked[] = { "client.blocked", "client.killed",
+						   "exec.blocked", NULL };
+	const char *rule = ev_str(ev, "rule"), *type = ev_str(ev, "type"),
+		   *verdict = ev_str(ev, "verdict");
 	struct alert_event a = { .blocked = is_one_of(ev_str(ev, "action"), stopping) };
-	bool deny = verdict && strcmp(verdict, "deny") == 0, allow = verdict && strcmp(verdict, "allow") == 0;
+	bool deny = verdict && strcmp(verdict, "deny") == 0,
+	     allow = verdict && strcmp(verdict, "allow") == 0;
 
 	if (rule) {
 		if (is_one_of(rule, unapproved) && deny)
@@ -91,7 +96,8 @@ bool alert_event_classify(const json_t *ev, struct alert_event *ret)
 		else if (is_one_of(rule, injection) && !allow)
 			a.rule = ALERT_INJECTION, a.severity = "critical";
 		else if (strcmp(rule, "watch.attachment_exec") == 0 && !allow)
-			a.rule = ALERT_ATTACHMENT_EXEC, a.severity = a.blocked ? "high" : "critical";
+			a.rule = ALERT_ATTACHMENT_EXEC,
+			a.severity = a.blocked ? "high" : "critical";
 		else if (strcmp(rule, "watch") == 0 && type && strcmp(type, "drops") == 0)
 			a.rule = ALERT_WATCHER_DROPS, a.severity = "low";
 	} else if (type) {
@@ -99,7 +105,8 @@ bool alert_event_classify(const json_t *ev, struct alert_event *ret)
 			a.rule = ALERT_INJECTION, a.severity = "critical";
 		else if (is_one_of(type, old_blocked))
 			a.rule = ALERT_CLIENT_UNAPPROVED, a.severity = "high", a.blocked = true;
-		else if (strncmp(type, "client.unapproved", 17) == 0 || strcmp(type, "client.seen") == 0)
+		else if (strncmp(type, "client.unapproved", 17) == 0 ||
+			 strcmp(type, "client.seen") == 0)
 			a.rule = ALERT_CLIENT_UNAPPROVED, a.severity = "high";
 	}
 	if (!a.rule)
@@ -127,7 +134,8 @@ void alert_event_message(const json_t *ev, const struct alert_event *a, const ch
 			 const char *device_id, char *out, size_t len)
 {
 	const json_t *proc = json_object_get(ev, "process"), *msg = json_object_get(ev, "message");
-	char who[128], rule[64], reason[64], action[32], comm[64], path[256], extra[256], men[700], mzh[700];
+	char who[128], rule[64], reason[64], action[32], comm[64], path[256], extra[256], men[700],
+		mzh[700];
 	char procdesc[200];
 	const char *host = hostname && *hostname ? hostname : "-";
 
@@ -147,46 +155,65 @@ void alert_event_message(const json_t *ev, const struct alert_event *a, const ch
 		int n = snprintf(procdesc, sizeof(procdesc), "process %s", comm);
 
 		if (json_is_integer(pid))
-			n += snprintf(procdesc + n, sizeof(procdesc) - (size_t)n, " pid %lld", (long long)json_integer_value(pid));
+			n += snprintf(procdesc + n, sizeof(procdesc) - (size_t)n, " pid %lld",
+				      (long long)json_integer_value(pid));
 		if (json_is_integer(uid))
-			snprintf(procdesc + n, sizeof(procdesc) - (size_t)n, " uid %lld", (long long)json_integer_value(uid));
+			snprintf(procdesc + n, sizeof(procdesc) - (size_t)n, " uid %lld",
+				 (long long)json_integer_value(uid));
 	}
 
 	if (strcmp(a->rule, ALERT_CLIENT_UNAPPROVED) == 0)
 		snprintf(out, len,
-			 "Device %s (%s): %s unapproved client %s (rule %s, reason %s, action %s; %s%s%s). %s%s"
-			 "Find out who installed it and remove it; the official WeCom client comes from the software "
-			 "center. / 设备 %s：%s未经批准的客户端 %s（规则 %s，原因 %s）。%s%s请查明来源并删除，从软件中心安装企业微信官方版本。",
-			 host, device_id, a->blocked ? "blocked" : "seen (not stopped)", who, rule, reason, action, procdesc,
-			 path[0] ? ", " : "", path, men, men[0] ? " " : "", host, a->blocked ? "已阻止" : "发现（未阻止）",
-			 who, rule, reason, mzh, mzh[0] ? " " : "");
+			 "Device %s (%s): %s unapproved client %s (rule %s, reason %s, action %s; "
+			 "%s%s%s). %s%s"
+			 "Find out who installed it and remove it; the official WeCom client comes "
+			 "from the software "
+			 "center. / 设备 %s：%s未经批准的客户端 %s（规则 %s，原因 "
+			 "%s）。%s%s请查明来源并删除，从软件中心安装企业微信官方版本。",
+			 host, device_id, a->blocked ? "blocked" : "seen (not stopped)", who, rule,
+			 reason, action, procdesc, path[0] ? ", " : "", path, men,
+			 men[0] ? " " : "", host, a->blocked ? "已阻止" : "发现（未阻止）", who,
+			 rule, reason, mzh, mzh[0] ? " " : "");
 	else if (strcmp(a->rule, ALERT_INJECTION) == 0)
 		snprintf(out, len,
-			 "Device %s (%s): injection into the WeCom client (rule %s, reason %s%s%s, action %s; %s). %s%s"
-			 "Treat the device as compromised: isolate it and investigate the process. / 设备 %s：企业微信客户端遭注入（规则 %s，原因 %s）。%s%s请将设备视为已失陷：隔离设备并调查该进程。",
-			 host, device_id, rule, reason, extra[0] ? ": " : "", extra, action, procdesc, men,
-			 men[0] ? " " : "", host, rule, reason, mzh, mzh[0] ? " " : "");
-	else if (strcmp(a->rule, ALERT_ATTACHMENT_EXEC) == 0)
-		snprintf(out, len,
-			 "Device %s (%s): chat-delivered payload executed%s: %s, a file the WeCom client wrote (rule %s, "
-			 "action %s; %s). %s%sIsolate the device, keep the file for analysis and find out who sent it. / 设备 %s：通过企业微信收到的文件被执行%s：%s（规则 %s）。%s%s请隔离设备、保留文件以供分析并查明发送者。",
-			 host, device_id, a->blocked ? " (blocked)" : "", path[0] ? path : comm, rule, action, procdesc,
-			 men, men[0] ? " " : "", host, a->blocked ? "（已阻止）" : "", path[0] ? path : comm, rule, mzh,
+			 "Device %s (%s): injection into the WeCom client (rule %s, reason %s%s%s, "
+			 "action %s; %s). %s%s"
+			 "Treat the device as compromised: isolate it and investigate the process. "
+			 "/ 设备 %s：企业微信客户端遭注入（规则 %s，原因 "
+			 "%s）。%s%s请将设备视为已失陷：隔离设备并调查该进程。",
+			 host, device_id, rule, reason, extra[0] ? ": " : "", extra, action,
+			 procdesc, men, men[0] ? " " : "", host, rule, reason, mzh,
 			 mzh[0] ? " " : "");
+	else if (strcmp(a->rule, ALERT_ATTACHMENT_EXEC) == 0)
+		snprintf(
+			out, len,
+			"Device %s (%s): chat-delivered payload executed%s: %s, a file the WeCom "
+			"client wrote (rule %s, "
+			"action %s; %s). %s%sIsolate the device, keep the file for analysis and "
+			"find out who sent it. / 设备 %s：通过企业微信收到的文件被执行%s：%s（规则 "
+			"%s）。%s%s请隔离设备、保留文件以供分析并查明发送者。",
+			host, device_id, a->blocked ? " (blocked)" : "", path[0] ? path : comm,
+			rule, action, procdesc, men, men[0] ? " " : "", host,
+			a->blocked ? "（已阻止）" : "", path[0] ? path : comm, rule, mzh,
+			mzh[0] ? " " : "");
 	else if (strcmp(a->rule, ALERT_WATCHER_DROPS) == 0)
 		snprintf(out, len,
-			 "Device %s (%s): the watcher lost %lld events (%lld since it started): some activity was not "
-			 "seen. Check the agent's load and log (journalctl -u wxguard). / 设备 %s：监控丢失 %lld 条事件，部分活动未被记录。请检查代理的负载和日志。",
-			 host, device_id, (long long)json_integer_value(json_object_get(ev, "lost")),
+			 "Device %s (%s): the watcher lost %lld events (%lld since it started): "
+			 "some activity was not "
+			 "seen. Check the agent's load and log (journalctl -u wxguard). / 设备 "
+			 "%s：监控丢失 %lld 条事件，部分活动未被记录。请检查代理的负载和日志。",
+			 host, device_id,
+			 (long long)json_integer_value(json_object_get(ev, "lost")),
 			 (long long)json_integer_value(json_object_get(ev, "lost_total")), host,
 			 (long long)json_integer_value(json_object_get(ev, "lost")));
 	else
-		snprintf(out, len, "Device %s (%s) reported %s (reason %s). / 设备 %s 报告安全事件 %s。", host, device_id,
-			 rule, reason, host, rule);
+		snprintf(out, len,
+			 "Device %s (%s) reported %s (reason %s). / 设备 %s 报告安全事件 %s。",
+			 host, device_id, rule, reason, host, rule);
 }
 
-void alert_event_key(const json_t *ev, const struct alert_event *a, const char *device_id, long long now,
-		     char *out, size_t len)
+void alert_event_key(const json_t *ev, const struct alert_event *a, const char *device_id,
+		     long long now, char *out, size_t len)
 {
 	/* Drops come in bursts: one alert per device and hour, the rest are in the event log. */
 	if (strcmp(a->rule, ALERT_WATCHER_DROPS) == 0)
@@ -219,8 +246,9 @@ char *alert_wecom_payload(const json_t *a)
 		     "> 设备 device: `%s`\n"
 		     "> 时间 time: %s\n\n%s",
 		     json_string_value(json_object_get(a, "rule")) ?: "",
-		     strcmp(sev, "critical") == 0 || strcmp(sev, "high") == 0 ? "warning" : "comment", sev,
-		     json_string_value(json_object_get(a, "device_id")) ?: "-", when,
+		     strcmp(sev, "critical") == 0 || strcmp(sev, "high") == 0 ? "warning"
+									      : "comment",
+		     sev, json_string_value(json_object_get(a, "device_id")) ?: "-", when,
 		     json_string_value(json_object_get(a, "message")) ?: "") < 0)
 		return NULL;
 	/* The robot accepts at most 4096 bytes of markdown content. */
@@ -254,7 +282,8 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
-static int post_json(struct srv *s, const char *url, const char *payload, bool wecom, char *err, size_t errlen)
+static int post_json(struct srv *s, const char *url, const char *payload, bool wecom, char *err,
+		     size_t errlen)
 {
 	struct curl_slist *hdr = NULL;
 	char resp[1024] = "";
@@ -300,7 +329,8 @@ static int post_json(struct srv *s, const char *url, const char *payload, bool w
 		json_t *ec = json_object_get(j, "errcode");
 
 		if (json_is_integer(ec) && json_integer_value(ec) != 0) {
-			snprintf(err, errlen, "WeCom errcode %lld: %s", (long long)json_integer_value(ec),
+			snprintf(err, errlen, "WeCom errcode %lld: %s",
+				 (long long)json_integer_value(ec),
 				 json_string_value(json_object_get(j, "errmsg")) ?: "");
 			r = -EIO;
 		}
@@ -319,8 +349,10 @@ static int deliver(struct srv *s, const json_t *a, char *err, size_t errlen)
 	int r;
 
 	if (strcmp(sink, "syslog") == 0) {
-		syslog(LOG_AUTHPRIV | LOG_WARNING, "wxguard alert rule=%s severity=%s device=%s: %s",
-		       json_string_value(json_object_get(a, "rule")), json_string_value(json_object_get(a, "severity")),
+		syslog(LOG_AUTHPRIV | LOG_WARNING,
+		       "wxguard alert rule=%s severity=%s device=%s: %s",
+		       json_string_value(json_object_get(a, "rule")),
+		       json_string_value(json_object_get(a, "severity")),
 		       json_string_value(json_object_get(a, "device_id")) ?: "-",
 		       json_string_value(json_object_get(a, "message")));
 		return 0;
@@ -330,7 +362,8 @@ static int deliver(struct srv *s, const json_t *a, char *err, size_t errlen)
 		r = payload ? post_json(s, s->cfg.wecom_url, payload, true, err, errlen) : -ENOMEM;
 	} else if (strcmp(sink, "webhook") == 0 && s->cfg.webhook_url) {
 		payload = alert_json_payload(a);
-		r = payload ? post_json(s, s->cfg.webhook_url, payload, false, err, errlen) : -ENOMEM;
+		r = payload ? post_json(s, s->cfg.webhook_url, payload, false, err, errlen)
+			    : -ENOMEM;
 	} else {
 		snprintf(err, errlen, "sink %s is not configured on this server", sink);
 		return -ENOENT;
@@ -361,8 +394,10 @@ static int sweep_stale(struct srv *s, struct store *st, long long now)
 
 		fmt_time(store_res_int(res, i, 2, 0), when, sizeof(when));
 		snprintf(text, sizeof(text),
-			 "Device %s (%s) is stale: no report since %s. Check that it is on and that wxguard runs "
-			 "(systemctl status wxguard). / 设备 %s 自 %s 起未上报，请确认设备开机且 wxguard 正在运行。",
+			 "Device %s (%s) is stale: no report since %s. Check that it is on and "
+			 "that wxguard runs "
+			 "(systemctl status wxguard). / 设备 %s 自 %s 起未上报，请确认设备开机且 "
+			 "wxguard 正在运行。",
 			 host, id, when, host, when);
 		/* One alert per silence: keyed by the last report seen. */
 		snprintf(key, sizeof(key), "stale:%s:%s", id, store_res_get(res, i, 3) ?: "");
@@ -384,7 +419,7 @@ int alerts_sweep(struct srv *s, struct store *st, long long now)
 	r = store_delivery_claim(st, now, 60, 50, &due);
 	if (r < 0)
 		goto fail;
-	json_array_foreach(due, i, a) {
+	json_array_foreach (due, i, a) {
 		const char *aid = json_string_value(json_object_get(a, "alert_id"));
 		const char *sink = json_string_value(json_object_get(a, "sink"));
 		long long attempts = json_integer_value(json_object_get(a, "attempts")) + 1, delay;
@@ -401,8 +436,8 @@ int alerts_sweep(struct srv *s, struct store *st, long long now)
 			atomic_fetch_add(&s->m.deliveries[sink_index(sink)], 1);
 		else {
 			atomic_fetch_add(&s->m.delivery_failures[sink_index(sink)], 1);
-			log_warning("alert %s to %s: attempt %lld failed: %s%s", aid, sink, attempts, err,
-				    give_up ? " (giving up)" : "");
+			log_warning("alert %s to %s: attempt %lld failed: %s%s", aid, sink,
+				    attempts, err, give_up ? " (giving up)" : "");
 		}
 		r = store_delivery_done(st, aid, sink, r == 0, now + delay, give_up, err);
 		if (r < 0)
@@ -423,13 +458,15 @@ static void *worker_main(void *arg)
 	struct store *st = NULL;
 
 	while (!atomic_load(&w->stop)) {
-		struct timespec ts = { w->srv->cfg.sweep_ms / 1000, (w->srv->cfg.sweep_ms % 1000) * 1000000L };
+		struct timespec ts = { w->srv->cfg.sweep_ms / 1000,
+				       (w->srv->cfg.sweep_ms % 1000) * 1000000L };
 
 		if (!st && srv_store_open(w->srv, &st) < 0) {
 			srv_db_error(w->srv, NULL, -EIO, "alert worker connect");
 			st = NULL;
 		}
-		if (st && alerts_sweep(w->srv, st, (long long)time(NULL)) < 0 && strcmp(store_kind(st), "postgresql") == 0) {
+		if (st && alerts_sweep(w->srv, st, (long long)time(NULL)) < 0 &&
+		    strcmp(store_kind(st), "postgresql") == 0) {
 			/* reconnect next round */
 		}
 		nanosleep(&ts, NULL);

@@ -22,14 +22,14 @@ struct store;
 #define ALERT_WATCHER_DROPS "watcher_drops"
 
 /* Returns 1 raised, 0 duplicate or rate limited (kept as suppressed), -errno. */
-int alert_raise(struct srv *s, struct store *st, long long now, const char *device_id, const char *rule,
-		const char *severity, const char *message, const char *dedup_key);
+int alert_raise(struct srv *s, struct store *st, long long now, const char *device_id,
+		const char *rule, const char *severity, const char *message, const char *dedup_key);
 /* A watcher event (docs/events.md) that raises an alert: mapped by its rule, reason, verdict
  * and action (older agents' type names such as "client.blocked" too). */
 struct alert_event {
-	const char *rule;       /* ALERT_* */
-	const char *severity;   /* "critical", "high", "low" */
-	bool blocked;           /* action kill, lsm_deny or kill_user: the process was stopped */
+	const char *rule;     /* ALERT_* */
+	const char *severity; /* "critical", "high", "low" */
+	bool blocked;         /* action kill, lsm_deny or kill_user: the process was stopped */
 };
 /* Returns true and fills *ret when ev raises an alert. */
 bool alert_event_classify(const json_t *ev, struct alert_event *ret);
@@ -38,8 +38,8 @@ bool alert_event_classify(const json_t *ev, struct alert_event *ret);
 void alert_event_message(const json_t *ev, const struct alert_event *a, const char *hostname,
 			 const char *device_id, char *out, size_t len);
 /* The de-duplication key: per event uuid; watcher drops once per device and hour. */
-void alert_event_key(const json_t *ev, const struct alert_event *a, const char *device_id, long long now,
-		     char *out, size_t len);
+void alert_event_key(const json_t *ev, const struct alert_event *a, const char *device_id,
+		     long long now, char *out, size_t len);
 
 /* One pass: raise stale-device alerts, then deliver due alerts (blocking HTTP, timeouts 5s).
  * Returns the number of deliveries attempted, or -errno. */

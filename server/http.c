@@ -45,7 +45,7 @@ struct http_server {
 	int nw;
 	struct event_base *main_base;
 	struct event *sigint, *sigterm;
-	atomic_bool stopping;   /* each worker polls it: no cross-thread libevent calls */
+	atomic_bool stopping; /* each worker polls it: no cross-thread libevent calls */
 };
 
 /* Count every 413 this connection sends. Bodies over 4 x max_body are refused by evhttp
@@ -74,7 +74,8 @@ static struct bufferevent *bevcb(struct event_base *base, void *arg)
 
 	if (!ssl)
 		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
 	if (bev)
 		evbuffer_add_cb(bufferevent_get_output(bev), on_output, w->h->srv);
 	return bev;
@@ -97,7 +98,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	struct worker *w = arg;
 	struct srv *s = w->h->srv;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req), *out = evhttp_request_get_output_headers(req);
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req),
+			 *out = evhttp_request_get_output_headers(req);
 	struct evbuffer *body = evhttp_request_get_input_buffer(req), *reply;
 	struct api_request rq = { 0 };
 	struct api_response rs;
@@ -130,16 +132,19 @@ static void on_request(struct evhttp_request *req, void *arg)
 			atomic_fetch_add(&s->m.events_refused[SRV_TOO_LARGE], 1);
 		rs.status = 413;
 		rs.content_type = "application/json";
-		rs.body = strdup("{\"error\":\"too_large\",\"message\":\"request body is larger than the server's max_body\"}");
+		rs.body = strdup("{\"error\":\"too_large\",\"message\":\"request body is larger "
+				 "than the server's max_body\"}");
 		rs.body_len = rs.body ? strlen(rs.body) : 0;
 	} else if (!w->st && strcmp(rq.path, "/") != 0 && strcmp(rq.path, "/dashboard") != 0 &&
-		   strcmp(rq.path, "/metrics") != 0) {   /* metrics render without a database (wxguard_up 0) */
+		   strcmp(rq.path, "/metrics") !=
+			   0) { /* metrics render without a database (wxguard_up 0) */
 		atomic_fetch_add(&s->m.http_requests, 1);
 		atomic_fetch_add(&s->m.http_errors, 1);
 		api_count_unavailable(s, rq.path);
 		rs.status = 503;
 		rs.content_type = "application/json";
-		rs.body = strdup("{\"error\":\"unavailable\",\"message\":\"database unavailable, retry later\"}");
+		rs.body = strdup("{\"error\":\"unavailable\",\"message\":\"database unavailable, "
+				 "retry later\"}");
 		rs.body_len = rs.body ? strlen(rs.body) : 0;
 	} else {
 		api_handle(s, w->st, &rq, &rs, (long long)time(NULL));
@@ -154,7 +159,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
 	if (strncmp(rs.content_type, "text/html", 9) == 0) {
 		evhttp_add_header(out, "Content-Security-Policy",
-				  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+				  "default-src 'none'; script-src 'unsafe-inline'; style-src "
+				  "'unsafe-inline'; "
 				  "connect-src 'self'; img-src data:; frame-ancestors 'none'");
 		evhttp_add_header(out, "X-Frame-Options", "DENY");
 	}
@@ -279,7 +285,8 @@ int http_server_start(struct srv *s, struct http_server **ret)
 			r = -ENOMEM;
 			goto fail;
 		}
-		l = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+		l = evconnlistener_new(w->base, NULL, NULL,
+				       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 		if (!l || !evhttp_bind_listener(w->http, l)) {
 			r = -EIO;
 			goto fail;
@@ -287,13 +294,15 @@ int http_server_start(struct srv *s, struct http_server **ret)
 		evhttp_set_bevcb(w->http, bevcb, w);
 		evhttp_set_gencb(w->http, on_request, w);
 		/* Bodies up to 4 x max_body reach on_request and get a JSON 413 counted per
-		 * endpoint; larger ones are cut by evhttp itself (a 413 counted by on_output only). */
+		 * endpoint; larger ones are cut by evhttp itself (a 413 counted by on_output only).
+		 */
 		evhttp_set_max_body_size(w->http, (ev_ssize_t)s->cfg.max_body * 4);
 		evhttp_set_max_headers_size(w->http, 16 * 1024);
 		evhttp_set_timeout(w->http, 30);
-		evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+		evhttp_set_allowed_methods(w->http,
+					   EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
 		if (srv_store_open(s, &w->st) < 0) {
-			w->st = NULL;   /* retried per request; requests get 503 meanwhile */
+			w->st = NULL; /* retried per request; requests get 503 meanwhile */
 			srv_db_error(s, NULL, -EIO, "connect");
 		}
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {

@@ -30,7 +30,8 @@ static const struct command commands[] = {
 	  "init                               create keys, TLS files, admin token and schema" },
 	{ "token", server_cli_token,
 	  "token create [--uses N] [--expires 7d] [--hold]\n  token list | token revoke ID" },
-	{ "device", server_cli_device, "device list | device show ID | device approve ID | device revoke ID" },
+	{ "device", server_cli_device,
+	  "device list | device show ID | device approve ID | device revoke ID" },
 	{ "events", server_cli_events, "events [--device ID] [--limit N]" },
 	{ "alerts", server_cli_alerts, "alerts [--device ID] [--limit N]" },
 	{ "policy", server_cli_policy, "policy upload FILE | policy show" },
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: wxguard-server [-c CONFIG] [--json] COMMAND\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
-	fprintf(f, "CONFIG defaults to $WXGUARD_SERVER_CONF or " DEFAULT_CONF " (see docs/server.md).\n");
+	fprintf(f, "CONFIG defaults to $WXGUARD_SERVER_CONF or " DEFAULT_CONF
+		   " (see docs/server.md).\n");
 }
 
 static const struct command *command_find(const char *name)
@@ -74,10 +76,14 @@ static int parse_count(const char *v, const char *opt, long long *ret)
 static int parse_options(int argc, char **argv, struct server_cli *c, const char **conf)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
-		{ "uses", required_argument, NULL, 'u' },   { "expires", required_argument, NULL, 'e' },
-		{ "hold", no_argument, NULL, 'H' },         { "device", required_argument, NULL, 'd' },
-		{ "limit", required_argument, NULL, 'l' },  { "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "uses", required_argument, NULL, 'u' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ "hold", no_argument, NULL, 'H' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
@@ -92,7 +98,8 @@ static int parse_options(int argc, char **argv, struct server_cli *c, const char
 			break;
 		case 'e':
 			if (srv_parse_duration(optarg, &c->ttl) < 0) {
-				fprintf(stderr, "--expires %s: use e.g. 3600, 90m, 12h or 7d\n", optarg);
+				fprintf(stderr, "--expires %s: use e.g. 3600, 90m, 12h or 7d\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -117,20 +124,23 @@ static int open_all(struct server_cli *c)
 
 	r = mkdir_p(c->s.cfg.state_dir, 0700);
 	if (r < 0)
-		return log_error_errno(r, "state directory %s: cannot create it", c->s.cfg.state_dir);
+		return log_error_errno(r, "state directory %s: cannot create it",
+				       c->s.cfg.state_dir);
 	r = store_open(c->s.cfg.database, &c->st, err, sizeof(err));
 	if (r < 0)
 		return log_error_errno(r, "database %s: %s", c->s.cfg.database, err);
 	r = srv_init(&c->s, c->st);
 	if (r < 0)
-		return log_error_errno(r, "cannot load the server key %s or admin token %s", c->s.cfg.server_key,
-				       c->s.cfg.admin_token_file);
+		return log_error_errno(r, "cannot load the server key %s or admin token %s",
+				       c->s.cfg.server_key, c->s.cfg.admin_token_file);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct server_cli c = { .uses = 1, .ttl = 7 * 86400, .limit = 50, .now = (long long)time(NULL) };
+	struct server_cli c = {
+		.uses = 1, .ttl = 7 * 86400, .limit = 50, .now = (long long)time(NULL)
+	};
 	const char *conf = getenv("WXGUARD_SERVER_CONF"), *cmd;
 	const struct command *command;
 	int r;
@@ -138,7 +148,7 @@ int main(int argc, char **argv)
 	log_open_auto();
 	r = parse_options(argc, argv, &c, &conf);
 	if (r != 0)
-		return r == 1 ? 0 : r;   /* 1: --help */
+		return r == 1 ? 0 : r; /* 1: --help */
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
@@ -156,7 +166,8 @@ int main(int argc, char **argv)
 	r = srv_config_load(&c.s.cfg, conf);
 	if (r != 0) {
 		if (r > 0)
-			log_error("%s line %d: unknown key or bad value; see docs/server.md", conf, r);
+			log_error("%s line %d: unknown key or bad value; see docs/server.md", conf,
+				  r);
 		else
 			log_error_errno(r, "%s: cannot read the configuration", conf);
 		return 1;

@@ -25,16 +25,17 @@ int server_serve(struct srv *s)
 	mallopt(M_MMAP_THRESHOLD, 8 << 20);
 	r = http_server_start(s, &h);
 	if (r < 0)
-		return log_error_errno(r, "cannot listen on %s port %d (TLS %s)", s->cfg.listen, s->cfg.port,
-				       s->cfg.tls_cert);
+		return log_error_errno(r, "cannot listen on %s port %d (TLS %s)", s->cfg.listen,
+				       s->cfg.port, s->cfg.tls_cert);
 	r = alerts_worker_start(&aw, s);
 	if (r < 0) {
 		http_server_free(h);
 		return log_error_errno(r, "cannot start the alert worker");
 	}
-	log_notice("wxguard-server %s listening on https://%s%s%s:%d/ (%d workers, database %s)", WXG_VERSION,
-		   strchr(s->cfg.listen, ':') ? "[" : "", s->cfg.listen, strchr(s->cfg.listen, ':') ? "]" : "",
-		   http_server_port(h), s->cfg.workers, s->cfg.database);
+	log_notice("wxguard-server %s listening on https://%s%s%s:%d/ (%d workers, database %s)",
+		   WXG_VERSION, strchr(s->cfg.listen, ':') ? "[" : "", s->cfg.listen,
+		   strchr(s->cfg.listen, ':') ? "]" : "", http_server_port(h), s->cfg.workers,
+		   s->cfg.database);
 	printf("listening port %d\n", http_server_port(h));
 	fflush(stdout);
 	sd_notifyf(0, "READY=1\nSTATUS=listening on port %d", http_server_port(h));

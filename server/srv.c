@@ -137,13 +137,16 @@ void srv_db_error(struct srv *s, struct store *st, int r, const char *what)
 {
 	atomic_fetch_add(&s->m.db_errors, 1);
 	if (atomic_exchange(&s->db_down, 1) == 0)
-		log_error_errno(r, "database error during %s: %s (further errors are counted in "
-			       "wxguard_db_errors_total until it recovers)", what, st ? store_errmsg(st) : "");
+		log_error_errno(r,
+				"database error during %s: %s (further errors are counted in "
+				"wxguard_db_errors_total until it recovers)",
+				what, st ? store_errmsg(st) : "");
 }
 
 void srv_db_ok(struct srv *s)
 {
-	if (atomic_load_explicit(&s->db_down, memory_order_relaxed) && atomic_exchange(&s->db_down, 0))
+	if (atomic_load_explicit(&s->db_down, memory_order_relaxed) &&
+	    atomic_exchange(&s->db_down, 0))
 		log_notice("database recovered");
 }
 
@@ -154,7 +157,7 @@ void srv_random_hex(char *out, size_t nbytes)
 	if (nbytes > sizeof(b))
 		nbytes = sizeof(b);
 	if (RAND_bytes(b, (int)nbytes) != 1)
-		abort();   /* no randomness: nothing safe to do */
+		abort(); /* no randomness: nothing safe to do */
 	hash_to_hex(b, nbytes, out);
 }
 

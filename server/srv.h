@@ -12,30 +12,32 @@
 struct store;
 
 struct srv_config {
-	char *listen;               /* [server] listen = 127.0.0.1 (an IPv4 or IPv6 address) */
-	int port;                   /* [server] port = 8443 */
-	int workers;                /* [server] workers = 4 (event-loop threads) */
-	long long max_body;         /* [server] max_body = 1048576 bytes */
-	char *state_dir;            /* [server] state_dir = /var/lib/wxguard-server */
-	char *server_key;           /* [server] server_key = <state_dir>/server-key.pem (Ed25519) */
-	char *admin_token_file;     /* [server] admin_token_file = <state_dir>/admin.token */
-	bool metrics_public;        /* [server] metrics_public = true (else needs the admin token) */
-	char *database;             /* [database] url = sqlite:<state_dir>/wxguard.db | postgresql://... */
-	char *tls_cert, *tls_key;   /* [tls] cert, key: generated under state_dir/tls when unset */
-	char *tls_ca;               /* [tls] ca: the CA agents pin (generated with the cert) */
-	long long report_interval;  /* [reports] interval = 300 (unless the policy says otherwise) */
-	long long max_skew;         /* [reports] max_skew = 300 seconds */
-	long long stale_grace;      /* [reports] stale_grace = 300 seconds */
-	long long challenge_ttl;    /* [reports] challenge_ttl = 300 seconds */
-	char *wecom_url;            /* [alerts] wecom_webhook = https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=... */
-	char *webhook_url;          /* [alerts] json_webhook = https://... */
-	bool syslog;                /* [alerts] syslog = false */
-	long long rate_limit;       /* [alerts] rate_limit = 5 alerts per device and rule ... */
-	long long rate_window;      /* [alerts] rate_window = 3600 seconds */
-	long long retry_max;        /* [alerts] retry_max = 8 attempts */
-	long long retry_base;       /* [alerts] retry_base = 2 seconds (doubles per attempt, max 600) */
-	long long sweep_ms;         /* [alerts] sweep_ms = 1000 (delivery and stale sweep period) */
-	bool tls_insecure_webhooks; /* [alerts] insecure_tls = false (tests: self-signed receivers) */
+	char *listen;           /* [server] listen = 127.0.0.1 (an IPv4 or IPv6 address) */
+	int port;               /* [server] port = 8443 */
+	int workers;            /* [server] workers = 4 (event-loop threads) */
+	long long max_body;     /* [server] max_body = 1048576 bytes */
+	char *state_dir;        /* [server] state_dir = /var/lib/wxguard-server */
+	char *server_key;       /* [server] server_key = <state_dir>/server-key.pem (Ed25519) */
+	char *admin_token_file; /* [server] admin_token_file = <state_dir>/admin.token */
+	bool metrics_public;    /* [server] metrics_public = true (else needs the admin token) */
+	char *database; /* [database] url = sqlite:<state_dir>/wxguard.db | postgresql://... */
+	char *tls_cert, *tls_key;  /* [tls] cert, key: generated under state_dir/tls when unset */
+	char *tls_ca;              /* [tls] ca: the CA agents pin (generated with the cert) */
+	long long report_interval; /* [reports] interval = 300 (unless the policy says otherwise) */
+	long long max_skew;        /* [reports] max_skew = 300 seconds */
+	long long stale_grace;     /* [reports] stale_grace = 300 seconds */
+	long long challenge_ttl;   /* [reports] challenge_ttl = 300 seconds */
+	char *wecom_url;           /* [alerts] wecom_webhook =
+				      https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=... */
+	char *webhook_url;         /* [alerts] json_webhook = https://... */
+	bool syslog;               /* [alerts] syslog = false */
+	long long rate_limit;      /* [alerts] rate_limit = 5 alerts per device and rule ... */
+	long long rate_window;     /* [alerts] rate_window = 3600 seconds */
+	long long retry_max;       /* [alerts] retry_max = 8 attempts */
+	long long retry_base; /* [alerts] retry_base = 2 seconds (doubles per attempt, max 600) */
+	long long sweep_ms;   /* [alerts] sweep_ms = 1000 (delivery and stale sweep period) */
+	bool tls_insecure_webhooks; /* [alerts] insecure_tls = false (tests: self-signed receivers)
+				     */
 };
 
 enum srv_reason {
@@ -58,10 +60,15 @@ enum srv_reason {
 	SRV_UNAVAILABLE,
 	_SRV_REASON_MAX,
 };
-const char *srv_reason_code(enum srv_reason r);   /* "bad_signature", ... (the wire codes) */
-int srv_reason_status(enum srv_reason r);         /* HTTP status */
+const char *srv_reason_code(enum srv_reason r); /* "bad_signature", ... (the wire codes) */
+int srv_reason_status(enum srv_reason r);       /* HTTP status */
 
-enum srv_sink { SINK_WECOM = 0, SINK_WEBHOOK = 1, SINK_SYSLOG = 2, _SINK_MAX };
+enum srv_sink {
+	SINK_WECOM = 0,
+	SINK_WEBHOOK = 1,
+	SINK_SYSLOG = 2,
+	_SINK_MAX
+};
 const char *srv_sink_name(enum srv_sink s);
 
 struct srv_metrics {
@@ -73,7 +80,8 @@ struct srv_metrics {
 	atomic_ullong events_accepted, events_duplicate;
 	atomic_ullong events_refused[_SRV_REASON_MAX];
 	atomic_ullong http_requests, http_errors;
-	atomic_ullong http_too_large;   /* every 413 sent, including evhttp's own (bodies > 4 x max_body) */
+	atomic_ullong
+		http_too_large; /* every 413 sent, including evhttp's own (bodies > 4 x max_body) */
 	atomic_ullong alerts_raised, alerts_suppressed;
 	atomic_ullong deliveries[_SINK_MAX], delivery_failures[_SINK_MAX];
 	atomic_ullong db_errors;
@@ -86,7 +94,7 @@ struct srv {
 	char admin_sha256[65];
 	unsigned char enroll_secret[32];
 	struct srv_metrics m;
-	atomic_int db_down;          /* logged once per outage */
+	atomic_int db_down; /* logged once per outage */
 };
 
 /* srv_config.c: defaults, then the INI file (path may be NULL: defaults only). -errno, or a

@@ -113,7 +113,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 		return c->tls_insecure_webhooks = parse_bool(value), 1;
 #undef IS
 #undef DUR
-	return 0;   /* unknown key: an error, so typos do not pass silently */
+	return 0; /* unknown key: an error, so typos do not pass silently */
 }
 
 static int default_path(char **dst, const char *dir, const char *name)

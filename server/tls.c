@@ -53,11 +53,13 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
 	X509_gmtime_adj(X509_getm_notAfter(c), days * 86400L);
 	X509_set_pubkey(c, key);
 	name = X509_get_subject_name(c);
-	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"wxguard", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"wxguard", -1,
+				   -1, 0);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : name);
 	if (ca) {
-		add_ext(c, issuer ? issuer : c, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+		add_ext(c, issuer ? issuer : c, NID_basic_constraints,
+			"critical,CA:TRUE,pathlen:0");
 		add_ext(c, issuer ? issuer : c, NID_key_usage, "critical,keyCertSign,cRLSign");
 	} else {
 		add_ext(c, issuer, NID_basic_constraints, "critical,CA:FALSE");
@@ -82,7 +84,8 @@ static int write_pem(const char *path, X509 *cert, EVP_PKEY *key)
 
 	if (!b)
 		return -ENOMEM;
-	if (cert ? !PEM_write_bio_X509(b, cert) : !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) {
+	if (cert ? !PEM_write_bio_X509(b, cert)
+		 : !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) {
 		BIO_free(b);
 		return -EIO;
 	}
@@ -105,8 +108,8 @@ int tls_generate(const char *dir, const char *extra_dns)
 	r = -EIO;
 	if (!extra_dns && gethostname(host, sizeof(host) - 1) == 0 && host[0] && !strchr(host, ','))
 		extra_dns = host;
-	snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1,IP:::1%s%s", extra_dns ? ",DNS:" : "",
-		 extra_dns ? extra_dns : "");
+	snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1,IP:::1%s%s",
+		 extra_dns ? ",DNS:" : "", extra_dns ? extra_dns : "");
 	cak = gen_key();
 	k = gen_key();
 	if (!cak || !k)
@@ -144,9 +147,10 @@ int tls_ensure_files(struct srv_config *cfg)
 	if (cfg->tls_cert && cfg->tls_key)
 		return 0;
 	if (cfg->tls_cert || cfg->tls_key)
-		return -EINVAL;   /* one without the other */
+		return -EINVAL; /* one without the other */
 	snprintf(dir, sizeof(dir), "%s/tls", cfg->state_dir);
-	if (asprintf(&cfg->tls_cert, "%s/server.pem", dir) < 0 || asprintf(&cfg->tls_key, "%s/server-key.pem", dir) < 0)
+	if (asprintf(&cfg->tls_cert, "%s/server.pem", dir) < 0 ||
+	    asprintf(&cfg->tls_key, "%s/server-key.pem", dir) < 0)
 		return -ENOMEM;
 	if (!cfg->tls_ca && asprintf(&cfg->tls_ca, "%s/ca.pem", dir) < 0)
 		return -ENOMEM;

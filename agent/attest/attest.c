@@ -57,7 +57,8 @@ int attest_on_checks(struct attest *a, const struct check_report *rep, const str
 		a->checks = arr;
 	}
 	if (p) {
-		char *n = p->name ? strdup(p->name) : NULL, *v = p->version ? strdup(p->version) : NULL;
+		char *n = p->name ? strdup(p->name) : NULL,
+		     *v = p->version ? strdup(p->version) : NULL;
 
 		if ((p->name && !n) || (p->version && !v)) {
 			free(n);
@@ -87,9 +88,12 @@ void attest_set_watcher_state(struct attest *a, const struct watch_state *ws)
 		return;
 	}
 	a->have_watcher = true;
-	snprintf(a->w_state, sizeof(a->w_state), "%s", ws->state == WATCH_STATE_RUNNING ? "running" : "degraded");
+	snprintf(a->w_state, sizeof(a->w_state), "%s",
+		 ws->state == WATCH_STATE_RUNNING ? "running" : "degraded");
 	snprintf(a->w_enf, sizeof(a->w_enf), "%s",
-		 ws->enforcement == WATCH_ENF_LSM ? "lsm" : ws->enforcement == WATCH_ENF_SIGNAL ? "signal" : "none");
+		 ws->enforcement == WATCH_ENF_LSM      ? "lsm"
+		 : ws->enforcement == WATCH_ENF_SIGNAL ? "signal"
+						       : "none");
 	a->w_events = ws->counters.events;
 	a->w_drops = ws->counters.drops;
 	a->w_kills = ws->counters.kills + ws->counters.user_kills;
@@ -113,8 +117,8 @@ static void on_enrolled(void *userdata, const struct enroll_result *res)
 	a->enroll = NULL;
 	if (res->r < 0) {
 		snprintf(a->enroll_state, sizeof(a->enroll_state), "failed");
-		snprintf(a->enroll_error, sizeof(a->enroll_error), "%s%s%s", res->error, res->message[0] ? ": " : "",
-			 res->message);
+		snprintf(a->enroll_error, sizeof(a->enroll_error), "%s%s%s", res->error,
+			 res->message[0] ? ": " : "", res->message);
 		arm(a, a->enroll_timer, backoff(a, &a->enroll_attempt));
 		return;
 	}
@@ -137,9 +141,11 @@ static void start_enroll(struct attest *a)
 	if (identity_enrolled(a->id) || a->enroll || !a->uplink || !a->token)
 		return;
 	snprintf(a->enroll_state, sizeof(a->enroll_state), "enrolling");
-	r = enroll_start(a->uplink, a->id, a->root, a->token, a->server_url, a->ca, on_enrolled, a, &a->enroll);
+	r = enroll_start(a->uplink, a->id, a->root, a->token, a->server_url, a->ca, on_enrolled, a,
+			 &a->enroll);
 	if (r < 0) {
-		snprintf(a->enroll_error, sizeof(a->enroll_error), "cannot start: %s", strerror(-r));
+		snprintf(a->enroll_error, sizeof(a->enroll_error), "cannot start: %s",
+			 strerror(-r));
 		arm(a, a->enroll_timer, backoff(a, &a->enroll_attempt));
 	}
 }
@@ -245,12 +251,15 @@ int attest_new_opts(sd_event *e, const struct agent_config *cfg, const struct at
 	if (identity_enrolled(a->id))
 		snprintf(a->enroll_state, sizeof(a->enroll_state), "enrolled");
 	/* agent.conf wins; else what `wxguard enroll` recorded; else the [enroll] drop-in. */
-	a->server_url = xstrdup(cfg->server_url ? cfg->server_url :
-				a->id->server_url ? a->id->server_url : cfg->enroll_server);
+	a->server_url = xstrdup(cfg->server_url     ? cfg->server_url
+				: a->id->server_url ? a->id->server_url
+						    : cfg->enroll_server);
 	a->ca = xstrdup(cfg->ca ? cfg->ca : a->id->server_ca ? a->id->server_ca : cfg->enroll_ca);
 	snprintf(path, sizeof(path), "%s/spool", a->state_dir);
-	r = spool_open(path, &(struct spool_limits){ .max_records = cfg->spool_max_events,
-						     .max_bytes = cfg->spool_max_bytes }, &a->spool);
+	r = spool_open(path,
+		       &(struct spool_limits){ .max_records = cfg->spool_max_events,
+					       .max_bytes = cfg->spool_max_bytes },
+		       &a->spool);
 	if (r < 0)
 		goto fail;
 	snprintf(a->chain_path, sizeof(a->chain_path), "%s/%s", a->state_dir, REPORT_STATE_FILE);
@@ -264,8 +273,12 @@ int attest_new_opts(sd_event *e, const struct agent_config *cfg, const struct at
 	if (report_self_sha256(a->agent_sha) < 0)
 		snprintf(a->agent_sha, sizeof(a->agent_sha), "%s", REPORT_ZERO_HASH);
 	if (a->server_url) {
-		r = uplink_new(e, &(struct uplink_opts){ .base_url = a->server_url, .ca = a->ca,
-			       .pin_sha256 = a->pin, .proxy = a->proxy }, &a->uplink);
+		r = uplink_new(e,
+			       &(struct uplink_opts){ .base_url = a->server_url,
+						      .ca = a->ca,
+						      .pin_sha256 = a->pin,
+						      .proxy = a->proxy },
+			       &a->uplink);
 		if (r < 0)
 			goto fail;
 	}

@@ -4,8 +4,8 @@
  * identity (agent/attest/identity.h), the event spool (agent/attest/spool.h), the report chain
  * (agent/attest/report.h), the HTTPS uplink (agent/uplink/uplink.h), enrollment on first start
  * from an [enroll] drop-in (agent/attest/enroll.h) and server policy updates
- * (agent/attest/policy_fetch.h). Nothing here blocks the loop: network I/O is curl multi driven by sd-event; disk writes are small
- * fsync'd files in the state directory.
+ * (agent/attest/policy_fetch.h). Nothing here blocks the loop: network I/O is curl multi driven by
+ * sd-event; disk writes are small fsync'd files in the state directory.
  *
  * How `wxguard run` uses it (agent/cli/cmd_run.c): attest_new() once a server is configured
  * (or the device was enrolled), attest_set_policy_hook() to reload the policy directory when a
@@ -36,12 +36,12 @@ struct attest;
 
 /* Knobs for tests; production passes NULL (attest_new). */
 struct attest_opts {
-	const char *root;               /* sysroot for device facts and boot id: "/" */
-	uint64_t retry_base_usec;       /* first retry delay: 2 s */
-	uint64_t retry_max_usec;        /* longest: 10 min */
-	uint64_t interval_usec;         /* fixed report interval (no policy/server value): 0 */
-	uint64_t first_report_usec;     /* first report if no checks arrive before: 30 s */
-	uint64_t batch_delay_usec;      /* wait to coalesce events: 200 ms */
+	const char *root;           /* sysroot for device facts and boot id: "/" */
+	uint64_t retry_base_usec;   /* first retry delay: 2 s */
+	uint64_t retry_max_usec;    /* longest: 10 min */
+	uint64_t interval_usec;     /* fixed report interval (no policy/server value): 0 */
+	uint64_t first_report_usec; /* first report if no checks arrive before: 30 s */
+	uint64_t batch_delay_usec;  /* wait to coalesce events: 200 ms */
 };
 
 /* Loads or creates the identity (state_dir/device.key), opens the spool, and when the device is

@@ -15,7 +15,7 @@ struct parse_ctx {
 	struct agent_config *c;
 	const char *file;
 	struct agent_config_error *err;
-	unsigned line;      /* counted by the handler: inih reports only the first bad line */
+	unsigned line; /* counted by the handler: inih reports only the first bad line */
 	bool failed;
 };
 
@@ -27,7 +27,7 @@ static void set_error(struct parse_ctx *p, unsigned line, const char *fmt, ...)
 	va_list ap;
 
 	if (p->failed)
-		return;   /* keep the first */
+		return; /* keep the first */
 	p->failed = true;
 	if (!p->err)
 		return;
@@ -61,25 +61,27 @@ static int parse_uint(const char *v, unsigned long long max, unsigned long long 
 	if (errno || end == v)
 		return -EINVAL;
 	switch (*end) {
-	case 0:
-		break;
-	case 'K': case 'k':
-		if (x > ULLONG_MAX >> 10) return -ERANGE;
+	case 0: break;
+	case 'K':
+	case 'k':
+		if (x > ULLONG_MAX >> 10)
+			return -ERANGE;
 		x <<= 10, end++;
 		break;
-	case 'M': case 'm':
-		if (x > ULLONG_MAX >> 20) return -ERANGE;
+	case 'M':
+	case 'm':
+		if (x > ULLONG_MAX >> 20)
+			return -ERANGE;
 		x <<= 20, end++;
 		break;
-	case 'G': case 'g':
-		if (x > ULLONG_MAX >> 30) return -ERANGE;
+	case 'G':
+	case 'g':
+		if (x > ULLONG_MAX >> 30)
+			return -ERANGE;
 		x <<= 30, end++;
 		break;
-	case '%':
-		end++;
-		break;
-	default:
-		return -EINVAL;
+	case '%': end++; break;
+	default: return -EINVAL;
 	}
 	if (*end)
 		return -EINVAL;
@@ -116,7 +118,9 @@ static int handler(void *user, const char *section, const char *name, const char
 			r = set_str(&c->ca, value);
 		else if (strcmp(name, "pin_sha256") == 0) {
 			if (!str_startswith(value, "sha256//")) {
-				set_error(p, 0, "[server] pin_sha256: expected sha256//<base64>[;sha256//...]");
+				set_error(p, 0,
+					  "[server] pin_sha256: expected "
+					  "sha256//<base64>[;sha256//...]");
 				return 0;
 			}
 			r = set_str(&c->pin_sha256, value);
@@ -127,7 +131,8 @@ static int handler(void *user, const char *section, const char *name, const char
 	} else if (strcmp(section, "enroll") == 0) {
 		if (strcmp(name, "server") == 0) {
 			if (!is_url(value)) {
-				set_error(p, 0, "[enroll] server: '%s' is not an http(s) URL", value);
+				set_error(p, 0, "[enroll] server: '%s' is not an http(s) URL",
+					  value);
 				return 0;
 			}
 			r = set_str(&c->enroll_server, value);
@@ -140,13 +145,16 @@ static int handler(void *user, const char *section, const char *name, const char
 	} else if (strcmp(section, "agent") == 0) {
 		if (strcmp(name, "state_dir") == 0 || strcmp(name, "policy_dir") == 0) {
 			if (value[0] != '/') {
-				set_error(p, 0, "[agent] %s: '%s' is not an absolute path", name, value);
+				set_error(p, 0, "[agent] %s: '%s' is not an absolute path", name,
+					  value);
 				return 0;
 			}
 			r = set_str(name[0] == 's' ? &c->state_dir : &c->policy_dir, value);
 		} else if (strcmp(name, "report_jitter") == 0) {
 			if (parse_uint(value, 50, &u) < 0) {
-				set_error(p, 0, "[agent] report_jitter: '%s' is not a percentage 0..50", value);
+				set_error(p, 0,
+					  "[agent] report_jitter: '%s' is not a percentage 0..50",
+					  value);
 				return 0;
 			}
 			c->report_jitter = (unsigned)u;
@@ -155,13 +163,18 @@ static int handler(void *user, const char *section, const char *name, const char
 	} else if (strcmp(section, "spool") == 0) {
 		if (strcmp(name, "max_events") == 0) {
 			if (parse_uint(value, 10000000, &u) < 0 || u == 0) {
-				set_error(p, 0, "[spool] max_events: '%s' is not a number 1..10000000", value);
+				set_error(p, 0,
+					  "[spool] max_events: '%s' is not a number 1..10000000",
+					  value);
 				return 0;
 			}
 			c->spool_max_events = (unsigned)u;
 		} else if (strcmp(name, "max_bytes") == 0) {
 			if (parse_uint(value, 1ull << 40, &u) < 0 || u < 4096) {
-				set_error(p, 0, "[spool] max_bytes: '%s' is not a size >= 4K (K, M, G suffixes)", value);
+				set_error(p, 0,
+					  "[spool] max_bytes: '%s' is not a size >= 4K (K, M, G "
+					  "suffixes)",
+					  value);
 				return 0;
 			}
 			c->spool_max_bytes = u;
@@ -256,7 +269,8 @@ static int parse_file(struct agent_config *c, const char *path, struct agent_con
 		if (err) {
 			snprintf(err->file, sizeof(err->file), "%s", path);
 			err->line = 0;
-			snprintf(err->message, sizeof(err->message), "cannot read: %s", strerror(-r));
+			snprintf(err->message, sizeof(err->message), "cannot read: %s",
+				 strerror(-r));
 		}
 		return r;
 	}
@@ -298,7 +312,8 @@ int agent_config_load(const char *path, struct agent_config **ret, struct agent_
 		}
 	}
 	for (int i = 0; i < n; i++) {
-		if (snprintf(file, sizeof(file), "%s/%s", dir, ents[i]->d_name) >= (int)sizeof(file)) {
+		if (snprintf(file, sizeof(file), "%s/%s", dir, ents[i]->d_name) >=
+		    (int)sizeof(file)) {
 			r = -ENAMETOOLONG;
 			goto fail;
 		}

@@ -10,34 +10,35 @@
 #define AGENT_CONFIG_PATH_DEFAULT "/etc/wxguard/agent.conf"
 #define AGENT_STATE_DIR_DEFAULT "/var/lib/wxguard"
 #define AGENT_POLICY_DIR_DEFAULT "/etc/wxguard/policy.d"
-#define AGENT_REPORT_JITTER_DEFAULT 10u          /* percent of the interval */
+#define AGENT_REPORT_JITTER_DEFAULT 10u /* percent of the interval */
 #define AGENT_SPOOL_MAX_EVENTS_DEFAULT 10000u
 #define AGENT_SPOOL_MAX_BYTES_DEFAULT (16u * 1024 * 1024)
 
 struct agent_config {
 	/* [server] */
-	char *server_url;          /* url = https://wxguard.example.com (no trailing path) */
-	char *ca;                  /* ca = PEM bundle the server's certificate must chain to */
-	char *pin_sha256;          /* pin_sha256 = "sha256//<b64>[;sha256//<b64>]" (CURLOPT_PINNEDPUBLICKEY) */
-	char *proxy;               /* proxy = http://proxy:3128 (else libcurl's https_proxy/no_proxy) */
+	char *server_url; /* url = https://wxguard.example.com (no trailing path) */
+	char *ca;         /* ca = PEM bundle the server's certificate must chain to */
+	char *pin_sha256; /* pin_sha256 = "sha256//<b64>[;sha256//<b64>]" (CURLOPT_PINNEDPUBLICKEY)
+			   */
+	char *proxy;      /* proxy = http://proxy:3128 (else libcurl's https_proxy/no_proxy) */
 	/* [enroll]: a drop-in from fleet tooling; enrolls on first start without a person. */
-	char *enroll_server;       /* server = URL; used when [server] url is not set */
-	char *enroll_token;        /* token = enrollment token */
-	char *enroll_ca;           /* ca = used when [server] ca is not set */
+	char *enroll_server; /* server = URL; used when [server] url is not set */
+	char *enroll_token;  /* token = enrollment token */
+	char *enroll_ca;     /* ca = used when [server] ca is not set */
 	/* [agent] */
-	char *state_dir;           /* state_dir = /var/lib/wxguard */
-	char *policy_dir;          /* policy_dir = /etc/wxguard/policy.d (server policy goes there) */
-	unsigned report_jitter;    /* report_jitter = percent 0..50 (also "10%") */
+	char *state_dir;        /* state_dir = /var/lib/wxguard */
+	char *policy_dir;       /* policy_dir = /etc/wxguard/policy.d (server policy goes there) */
+	unsigned report_jitter; /* report_jitter = percent 0..50 (also "10%") */
 	/* [spool] */
 	unsigned spool_max_events; /* max_events = 10000 */
 	uint64_t spool_max_bytes;  /* max_bytes = 16M (K, M, G suffixes) */
 
-	struct strv sources;       /* files read, in order */
+	struct strv sources; /* files read, in order */
 };
 
 struct agent_config_error {
 	char file[256];
-	unsigned line;             /* 0: the whole file */
+	unsigned line; /* 0: the whole file */
 	char message[256];
 };
 

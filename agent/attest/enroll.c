@@ -37,7 +37,8 @@ static void fail_http(struct enroll *en, const struct uplink_response *resp)
 	} else {
 		/* Typed fields from the uplink (checked where the JSON was parsed). */
 		res.r = resp->status >= 400 && resp->status < 500 ? -EACCES : -EIO;
-		snprintf(code, sizeof(code), "%s", resp->reply && resp->reply->error[0] ? resp->reply->error : "");
+		snprintf(code, sizeof(code), "%s",
+			 resp->reply && resp->reply->error[0] ? resp->reply->error : "");
 		if (!code[0])
 			snprintf(code, sizeof(code), "http_%ld", resp->status);
 		res.error = code;
@@ -63,8 +64,8 @@ static void on_enrolled(void *userdata, const struct uplink_response *resp)
 		res.message = y ? y->invalid : "";
 		goto out;
 	}
-	res.r = identity_set_enrollment(en->id, y->device_id, en->server_url, en->server_ca, y->server_public_key,
-					y->approved);
+	res.r = identity_set_enrollment(en->id, y->device_id, en->server_url, en->server_ca,
+					y->server_public_key, y->approved);
 	if (res.r < 0) {
 		res.error = res.r == -EBADMSG ? "bad_server_public_key" : "cannot_save_enrollment";
 		goto out;
@@ -103,8 +104,8 @@ static void on_challenge(void *userdata, const struct uplink_response *resp)
 		res.error = "facts";
 		goto fail;
 	}
-	body = json_pack("{s:s, s:s, s:s, s:O}", "token", en->token, "challenge", challenge, "public_key",
-			 en->id->public_key_b64, "facts", facts);
+	body = json_pack("{s:s, s:s, s:s, s:O}", "token", en->token, "challenge", challenge,
+			 "public_key", en->id->public_key_b64, "facts", facts);
 	r = body ? sign_envelope(en->id->key, "enroll", body, &env) : -ENOMEM;
 	if (r < 0) {
 		res.r = r;
@@ -112,8 +113,9 @@ static void on_challenge(void *userdata, const struct uplink_response *resp)
 		goto fail;
 	}
 	text = json_dumps(env, JSON_COMPACT);
-	r = text ? uplink_request_typed(en->u, UPLINK_REPLY_ENROLL, "POST", "/api/v1/enroll", NULL, text,
-						  strlen(text), on_enrolled, en) : -ENOMEM;
+	r = text ? uplink_request_typed(en->u, UPLINK_REPLY_ENROLL, "POST", "/api/v1/enroll", NULL,
+					text, strlen(text), on_enrolled, en)
+		 : -ENOMEM;
 	if (r < 0) {
 		res.r = r;
 		res.error = "request";
@@ -129,9 +131,9 @@ out:
 	json_decref(facts);
 }
 
-int enroll_start(struct uplink *u, struct identity *id, const struct sysroot *root, const char *token,
-		 const char *server_url, const char *server_ca, enroll_done_fn cb, void *userdata,
-		 struct enroll **ret)
+int enroll_start(struct uplink *u, struct identity *id, const struct sysroot *root,
+		 const char *token, const char *server_url, const char *server_ca,
+		 enroll_done_fn cb, void *userdata, struct enroll **ret)
 {
 	struct enroll *en;
 	int r;
@@ -153,8 +155,8 @@ int enroll_start(struct uplink *u, struct identity *id, const struct sysroot *ro
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = uplink_request_typed(u, UPLINK_REPLY_CHALLENGE, "POST", "/api/v1/enroll/challenge", NULL, "{}", 2,
-				 on_challenge, en);
+	r = uplink_request_typed(u, UPLINK_REPLY_CHALLENGE, "POST", "/api/v1/enroll/challenge",
+				 NULL, "{}", 2, on_challenge, en);
 	if (r < 0)
 		goto fail;
 	*ret = en;

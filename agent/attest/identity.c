@@ -57,7 +57,7 @@ static int load_enrollment(struct identity *id)
 	snprintf(path, sizeof(path), "%s/%s", id->state_dir, IDENTITY_ENROLLMENT_FILE);
 	o = json_load_file(path, 0, NULL);
 	if (!o)
-		return access(path, F_OK) < 0 ? 0 : -EBADMSG;   /* absent: not enrolled */
+		return access(path, F_OK) < 0 ? 0 : -EBADMSG; /* absent: not enrolled */
 	if (!json_is_object(o)) {
 		r = -EBADMSG;
 		goto out;
@@ -86,7 +86,8 @@ int identity_load(const char *state_dir, struct identity **ret)
 	char path[PATH_MAX];
 	int r;
 
-	if (snprintf(path, sizeof(path), "%s/%s", state_dir, IDENTITY_KEY_FILE) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", state_dir, IDENTITY_KEY_FILE) >=
+	    (int)sizeof(path))
 		return -ENAMETOOLONG;
 	id = calloc(1, sizeof(*id));
 	if (!id)
@@ -128,9 +129,9 @@ int identity_set_enrollment(struct identity *id, const char *device_id, const ch
 	/* Refuse a key we could not verify with later. */
 	if (b64_decode_exact(server_public_key, raw, sizeof(raw)) < 0)
 		return -EBADMSG;
-	o = json_pack("{s:s, s:s?, s:s?, s:s, s:b, s:I}", "device_id", device_id, "server_url", server_url,
-		      "server_ca", server_ca, "server_public_key", server_public_key, "approved", approved, "time",
-		      (json_int_t)time(NULL));
+	o = json_pack("{s:s, s:s?, s:s?, s:s, s:b, s:I}", "device_id", device_id, "server_url",
+		      server_url, "server_ca", server_ca, "server_public_key", server_public_key,
+		      "approved", approved, "time", (json_int_t)time(NULL));
 	if (!o)
 		return -ENOMEM;
 	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -175,7 +176,8 @@ static char *os_name(const struct sysroot *root)
 	if (sysroot_read_file(root, "/etc/os-release", 65536, &text, NULL) < 0 &&
 	    sysroot_read_file(root, "/usr/lib/os-release", 65536, &text, NULL) < 0)
 		return strdup("");
-	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '='), *v;
 		size_t n;
 
@@ -225,14 +227,12 @@ int identity_facts(const struct sysroot *root, json_t **ret)
 	os = os_name(root);
 	if (!os)
 		return -ENOMEM;
-	o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:s}",
-		      "machine_id", fact(root, "/etc/machine-id"),
-		      "product_uuid", fact(root, "/sys/class/dmi/id/product_uuid"),
-		      "serial", fact(root, "/sys/class/dmi/id/product_serial"),
-		      "hostname", fact(root, "/proc/sys/kernel/hostname"),
-		      "os", os,
-		      "kernel", fact(root, "/proc/sys/kernel/osrelease"),
-		      "agent_version", WXG_VERSION);
+	o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:o, s:s}", "machine_id",
+		      fact(root, "/etc/machine-id"), "product_uuid",
+		      fact(root, "/sys/class/dmi/id/product_uuid"), "serial",
+		      fact(root, "/sys/class/dmi/id/product_serial"), "hostname",
+		      fact(root, "/proc/sys/kernel/hostname"), "os", os, "kernel",
+		      fact(root, "/proc/sys/kernel/osrelease"), "agent_version", WXG_VERSION);
 	free(os);
 	if (!o)
 		return -ENOMEM;

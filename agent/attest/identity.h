@@ -3,8 +3,8 @@
  *
  * Files in the state directory (default /var/lib/wxguard, created 0755):
  *   device.key        PKCS#8 PEM private key, 0600 (common/sign.h)
- *   enrollment.json   {"device_id", "server_url", "server_ca", "server_public_key", "approved", "time"}, 0644
- * See docs/privacy.md for what the facts contain. */
+ *   enrollment.json   {"device_id", "server_url", "server_ca", "server_public_key", "approved",
+ * "time"}, 0644 See docs/privacy.md for what the facts contain. */
 #pragma once
 #include <stdbool.h>
 #include <jansson.h>
@@ -22,8 +22,8 @@ struct identity {
 	/* The enrollment; device_id is NULL when the device is not enrolled. */
 	char *device_id;
 	char *server_url;
-	char *server_ca;             /* the CA file given at enrollment (NULL: agent.conf's) */
-	char *server_public_key;     /* base64, verifies server-signed policies */
+	char *server_ca;         /* the CA file given at enrollment (NULL: agent.conf's) */
+	char *server_public_key; /* base64, verifies server-signed policies */
 	bool approved;
 };
 

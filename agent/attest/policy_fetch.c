@@ -35,13 +35,14 @@ int policy_fetch_current_sha256(const char *policy_dir, char hex[HASH_SHA256_HEX
 {
 	char path[PATH_MAX];
 
-	if (snprintf(path, sizeof(path), "%s/%s", policy_dir, POLICY_FETCH_FILE) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", policy_dir, POLICY_FETCH_FILE) >=
+	    (int)sizeof(path))
 		return -ENAMETOOLONG;
 	return hash_sha256_file(path, hex);
 }
 
-int policy_fetch_apply(const struct uplink_reply *y, const struct policy_fetch_opts *o, char *detail,
-		       size_t detail_size)
+int policy_fetch_apply(const struct uplink_reply *y, const struct policy_fetch_opts *o,
+		       char *detail, size_t detail_size)
 {
 	struct policy_diags diags = { 0 };
 	struct policy *p = NULL;
@@ -54,8 +55,10 @@ int policy_fetch_apply(const struct uplink_reply *y, const struct policy_fetch_o
 	/* Typed fields (UPLINK_REPLY_POLICY): the uplink child parsed the JSON and checked the
 	 * syntax (sha256 64 hex, signature base64 of 64 bytes, text without NUL). Whether the text
 	 * is the server's is decided here, by the signature. */
-	if (!y || y->kind != UPLINK_REPLY_POLICY || !y->valid || !y->sha256[0] || !y->signature[0]) {
-		detailf(detail, detail_size, "malformed reply: text, signature and sha256 are required%s%s",
+	if (!y || y->kind != UPLINK_REPLY_POLICY || !y->valid || !y->sha256[0] ||
+	    !y->signature[0]) {
+		detailf(detail, detail_size,
+			"malformed reply: text, signature and sha256 are required%s%s",
 			y && !y->valid ? ": " : "", y && !y->valid ? y->invalid : "");
 		r = -EBADMSG;
 		goto out;
@@ -71,7 +74,8 @@ int policy_fetch_apply(const struct uplink_reply *y, const struct policy_fetch_o
 	}
 	r = sign_verify_b64(o->server_public_key, text, len, sig);
 	if (r < 0) {
-		detailf(detail, detail_size, "signature does not verify with the server key from enrollment");
+		detailf(detail, detail_size,
+			"signature does not verify with the server key from enrollment");
 		r = -EBADMSG;
 		goto out;
 	}
@@ -79,8 +83,8 @@ int policy_fetch_apply(const struct uplink_reply *y, const struct policy_fetch_o
 	if (r < 0)
 		goto out;
 	if (strcmp(hex, sha) != 0 || (o->want_sha256 && strcmp(hex, o->want_sha256) != 0)) {
-		detailf(detail, detail_size, "hash mismatch: text %s, reply %s, announced %s", hex, sha,
-			o->want_sha256 ? o->want_sha256 : "-");
+		detailf(detail, detail_size, "hash mismatch: text %s, reply %s, announced %s", hex,
+			sha, o->want_sha256 ? o->want_sha256 : "-");
 		r = -EBADMSG;
 		goto out;
 	}
@@ -119,7 +123,8 @@ int policy_fetch_apply(const struct uplink_reply *y, const struct policy_fetch_o
 
 		if (diags.n > 0)
 			policy_diag_format(&diags.v[0], line, sizeof(line));
-		detailf(detail, detail_size, "combined with %s: %s (previous policy kept)", o->policy_dir, line);
+		detailf(detail, detail_size, "combined with %s: %s (previous policy kept)",
+			o->policy_dir, line);
 		if (old)
 			write_file_atomic(path, old, old_len, 0644);
 		else
@@ -145,8 +150,10 @@ out:
 static void on_reply(void *userdata, const struct uplink_response *resp)
 {
 	struct policy_fetch *f = userdata;
-	struct policy_fetch_opts o = { .policy_dir = f->policy_dir, .state_dir = f->state_dir,
-				       .device_id = f->device_id, .server_public_key = f->server_public_key,
+	struct policy_fetch_opts o = { .policy_dir = f->policy_dir,
+				       .state_dir = f->state_dir,
+				       .device_id = f->device_id,
+				       .server_public_key = f->server_public_key,
 				       .want_sha256 = f->want };
 	char detail[768], path[PATH_MAX];
 	int r;
@@ -158,8 +165,9 @@ static void on_reply(void *userdata, const struct uplink_response *resp)
 	if (resp->status != 200) {
 		const struct uplink_reply *y = resp->reply;
 
-		snprintf(detail, sizeof(detail), "HTTP %ld: %s%s%.200s", resp->status, y ? y->error : "",
-			 y && y->error[0] && y->message[0] ? ": " : "", y ? y->message : "");
+		snprintf(detail, sizeof(detail), "HTTP %ld: %s%s%.200s", resp->status,
+			 y ? y->error : "", y && y->error[0] && y->message[0] ? ": " : "",
+			 y ? y->message : "");
 		f->cb(f->userdata, -EIO, detail, NULL);
 		return;
 	}
@@ -212,8 +220,8 @@ int policy_fetch_start(struct uplink *u, const struct policy_fetch_opts *o, poli
 		goto fail;
 	}
 	snprintf(hdr, sizeof(hdr), "X-Wxguard-Device: %s", o->device_id);
-	r = uplink_request_typed(u, UPLINK_REPLY_POLICY, "GET", "/api/v1/policy", (const char *const[]){ hdr, NULL },
-				 NULL, 0, on_reply, f);
+	r = uplink_request_typed(u, UPLINK_REPLY_POLICY, "GET", "/api/v1/policy",
+				 (const char *const[]){ hdr, NULL }, NULL, 0, on_reply, f);
 	if (r < 0)
 		goto fail;
 	*ret = f;

@@ -23,8 +23,8 @@ struct policy_fetch_opts {
 	const char *policy_dir;
 	const char *state_dir;
 	const char *device_id;
-	const char *server_public_key;   /* base64 */
-	const char *want_sha256;         /* the hash the server announced; NULL: any */
+	const char *server_public_key; /* base64 */
+	const char *want_sha256;       /* the hash the server announced; NULL: any */
 };
 
 /* r: 0 applied (path is the file written), or -errno: -EBADMSG bad signature / hash / lint
@@ -37,7 +37,7 @@ void policy_fetch_free(struct policy_fetch *f);
 
 /* The synchronous core: verify, lint and apply a reply's typed fields (UPLINK_REPLY_POLICY: the
  * uplink child extracted them; the signature over text is checked here). */
-int policy_fetch_apply(const struct uplink_reply *reply, const struct policy_fetch_opts *o, char *detail,
-		       size_t detail_size);
+int policy_fetch_apply(const struct uplink_reply *reply, const struct policy_fetch_opts *o,
+		       char *detail, size_t detail_size);
 /* SHA-256 of the server policy in force (<policy_dir>/50-server.ini); -ENOENT when none. */
 int policy_fetch_current_sha256(const char *policy_dir, char hex[HASH_SHA256_HEX]);

@@ -41,7 +41,8 @@ int report_chain_load(const char *path, struct report_chain *c)
 	seq = json_object_get(o, "seq");
 	ph = json_object_get(o, "prev_hash");
 	nonce = json_object_get(o, "nonce");
-	if (!json_is_integer(seq) || json_integer_value(seq) < 0 || !hex_is_sha256(json_string_value(ph)) ||
+	if (!json_is_integer(seq) || json_integer_value(seq) < 0 ||
+	    !hex_is_sha256(json_string_value(ph)) ||
 	    !(json_is_string(nonce) || json_is_null(nonce) || !nonce)) {
 		r = -EBADMSG;
 		goto out;
@@ -114,7 +115,8 @@ json_t *report_check_json(const struct check_result *r)
 	if (!ev)
 		return NULL;
 	for (size_t i = 0; i < r->n_evidence; i++) {
-		const char *k = r->evidence[i].key, *v = r->evidence[i].value ? r->evidence[i].value : "";
+		const char *k = r->evidence[i].key,
+			   *v = r->evidence[i].value ? r->evidence[i].value : "";
 		json_t *old = json_object_get(ev, k);
 
 		if (!old)
@@ -125,8 +127,8 @@ json_t *report_check_json(const struct check_result *r)
 			json_object_set_new(ev, k, json_pack("[O, s]", old, v));
 	}
 	o = json_pack("{s:s, s:s, s:s, s:o}", "id", r->id ? r->id : "", "status",
-		      check_status_to_string(r->status), "summary", r->summary_en ? r->summary_en : "",
-		      "evidence", ev);
+		      check_status_to_string(r->status), "summary",
+		      r->summary_en ? r->summary_en : "", "evidence", ev);
 	return o;
 }
 
@@ -146,7 +148,8 @@ int report_build(const struct report_input *in, json_t **ret)
 		return -EINVAL;
 	if (in->prev_hash && !hex_is_sha256(in->prev_hash))
 		return -EINVAL;
-	checks = !in->checks && json_is_array(in->checks_json) ? json_deep_copy(in->checks_json) : json_array();
+	checks = !in->checks && json_is_array(in->checks_json) ? json_deep_copy(in->checks_json)
+							       : json_array();
 	if (!checks)
 		return -ENOMEM;
 	for (size_t i = 0; in->checks && i < in->checks->n_results; i++) {
@@ -157,26 +160,24 @@ int report_build(const struct report_input *in, json_t **ret)
 			return -ENOMEM;
 		}
 	}
-	o = json_pack("{s:s, s:I, s:s, s:I, s:s, s:s,"
-		      " s:{s:s, s:s},"
-		      " s:{s:s?, s:s?, s:s?, s:s?},"
-		      " s:o,"
-		      " s:{s:s, s:s, s:I, s:I, s:I},"
-		      " s:{s:I, s:I}}",
-		      "device_id", in->device_id, "seq", (json_int_t)in->seq,
-		      "boot_id", in->boot_id ? in->boot_id : "", "time", (json_int_t)in->time,
-		      "nonce", in->nonce ? in->nonce : "",
-		      "prev_hash", in->prev_hash ? in->prev_hash : REPORT_ZERO_HASH,
-		      "agent", "version", in->agent_version, "sha256", in->agent_sha256,
-		      "policy", "name", p ? p->name : NULL, "version", p ? p->version : NULL,
-		      "sha256", p && p->sha256[0] ? p->sha256 : NULL,
-		      "mode", p ? policy_mode_to_string(p->mode) : NULL,
-		      "checks", checks,
-		      "watcher", "state", w->state ? w->state : "off",
-		      "enforcement", w->enforcement ? w->enforcement : "none",
-		      "events", (json_int_t)w->events, "drops", (json_int_t)w->drops,
-		      "kills", (json_int_t)w->kills,
-		      "spool", "depth", (json_int_t)in->spool_depth, "evicted", (json_int_t)in->spool_evicted);
+	o = json_pack(
+		"{s:s, s:I, s:s, s:I, s:s, s:s,"
+		" s:{s:s, s:s},"
+		" s:{s:s?, s:s?, s:s?, s:s?},"
+		" s:o,"
+		" s:{s:s, s:s, s:I, s:I, s:I},"
+		" s:{s:I, s:I}}",
+		"device_id", in->device_id, "seq", (json_int_t)in->seq, "boot_id",
+		in->boot_id ? in->boot_id : "", "time", (json_int_t)in->time, "nonce",
+		in->nonce ? in->nonce : "", "prev_hash",
+		in->prev_hash ? in->prev_hash : REPORT_ZERO_HASH, "agent", "version",
+		in->agent_version, "sha256", in->agent_sha256, "policy", "name", p ? p->name : NULL,
+		"version", p ? p->version : NULL, "sha256", p && p->sha256[0] ? p->sha256 : NULL,
+		"mode", p ? policy_mode_to_string(p->mode) : NULL, "checks", checks, "watcher",
+		"state", w->state ? w->state : "off", "enforcement",
+		w->enforcement ? w->enforcement : "none", "events", (json_int_t)w->events, "drops",
+		(json_int_t)w->drops, "kills", (json_int_t)w->kills, "spool", "depth",
+		(json_int_t)in->spool_depth, "evicted", (json_int_t)in->spool_evicted);
 	if (!o)
 		return -ENOMEM;
 	*ret = o;

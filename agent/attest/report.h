@@ -22,15 +22,15 @@
 
 /* What the watcher (agent/watch/watch.h) says about itself, as reported. */
 struct report_watcher {
-	const char *state;          /* "running" | "degraded" | "off" */
-	const char *enforcement;    /* "lsm" | "signal" | "none" */
+	const char *state;       /* "running" | "degraded" | "off" */
+	const char *enforcement; /* "lsm" | "signal" | "none" */
 	uint64_t events, drops, kills;
 };
 
 struct report_chain {
 	uint64_t seq;
 	char prev_hash[HASH_SHA256_HEX];
-	char *nonce;                /* NULL before the first server reply */
+	char *nonce; /* NULL before the first server reply */
 };
 
 /* Missing file: a fresh chain (seq 0, zero hash). */
@@ -50,8 +50,8 @@ struct report_input {
 	uint64_t seq;
 	const char *boot_id;
 	time_t time;
-	const char *nonce;          /* NULL: "" */
-	const char *prev_hash;      /* NULL: 64 zeros */
+	const char *nonce;     /* NULL: "" */
+	const char *prev_hash; /* NULL: 64 zeros */
 	const char *agent_version;
 	const char *agent_sha256;
 	const struct policy *policy;          /* NULL: nulls in "policy" */

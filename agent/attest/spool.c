@@ -20,15 +20,15 @@
 
 struct entry {
 	uint64_t id;
-	uint64_t size;    /* framed */
+	uint64_t size; /* framed */
 };
 
 struct spool {
 	char *dir;
-	int qfd;          /* <dir>/q */
-	int tfd;          /* <dir>/tmp */
+	int qfd; /* <dir>/q */
+	int tfd; /* <dir>/tmp */
 	struct spool_limits lim;
-	struct entry *v;  /* sorted by id; v[head..n) are live */
+	struct entry *v; /* sorted by id; v[head..n) are live */
 	size_t head, n, cap;
 	uint64_t next_id;
 	struct spool_stats st;
@@ -89,7 +89,8 @@ static void load_state(struct spool *s)
 	snprintf(path, sizeof(path), "%s/state", s->dir);
 	if (read_full_file(path, 4096, &text, NULL) < 0)
 		return;
-	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		if (str_startswith(l, "evicted="))
 			s->st.evicted = strtoull(l + 8, NULL, 10);
 		else if (str_startswith(l, "corrupt="))
@@ -257,7 +258,8 @@ static int scan(struct spool *s)
 		}
 		id = strtoull(name, NULL, 16);
 		if (fstatat(s->qfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-		    st.st_size < SPOOL_FRAME_LEN || st.st_size > SPOOL_RECORD_MAX + SPOOL_FRAME_LEN) {
+		    st.st_size < SPOOL_FRAME_LEN ||
+		    st.st_size > SPOOL_RECORD_MAX + SPOOL_FRAME_LEN) {
 			unlinkat(s->qfd, name, 0);
 			s->st.corrupt++;
 			dirty = true;
@@ -421,7 +423,7 @@ static int write_record(struct spool *s, uint64_t id, const void *data, size_t l
 		goto fail;
 	}
 	if (fsync(s->qfd) < 0)
-		return -errno;   /* renamed but maybe not durable: report, the record stays */
+		return -errno; /* renamed but maybe not durable: report, the record stays */
 	return 0;
 fail:
 	if (fd >= 0)
@@ -455,7 +457,8 @@ int spool_append(struct spool *s, const void *data, size_t len, uint64_t *ret_id
 		return r;
 	s->next_id++;
 	if (r == -EIO) {
-		/* fsync of q/ failed after the rename: the record exists; keep it, report the error. */
+		/* fsync of q/ failed after the rename: the record exists; keep it, report the
+		 * error. */
 		push_entry(s, id, size);
 		return r;
 	}
@@ -475,7 +478,8 @@ void spool_records_free(struct spool_record *v, size_t n)
 	free(v);
 }
 
-int spool_peek(struct spool *s, size_t max_n, size_t max_bytes, struct spool_record **ret, size_t *ret_n)
+int spool_peek(struct spool *s, size_t max_n, size_t max_bytes, struct spool_record **ret,
+	       size_t *ret_n)
 {
 	struct spool_record *v;
 	size_t n = 0, bytes = 0, i;
@@ -495,7 +499,7 @@ int spool_peek(struct spool *s, size_t max_n, size_t max_bytes, struct spool_rec
 
 			name_of(s->v[i].id, name);
 			unlinkat(s->qfd, name, 0);
-			forget(s, i);     /* i now names the next entry */
+			forget(s, i); /* i now names the next entry */
 			if (r == -EBADMSG) {
 				s->st.corrupt++;
 				dirty = true;

@@ -21,26 +21,26 @@
 struct spool;
 
 struct spool_limits {
-	uint64_t max_records;       /* 0: 10000 */
-	uint64_t max_bytes;         /* 0: 16 MiB */
+	uint64_t max_records; /* 0: 10000 */
+	uint64_t max_bytes;   /* 0: 16 MiB */
 };
 
-#define SPOOL_RECORD_MAX (1024u * 1024)   /* one record's payload */
+#define SPOOL_RECORD_MAX (1024u * 1024) /* one record's payload */
 #define SPOOL_FRAME_LEN 12u
 
 struct spool_record {
 	uint64_t id;
-	char *data;                 /* NUL-terminated for convenience */
+	char *data; /* NUL-terminated for convenience */
 	size_t len;
 };
 
 struct spool_stats {
-	uint64_t depth;             /* records waiting */
-	uint64_t bytes;             /* their size on disk (framed) */
-	uint64_t evicted;           /* records dropped to honour the bounds or a full disk, ever */
-	uint64_t corrupt;           /* torn or damaged records dropped, ever */
-	uint64_t appended;          /* records appended by this process */
-	uint64_t acked;             /* records acknowledged by this process */
+	uint64_t depth;    /* records waiting */
+	uint64_t bytes;    /* their size on disk (framed) */
+	uint64_t evicted;  /* records dropped to honour the bounds or a full disk, ever */
+	uint64_t corrupt;  /* torn or damaged records dropped, ever */
+	uint64_t appended; /* records appended by this process */
+	uint64_t acked;    /* records acknowledged by this process */
 };
 
 /* Open (creating dir 0700, q/ and tmp/); removes leftovers of interrupted writes, verifies
@@ -49,11 +49,13 @@ int spool_open(const char *dir, const struct spool_limits *lim, struct spool **r
 void spool_free(struct spool *s);
 
 /* Append one record; durable when it returns 0. ret_id may be NULL. -EMSGSIZE when larger than
- * SPOOL_RECORD_MAX or the byte bound; -ENOSPC when the disk is full and nothing is left to evict. */
+ * SPOOL_RECORD_MAX or the byte bound; -ENOSPC when the disk is full and nothing is left to evict.
+ */
 int spool_append(struct spool *s, const void *data, size_t len, uint64_t *ret_id);
 /* The oldest records, at most max_n of them and (but at least one) max_bytes of payload.
  * *ret_n may be 0. Free with spool_records_free(). */
-int spool_peek(struct spool *s, size_t max_n, size_t max_bytes, struct spool_record **ret, size_t *ret_n);
+int spool_peek(struct spool *s, size_t max_n, size_t max_bytes, struct spool_record **ret,
+	       size_t *ret_n);
 void spool_records_free(struct spool_record *v, size_t n);
 /* Remove delivered records (ids already gone, e.g. evicted meanwhile, are ignored). */
 int spool_ack(struct spool *s, const uint64_t *ids, size_t n);

@@ -9,7 +9,8 @@
 const struct check_def check_defs[] = {
 	{ "client.approved", "Approved client only", "仅允许批准的客户端", check_client_approved },
 	{ "client.plugins", "No plugins or injection", "无插件或注入", check_client_plugins },
-	{ "client.instances", "Client instances per user", "每用户客户端实例数", check_client_instances },
+	{ "client.instances", "Client instances per user", "每用户客户端实例数",
+	  check_client_instances },
 	{ "screen_lock", "Screen lock", "屏幕锁定", check_screen_lock },
 	{ "patch.updates", "System patches", "系统补丁", check_patch_updates },
 	{ "antivirus", "Antivirus", "防病毒软件", check_antivirus },
@@ -27,14 +28,18 @@ const struct check_def *check_def_find(const char *id)
 }
 
 static const char *const status_names[] = {
-	[CHECK_PASS] = "pass",       [CHECK_WARN] = "warn",
-	[CHECK_FAIL] = "fail",       [CHECK_UNKNOWN] = "unknown",
-	[CHECK_NOT_APPLICABLE] = "not_applicable", [CHECK_ERROR] = "error",
+	[CHECK_PASS] = "pass",
+	[CHECK_WARN] = "warn",
+	[CHECK_FAIL] = "fail",
+	[CHECK_UNKNOWN] = "unknown",
+	[CHECK_NOT_APPLICABLE] = "not_applicable",
+	[CHECK_ERROR] = "error",
 };
 
 const char *check_status_to_string(enum check_status s)
 {
-	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s] : "error";
+	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s]
+									    : "error";
 }
 
 int check_status_from_string(const char *s)
@@ -48,7 +53,7 @@ int check_status_from_string(const char *s)
 enum check_status check_status_worst(enum check_status a, enum check_status b)
 {
 	static const int rank[] = {
-		[CHECK_NOT_APPLICABLE] = 0, [CHECK_PASS] = 1, [CHECK_WARN] = 2,
+		[CHECK_NOT_APPLICABLE] = 0, [CHECK_PASS] = 1,  [CHECK_WARN] = 2,
 		[CHECK_UNKNOWN] = 3,        [CHECK_ERROR] = 4, [CHECK_FAIL] = 5,
 	};
 
@@ -64,7 +69,8 @@ static char *vformat(const char *fmt, va_list ap)
 	return s;
 }
 
-void check_result_set(struct check_result *r, enum check_status st, const char *en, const char *zh, ...)
+void check_result_set(struct check_result *r, enum check_status st, const char *en, const char *zh,
+		      ...)
 {
 	va_list ap, ap2;
 

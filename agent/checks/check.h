@@ -15,9 +15,9 @@ enum check_status {
 	CHECK_PASS = 0,
 	CHECK_WARN = 1,
 	CHECK_FAIL = 2,
-	CHECK_UNKNOWN = 3,          /* could not tell: never shown as fail */
+	CHECK_UNKNOWN = 3, /* could not tell: never shown as fail */
 	CHECK_NOT_APPLICABLE = 4,
-	CHECK_ERROR = 5,            /* the check itself broke (errno in evidence) */
+	CHECK_ERROR = 5, /* the check itself broke (errno in evidence) */
 };
 
 struct check_kv {
@@ -26,22 +26,22 @@ struct check_kv {
 };
 
 struct check_result {
-	const char *id;             /* e.g. "screen_lock" (static, from the check's definition) */
+	const char *id; /* e.g. "screen_lock" (static, from the check's definition) */
 	enum check_status status;
-	char *summary_en, *summary_zh;  /* one line: what was seen */
-	char *fix_en, *fix_zh;          /* what to do; NULL when nothing is needed */
+	char *summary_en, *summary_zh; /* one line: what was seen */
+	char *fix_en, *fix_zh;         /* what to do; NULL when nothing is needed */
 	struct check_kv *evidence;
 	size_t n_evidence;
-	struct strv changes;        /* remediation performed, one line each */
+	struct strv changes; /* remediation performed, one line each */
 	uint64_t duration_us;
 };
 
 struct check_ctx {
 	const struct policy *policy;
 	const struct sysroot *root;
-	const char *cache_dir;      /* for slow package-manager queries; NULL disables the cache */
-	bool remediate;             /* policy in enforce mode and remediation allowed by the caller */
-	time_t now;                 /* wall clock for age computations (tests pin it) */
+	const char *cache_dir; /* for slow package-manager queries; NULL disables the cache */
+	bool remediate;        /* policy in enforce mode and remediation allowed by the caller */
+	time_t now;            /* wall clock for age computations (tests pin it) */
 };
 
 struct check_def {
@@ -69,8 +69,8 @@ int check_ptrace_scope(struct check_ctx *ctx, struct check_result *r);
 
 /* Set the status and the one-line summary. en and zh are printf formats that take the same
  * arguments in the same order. Replaces any earlier summary. */
-void check_result_set(struct check_result *r, enum check_status st, const char *en, const char *zh, ...)
-	__attribute__((format(printf, 3, 5)));
+void check_result_set(struct check_result *r, enum check_status st, const char *en, const char *zh,
+		      ...) __attribute__((format(printf, 3, 5)));
 /* The remediation hint, plain strings. */
 void check_result_fix(struct check_result *r, const char *en, const char *zh);
 /* Append evidence key = printf(fmt...). Keys may repeat (one per user, per file...). */

@@ -12,7 +12,7 @@
 
 #include "agent/host/proc.h"
 
-#define COMM_MAX 15                 /* TASK_COMM_LEN - 1 */
+#define COMM_MAX 15 /* TASK_COMM_LEN - 1 */
 #define CVD_HEADER_SIZE 512
 #define SEC_PER_DAY 86400
 #define CLAMAV_DB_DEFAULT "/var/lib/clamav"
@@ -21,12 +21,13 @@
 struct procs {
 	const char *const *names;
 	size_t n;
-	long *pid;                   /* 0 = not running */
+	long *pid; /* 0 = not running */
 };
 
 static bool comm_eq(const char *comm, const char *name)
 {
-	return strncmp(comm, name, COMM_MAX) == 0 && (strlen(name) <= COMM_MAX || comm[COMM_MAX] == 0);
+	return strncmp(comm, name, COMM_MAX) == 0 &&
+	       (strlen(name) <= COMM_MAX || comm[COMM_MAX] == 0);
 }
 
 static int scan_procs(const struct sysroot *sr, struct procs *ps)
@@ -41,7 +42,7 @@ static int scan_procs(const struct sysroot *sr, struct procs *ps)
 		return r;
 	for (size_t k = 0; k < n; k++) {
 		if (proc_read_comm(sr, pids[k], comm, sizeof(comm)) < 0)
-			continue;           /* gone meanwhile */
+			continue; /* gone meanwhile */
 		for (size_t i = 0; i < ps->n; i++)
 			if (!ps->pid[i] && comm_eq(comm, ps->names[i]))
 				ps->pid[i] = pids[k];
@@ -68,7 +69,8 @@ static void clamav_db_dir(const struct sysroot *sr, char *buf, size_t size)
 				*nl++ = 0;
 			while (*l == ' ' || *l == '\t')
 				l++;
-			if (strncmp(l, "DatabaseDirectory", 17) == 0 && (l[17] == ' ' || l[17] == '\t')) {
+			if (strncmp(l, "DatabaseDirectory", 17) == 0 &&
+			    (l[17] == ' ' || l[17] == '\t')) {
 				l = str_strip(l + 17);
 				if (l[0] == '/')
 					snprintf(buf, size, "%s", l);
@@ -99,7 +101,8 @@ static int parse_build_time(const char *s, time_t *ret)
 	struct tm tm = { 0 };
 	time_t t;
 
-	if (sscanf(s, "%d %3s %d %d-%d %c%4d%n", &day, mon, &year, &hour, &min, &sign, &tz, &n) != 7 ||
+	if (sscanf(s, "%d %3s %d %d-%d %c%4d%n", &day, mon, &year, &hour, &min, &sign, &tz, &n) !=
+		    7 ||
 	    s[n] != 0 || (sign != '+' && sign != '-'))
 		return -EBADMSG;
 	tm.tm_mon = month_index(mon);
@@ -170,10 +173,16 @@ static int read_cvd_header(const struct sysroot *sr, const char *path, struct cv
 static bool clamav_installed(const struct sysroot *sr)
 {
 	static const char *const files[] = {
-		"/usr/bin/clamscan", "/usr/bin/clamdscan", "/usr/sbin/clamd", "/usr/bin/freshclam",
-		"/usr/local/bin/clamscan", "/usr/local/sbin/clamd", "/usr/local/bin/freshclam",
+		"/usr/bin/clamscan",
+		"/usr/bin/clamdscan",
+		"/usr/sbin/clamd",
+		"/usr/bin/freshclam",
+		"/usr/local/bin/clamscan",
+		"/usr/local/sbin/clamd",
+		"/usr/local/bin/freshclam",
 		/* dpkg's file list exists exactly while the package is installed. */
-		"/var/lib/dpkg/info/clamav.list", "/var/lib/dpkg/info/clamav-daemon.list",
+		"/var/lib/dpkg/info/clamav.list",
+		"/var/lib/dpkg/info/clamav-daemon.list",
 	};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -195,7 +204,12 @@ static bool is_clamav(const char *s)
 	return strcasecmp(s, "clamav") == 0;
 }
 
-enum { P_CLAMD = 0, P_FRESHCLAM = 1, P_CLAMONACC = 2, P_OTHER = 3 };
+enum {
+	P_CLAMD = 0,
+	P_FRESHCLAM = 1,
+	P_CLAMONACC = 2,
+	P_OTHER = 3
+};
 
 int check_antivirus(struct check_ctx *ctx, struct check_result *r)
 {
@@ -260,7 +274,8 @@ int check_antivirus(struct check_ctx *ctx, struct check_result *r)
 			continue;
 		check_result_add(r, "product", "%s", names[i]);
 		check_result_add(r, "process", "%s (pid %ld)", names[i], pids[i]);
-		check_result_set(r, CHECK_PASS, "accepted antivirus process %s is running (pid %ld)",
+		check_result_set(r, CHECK_PASS,
+				 "accepted antivirus process %s is running (pid %ld)",
 				 "已运行认可的防病毒进程 %s（pid %ld）", names[i], pids[i]);
 		ret = 0;
 		goto out;
@@ -288,7 +303,8 @@ int check_antivirus(struct check_ctx *ctx, struct check_result *r)
 		if (ret < 0) {
 			bad_db = true;
 			check_result_add(r, "signature_error", "%s: %s", path,
-					 ret == -EBADMSG ? "not a ClamAV database header" : strerror(-ret));
+					 ret == -EBADMSG ? "not a ClamAV database header"
+							 : strerror(-ret));
 			continue;
 		}
 		if (!have_db || cur.built > best.built)
@@ -307,24 +323,32 @@ int check_antivirus(struct check_ctx *ctx, struct check_result *r)
 		check_result_add(r, "installed", "%s", installed ? "yes" : "no");
 		check_result_add(r, "database_dir", "%s", dbdir);
 		if (bad_db) {
-			check_result_set(r, CHECK_UNKNOWN, "cannot read the ClamAV signature header in %s",
+			check_result_set(r, CHECK_UNKNOWN,
+					 "cannot read the ClamAV signature header in %s",
 					 "无法读取 %s 中的 ClamAV 病毒库文件头", dbdir);
 			check_result_fix(r, "Reinstall the signatures: sudo freshclam.",
 					 "请重新下载病毒库：sudo freshclam。");
 		} else if (installed) {
-			check_result_set(r, CHECK_FAIL, "ClamAV has no signatures (no daily.cvd or daily.cld in %s)",
-					 "ClamAV 没有病毒库（%s 中没有 daily.cvd 或 daily.cld）", dbdir);
-			check_result_fix(r, "Download the signatures: sudo freshclam, and enable the "
-					 "clamav-freshclam service.",
-					 "请下载病毒库：sudo freshclam，并启用 clamav-freshclam 服务。");
+			check_result_set(
+				r, CHECK_FAIL,
+				"ClamAV has no signatures (no daily.cvd or daily.cld in %s)",
+				"ClamAV 没有病毒库（%s 中没有 daily.cvd 或 daily.cld）", dbdir);
+			check_result_fix(
+				r,
+				"Download the signatures: sudo freshclam, and enable the "
+				"clamav-freshclam service.",
+				"请下载病毒库：sudo freshclam，并启用 clamav-freshclam 服务。");
 		} else {
-			check_result_set(r, CHECK_FAIL, "no antivirus installed: ClamAV not found%s%s",
+			check_result_set(r, CHECK_FAIL,
+					 "no antivirus installed: ClamAV not found%s%s",
 					 "未安装防病毒软件：未找到 ClamAV%s%s",
 					 others[0] ? ", not running: " : "", others);
-			check_result_fix(r, "Install ClamAV: sudo apt-get install clamav-daemon "
-					 "clamav-freshclam (Fedora: sudo dnf install clamd clamav-update).",
-					 "请安装 ClamAV：sudo apt-get install clamav-daemon clamav-freshclam"
-					 "（Fedora：sudo dnf install clamd clamav-update）。");
+			check_result_fix(
+				r,
+				"Install ClamAV: sudo apt-get install clamav-daemon "
+				"clamav-freshclam (Fedora: sudo dnf install clamd clamav-update).",
+				"请安装 ClamAV：sudo apt-get install clamav-daemon clamav-freshclam"
+				"（Fedora：sudo dnf install clamd clamav-update）。");
 		}
 		goto out;
 	}
@@ -343,25 +367,30 @@ int check_antivirus(struct check_ctx *ctx, struct check_result *r)
 				 "ClamAV signatures are %.1f days old (built %s, policy allows %u)",
 				 "ClamAV 病毒库已有 %.1f 天未更新（构建于 %s，策略允许 %u 天）",
 				 (double)age / SEC_PER_DAY, when, pol->max_signature_age_days);
-		check_result_fix(r, "Update the signatures: sudo freshclam, and make sure the "
+		check_result_fix(r,
+				 "Update the signatures: sudo freshclam, and make sure the "
 				 "clamav-freshclam service is enabled and can reach the mirror.",
-				 "请更新病毒库：sudo freshclam，并确认 clamav-freshclam 服务已启用且能访问更新服务器。");
+				 "请更新病毒库：sudo freshclam，并确认 clamav-freshclam "
+				 "服务已启用且能访问更新服务器。");
 		goto out;
 	}
 	if (!pids[P_CLAMD]) {
 		/* Fresh signatures but no scanner daemon: on-demand scanning only. */
-		check_result_set(r, CHECK_WARN,
-				 "ClamAV signatures are current (%lld day(s) old) but the clamd scanner "
-				 "is not running: on-demand scanning only",
-				 "ClamAV 病毒库为最新（%lld 天），但 clamd 扫描服务未运行：仅能手动扫描",
-				 days);
-		check_result_fix(r, "Start the scanner: sudo systemctl enable --now clamav-daemon "
+		check_result_set(
+			r, CHECK_WARN,
+			"ClamAV signatures are current (%lld day(s) old) but the clamd scanner "
+			"is not running: on-demand scanning only",
+			"ClamAV 病毒库为最新（%lld 天），但 clamd 扫描服务未运行：仅能手动扫描",
+			days);
+		check_result_fix(r,
+				 "Start the scanner: sudo systemctl enable --now clamav-daemon "
 				 "(Fedora: clamd@scan).",
 				 "请启动扫描服务：sudo systemctl enable --now clamav-daemon"
 				 "（Fedora：clamd@scan）。");
 		goto out;
 	}
-	check_result_set(r, CHECK_PASS, "ClamAV is running with signatures %lld day(s) old (built %s)",
+	check_result_set(r, CHECK_PASS,
+			 "ClamAV is running with signatures %lld day(s) old (built %s)",
 			 "ClamAV 正在运行，病毒库 %lld 天前构建（%s）", days, when);
 out:
 	free(names);

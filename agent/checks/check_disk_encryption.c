@@ -20,7 +20,11 @@
 #define CMD_TIMEOUT_MS 5000u
 
 /* Worse is larger: combining members keeps the worst. */
-enum enc { ENC_YES = 0, ENC_UNKNOWN = 1, ENC_NO = 2 };
+enum enc {
+	ENC_YES = 0,
+	ENC_UNKNOWN = 1,
+	ENC_NO = 2
+};
 
 static enum enc enc_worst(enum enc a, enum enc b)
 {
@@ -122,8 +126,8 @@ static int partition_parent(const struct sysroot *sr, const char *name, char *bu
  * INTEGRITY and SUBDEV are crypt-managed but do not encrypt. */
 static bool crypt_type_encrypts(const char *type)
 {
-	static const char *const types[] = { "LUKS1", "LUKS2", "LUKS", "PLAIN", "BITLK", "TCRYPT",
-					     "LOOPAES", "FVAULT2", NULL };
+	static const char *const types[] = { "LUKS1",  "LUKS2",   "LUKS",    "PLAIN", "BITLK",
+					     "TCRYPT", "LOOPAES", "FVAULT2", NULL };
 
 	for (size_t i = 0; types[i]; i++)
 		if (strcmp(type, types[i]) == 0)
@@ -194,7 +198,8 @@ static enum enc walk(const struct sysroot *sr, const char *name, char *out, size
 	if (n == 0) {
 		if (encrypts)
 			return ENC_YES;
-		/* A dm target on nothing, or a loop/network/ram device: its backing is elsewhere. */
+		/* A dm target on nothing, or a loop/network/ram device: its backing is elsewhere.
+		 */
 		if (is_dm || strcmp(label, "loop") == 0 || str_startswith(name, "nbd") ||
 		    str_startswith(name, "zram") || str_startswith(name, "ram"))
 			return ENC_UNKNOWN;
@@ -361,7 +366,7 @@ struct fs_result {
 	enum enc enc;
 	char device[PATH_MAX + 64];
 	char stack[STACK_TEXT];
-	char crypt[32];               /* first encrypting layer seen, e.g. "LUKS2" */
+	char crypt[32];                /* first encrypting layer seen, e.g. "LUKS2" */
 	char why_en[256], why_zh[256]; /* when unknown */
 };
 
@@ -421,7 +426,8 @@ static int zfs_check(struct check_ctx *ctx, const struct mnt *m, struct fs_resul
 	{
 		const char *zst[] = { "zpool", "status", "-P", pool, NULL };
 
-		r = sysroot_run(ctx->root, "zpool", zst, NULL, (uid_t)-1, CMD_TIMEOUT_MS, &out, &status);
+		r = sysroot_run(ctx->root, "zpool", zst, NULL, (uid_t)-1, CMD_TIMEOUT_MS, &out,
+				&status);
 	}
 	if (r == -ENOMEM)
 		return r;
@@ -442,7 +448,8 @@ static int zfs_check(struct check_ctx *ctx, const struct mnt *m, struct fs_resul
 	}
 	free(out);
 	if (n == 0) {
-		unknown_why(fr, "no vdev devices found in zpool status", "zpool status 中未找到设备");
+		unknown_why(fr, "no vdev devices found in zpool status",
+			    "zpool status 中未找到设备");
 		return 0;
 	}
 	fmt(fr->stack, sizeof(fr->stack), "zfs %s → ", m->source);
@@ -452,15 +459,16 @@ static int zfs_check(struct check_ctx *ctx, const struct mnt *m, struct fs_resul
 
 static int check_fs(struct check_ctx *ctx, const struct mnt *m, struct fs_result *fr)
 {
-	static const char *const virtual_fs[] = { "overlay", "tmpfs", "ramfs", "rootfs", "squashfs",
-						  "nfs", "nfs4", "cifs", "smb3", "9p", "virtiofs",
-						  "fuse", NULL };
+	static const char *const virtual_fs[] = { "overlay",  "tmpfs", "ramfs",    "rootfs",
+						  "squashfs", "nfs",   "nfs4",     "cifs",
+						  "smb3",     "9p",    "virtiofs", "fuse",
+						  NULL };
 	char name[NAME_MAX_DEV], members[MAX_MEMBERS][NAME_MAX_DEV];
 	size_t n;
 
 	memset(fr, 0, sizeof(*fr));
 	fmt(fr->device, sizeof(fr->device), "%s (%u:%u, %s)", m->source, m->major, m->minor,
-		 m->fstype);
+	    m->fstype);
 	for (size_t i = 0; virtual_fs[i]; i++)
 		if (strcmp(m->fstype, virtual_fs[i]) == 0 || str_startswith(m->fstype, "fuse.")) {
 			char en[128], zh[128];
@@ -475,7 +483,8 @@ static int check_fs(struct check_ctx *ctx, const struct mnt *m, struct fs_result
 
 	if (m->major != 0) {
 		if (devnum_name(ctx->root, m->major, m->minor, name, sizeof(name)) < 0) {
-			unknown_why(fr, "device not found in /sys/dev/block", "在 /sys/dev/block 中未找到设备");
+			unknown_why(fr, "device not found in /sys/dev/block",
+				    "在 /sys/dev/block 中未找到设备");
 			return 0;
 		}
 	} else if (devpath_name(ctx->root, m->source, name, sizeof(name)) < 0) {
@@ -489,7 +498,8 @@ static int check_fs(struct check_ctx *ctx, const struct mnt *m, struct fs_result
 		fr->enc = walk_members(ctx->root, members, n, fr);
 		return 0;
 	}
-	fr->enc = walk(ctx->root, name, fr->stack, sizeof(fr->stack), 0, fr->crypt, sizeof(fr->crypt));
+	fr->enc = walk(ctx->root, name, fr->stack, sizeof(fr->stack), 0, fr->crypt,
+		       sizeof(fr->crypt));
 	if (fr->enc == ENC_UNKNOWN)
 		unknown_why(fr, "the device stack ends in a device whose backing is unknown",
 			    "设备栈的底层设备来源未知");
@@ -532,11 +542,12 @@ int check_disk_encryption(struct check_ctx *ctx, struct check_result *r)
 	int ret;
 
 	if (pol == POLICY_DISK_OFF) {
-		check_result_set(r, CHECK_NOT_APPLICABLE, "disk encryption is not required by policy",
-				 "策略未要求磁盘加密");
+		check_result_set(r, CHECK_NOT_APPLICABLE,
+				 "disk encryption is not required by policy", "策略未要求磁盘加密");
 		return 0;
 	}
-	ret = sysroot_read_file(ctx->root, "/proc/self/mountinfo", 4u * 1024 * 1024, &mountinfo, NULL);
+	ret = sysroot_read_file(ctx->root, "/proc/self/mountinfo", 4u * 1024 * 1024, &mountinfo,
+				NULL);
 	if (ret < 0) {
 		check_result_set(r, CHECK_UNKNOWN, "cannot read /proc/self/mountinfo: %s",
 				 "无法读取 /proc/self/mountinfo：%s", strerror(-ret));
@@ -566,23 +577,28 @@ int check_disk_encryption(struct check_ctx *ctx, struct check_result *r)
 		bool both = root->enc == ENC_NO && home && home->enc == ENC_NO;
 		const struct fs_result *bad = root->enc == ENC_NO ? root : home;
 
-		bad_en = both ? "the root filesystem and /home are" :
-			 root->enc == ENC_NO ? "the root filesystem is" : "/home is";
-		bad_zh = both ? "根文件系统和 /home " : root->enc == ENC_NO ? "根文件系统" : "/home ";
+		bad_en = both                  ? "the root filesystem and /home are"
+			 : root->enc == ENC_NO ? "the root filesystem is"
+					       : "/home is";
+		bad_zh = both                  ? "根文件系统和 /home "
+			 : root->enc == ENC_NO ? "根文件系统"
+					       : "/home ";
 		check_result_set(r, pol == POLICY_DISK_REQUIRE ? CHECK_FAIL : CHECK_WARN,
 				 "%s%.0s not encrypted (%s)", "%.0s%s未加密（%s）", bad_en, bad_zh,
 				 bad->stack);
-		check_result_fix(r,
-				 "Reinstall with full-disk encryption (LUKS) selected in the installer, "
-				 "or encrypt in place with cryptsetup reencrypt --encrypt after a backup.",
-				 "请在安装程序中选择全盘加密（LUKS）重新安装，或在备份后使用 "
-				 "cryptsetup reencrypt --encrypt 就地加密。");
+		check_result_fix(
+			r,
+			"Reinstall with full-disk encryption (LUKS) selected in the installer, "
+			"or encrypt in place with cryptsetup reencrypt --encrypt after a backup.",
+			"请在安装程序中选择全盘加密（LUKS）重新安装，或在备份后使用 "
+			"cryptsetup reencrypt --encrypt 就地加密。");
 		goto out;
 	}
 	if (root->enc == ENC_UNKNOWN || (home && home->enc == ENC_UNKNOWN)) {
 		const struct fs_result *unk = root->enc == ENC_UNKNOWN ? root : home;
 
-		check_result_set(r, CHECK_UNKNOWN, "cannot tell whether %s%.0s is encrypted: %s%.0s",
+		check_result_set(r, CHECK_UNKNOWN,
+				 "cannot tell whether %s%.0s is encrypted: %s%.0s",
 				 "无法确定%.0s%s是否加密：%.0s%s",
 				 unk == root ? "the root filesystem" : "/home",
 				 unk == root ? "根文件系统" : "/home", unk->why_en, unk->why_zh);

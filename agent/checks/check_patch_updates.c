@@ -18,13 +18,17 @@
 #define NAMES_SHOWN 5
 #define SEC_PER_DAY 86400
 
-enum pkgmgr { PM_NONE = 0, PM_APT, PM_DNF };
+enum pkgmgr {
+	PM_NONE = 0,
+	PM_APT,
+	PM_DNF
+};
 
 /* What the package manager said. */
 struct pending {
-	unsigned security;          /* packages with a pending security update */
-	unsigned total;             /* all pending upgrades (apt only; 0 for dnf) */
-	struct strv names;          /* every security package, in output order, unique */
+	unsigned security; /* packages with a pending security update */
+	unsigned total;    /* all pending upgrades (apt only; 0 for dnf) */
+	struct strv names; /* every security package, in output order, unique */
 };
 
 /* The worst status seen and the messages that explain it, in both languages. */
@@ -182,10 +186,11 @@ static void os_release_value(const char *data, const char *key, char *buf, size_
  * RHEL-based editions under ID=kylin) by which package database exists. */
 static enum pkgmgr detect_pkgmgr(const struct sysroot *sr, char *id, size_t idsize)
 {
-	static const char *const apt_ids[] = { "debian", "ubuntu", "uos", "deepin", "linuxmint",
-					       "pop", "elementary", "raspbian", "kali", NULL };
-	static const char *const dnf_ids[] = { "fedora", "rhel", "centos", "rocky", "almalinux",
-					       "ol", "amzn", "openeuler", "anolis", NULL };
+	static const char *const apt_ids[] = { "debian",    "ubuntu", "uos",        "deepin",
+					       "linuxmint", "pop",    "elementary", "raspbian",
+					       "kali",      NULL };
+	static const char *const dnf_ids[] = { "fedora", "rhel", "centos",    "rocky",  "almalinux",
+					       "ol",     "amzn", "openeuler", "anolis", NULL };
 	char *data = NULL, ids[320], like[256];
 	enum pkgmgr pm = PM_NONE;
 
@@ -381,7 +386,8 @@ static int dnf_parse(const char *out, struct pending *pd)
 			n = sizeof(line) - 1;
 		memcpy(line, l, n);
 		line[n] = 0;
-		for (char *t = strtok_r(line, " \t", &save); t && nt < 5; t = strtok_r(NULL, " \t", &save))
+		for (char *t = strtok_r(line, " \t", &save); t && nt < 5;
+		     t = strtok_r(NULL, " \t", &save))
 			tok[nt++] = t;
 		if (nt >= 3 && str_endswith(tok[1], "/Sec."))
 			nevra = tok[2];
@@ -475,7 +481,8 @@ static bool kernel_moddir_ok(const struct sysroot *sr, const char *moddir, const
 static void newest_kernel(const struct sysroot *sr, const char *running, char *newest, size_t size)
 {
 	const char *flavour = kernel_flavour(running);
-	const char *moddir = sysroot_exists(sr, "/lib/modules") ? "/lib/modules" : "/usr/lib/modules";
+	const char *moddir = sysroot_exists(sr, "/lib/modules") ? "/lib/modules"
+								: "/usr/lib/modules";
 	struct strv names = { 0 };
 
 	newest[0] = 0;
@@ -540,29 +547,32 @@ static const char *query_error_zh(int err)
 static int query_updates(struct check_ctx *ctx, enum pkgmgr pm, time_t now, struct check_result *r,
 			 struct verdict *v, struct pending *pd, bool *hit)
 {
-	static const char *const apt_argv[] = { "apt-get", "-s", "-o", "Debug::NoLocking=1",
+	static const char *const apt_argv[] = { "apt-get",      "-s", "-o", "Debug::NoLocking=1",
 						"dist-upgrade", NULL };
 	/* -C: cached metadata only. A posture check must not hit the network; the list age
 	 * says how old that metadata is. */
-	static const char *const dnf_argv[] = { "dnf", "-q", "-C", "updateinfo", "list",
-						"--security", NULL };
+	static const char *const dnf_argv[] = { "dnf",  "-q",         "-C", "updateinfo",
+						"list", "--security", NULL };
 	const char *cmd = pm == PM_APT ? "apt-get" : "dnf";
 	char stamp[1024], *out = NULL;
 	int status = 0, q;
 
 	if (pm == PM_APT) {
 		apt_stamp(ctx->root, "apt-get -s dist-upgrade", stamp, sizeof(stamp));
-		q = run_cached(ctx, now, "apt-get", stamp, apt_argv, query_cacheable, &out, &status, hit);
+		q = run_cached(ctx, now, "apt-get", stamp, apt_argv, query_cacheable, &out, &status,
+			       hit);
 	} else {
 		dnf_stamp(ctx->root, "dnf -C updateinfo list --security", dnf_lists_time(ctx->root),
 			  stamp, sizeof(stamp));
-		q = run_cached(ctx, now, "dnf", stamp, dnf_argv, query_cacheable, &out, &status, hit);
+		q = run_cached(ctx, now, "dnf", stamp, dnf_argv, query_cacheable, &out, &status,
+			       hit);
 	}
 	if (q == -ENOMEM)
 		return q;
 	if (q < 0) {
 		verdict_add(v, CHECK_UNKNOWN, NULL, NULL, "%s %s%.0s, pending updates unknown",
-			    "%s %.0s%s，无法确定待安装的更新", cmd, query_error_en(q), query_error_zh(q));
+			    "%s %.0s%s，无法确定待安装的更新", cmd, query_error_en(q),
+			    query_error_zh(q));
 		return 0;
 	}
 	if (status != 0) {
@@ -654,14 +664,19 @@ int check_patch_updates(struct check_ctx *ctx, struct check_result *r)
 	}
 
 	pm = detect_pkgmgr(ctx->root, osid, sizeof(osid));
-	check_result_add(r, "package_manager", "%s", pm == PM_APT ? "apt" : pm == PM_DNF ? "dnf" : "none");
+	check_result_add(r, "package_manager", "%s",
+			 pm == PM_APT   ? "apt"
+			 : pm == PM_DNF ? "dnf"
+					: "none");
 	check_result_add(r, "os", "%s", osid);
 	if (pm == PM_APT) {
 		fix_en = "Install the updates: sudo apt-get update && sudo apt-get upgrade (or the "
 			 "desktop updater).";
-		fix_zh = "请安装更新：sudo apt-get update && sudo apt-get upgrade（或使用系统更新器）。";
+		fix_zh = "请安装更新：sudo apt-get update && sudo apt-get "
+			 "upgrade（或使用系统更新器）。";
 	} else {
-		fix_en = "Install the updates: sudo dnf upgrade --refresh --security (or the desktop "
+		fix_en = "Install the updates: sudo dnf upgrade --refresh --security (or the "
+			 "desktop "
 			 "updater).";
 		fix_zh = "请安装更新：sudo dnf upgrade --refresh --security（或使用系统更新器）。";
 	}
@@ -705,7 +720,8 @@ int check_patch_updates(struct check_ctx *ctx, struct check_result *r)
 	}
 
 	/* Kernel: running, newest installed, minimum. */
-	if (sysroot_read_line(ctx->root, "/proc/sys/kernel/osrelease", &running) < 0 || !running[0]) {
+	if (sysroot_read_line(ctx->root, "/proc/sys/kernel/osrelease", &running) < 0 ||
+	    !running[0]) {
 		free(running);
 		running = NULL;
 	}
@@ -734,20 +750,25 @@ int check_patch_updates(struct check_ctx *ctx, struct check_result *r)
 	if (ret) {
 		check_result_add(r, "reboot_reason", "%s", why);
 		if (pol->reboot_required != POLICY_REBOOT_IGNORE)
-			verdict_add(&v, pol->reboot_required == POLICY_REBOOT_FAIL ? CHECK_FAIL : CHECK_WARN,
+			verdict_add(&v,
+				    pol->reboot_required == POLICY_REBOOT_FAIL ? CHECK_FAIL
+									       : CHECK_WARN,
 				    "Restart the computer to finish installing updates.",
-				    "请重启计算机以完成更新安装。",
-				    "a restart is pending (%s%.0s)", "需要重启（%.0s%s）", why, why_zh);
+				    "请重启计算机以完成更新安装。", "a restart is pending (%s%.0s)",
+				    "需要重启（%.0s%s）", why, why_zh);
 	}
 	if (pm != PM_NONE)
 		check_result_add(r, "cache", "%s",
-				 !ctx->cache_dir || !pol->cache_ttl_seconds ? "off" : hit ? "hit" : "miss");
+				 !ctx->cache_dir || !pol->cache_ttl_seconds ? "off"
+				 : hit                                      ? "hit"
+									    : "miss");
 
 	if (!v.any)
-		check_result_set(r, CHECK_PASS,
-				 "%u pending security updates, package lists %ld day(s) old, kernel %s",
-				 "%u 个安全更新待安装，软件包列表 %ld 天前更新，内核 %s", pd.security,
-				 age_days, running ? running : "unknown");
+		check_result_set(
+			r, CHECK_PASS,
+			"%u pending security updates, package lists %ld day(s) old, kernel %s",
+			"%u 个安全更新待安装，软件包列表 %ld 天前更新，内核 %s", pd.security,
+			age_days, running ? running : "unknown");
 	else
 		check_result_set(r, v.st, "%s%.0s", "%.0s%s", v.en, v.zh);
 	if (v.fix_en[0] && v.st != CHECK_PASS)

@@ -14,7 +14,7 @@
 
 struct posture {
 	sd_event_source *src;
-	int pipefd[2];              /* worker -> loop: one struct posture_result* per run */
+	int pipefd[2]; /* worker -> loop: one struct posture_result* per run */
 	char *policy_path;
 	char *cache_dir;
 	posture_done_fn fn;
@@ -22,7 +22,7 @@ struct posture {
 	pthread_t thread;
 	bool running;
 	bool joinable;
-	bool again;                 /* asked to start while running: run once more when done */
+	bool again; /* asked to start while running: run once more when done */
 };
 
 struct posture_result {

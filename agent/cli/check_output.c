@@ -5,16 +5,21 @@
 #include <time.h>
 
 static const char *const labels_en[] = {
-	[CHECK_PASS] = "PASS", [CHECK_WARN] = "WARN", [CHECK_FAIL] = "FAIL",
+	[CHECK_PASS] = "PASS",       [CHECK_WARN] = "WARN",          [CHECK_FAIL] = "FAIL",
 	[CHECK_UNKNOWN] = "UNKNOWN", [CHECK_NOT_APPLICABLE] = "N/A", [CHECK_ERROR] = "ERROR",
 };
 static const char *const labels_zh[] = {
-	[CHECK_PASS] = "通过", [CHECK_WARN] = "警告", [CHECK_FAIL] = "不合规",
-	[CHECK_UNKNOWN] = "未知", [CHECK_NOT_APPLICABLE] = "不适用", [CHECK_ERROR] = "错误",
+	[CHECK_PASS] = "通过",
+	[CHECK_WARN] = "警告",
+	[CHECK_FAIL] = "不合规",
+	[CHECK_UNKNOWN] = "未知",
+	[CHECK_NOT_APPLICABLE] = "不适用",
+	[CHECK_ERROR] = "错误",
 };
 static const char *const colors[] = {
-	[CHECK_PASS] = "\033[32m", [CHECK_WARN] = "\033[33m", [CHECK_FAIL] = "\033[31;1m",
-	[CHECK_UNKNOWN] = "\033[36m", [CHECK_NOT_APPLICABLE] = "\033[2m", [CHECK_ERROR] = "\033[35m",
+	[CHECK_PASS] = "\033[32m",          [CHECK_WARN] = "\033[33m",
+	[CHECK_FAIL] = "\033[31;1m",        [CHECK_UNKNOWN] = "\033[36m",
+	[CHECK_NOT_APPLICABLE] = "\033[2m", [CHECK_ERROR] = "\033[35m",
 };
 
 const char *check_status_label(enum check_status s, bool zh)
@@ -53,8 +58,9 @@ int check_output_table(FILE *f, const struct check_report *rep, const struct pol
 
 	localtime_r(&rep->time, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(f, zh ? "wxguard %s — 策略 %s (版本 %s, %s 模式) — %s\n\n"
-		      : "wxguard %s — policy %s (version %s, %s mode) — %s\n\n",
+	fprintf(f,
+		zh ? "wxguard %s — 策略 %s (版本 %s, %s 模式) — %s\n\n"
+		   : "wxguard %s — policy %s (version %s, %s mode) — %s\n\n",
 		WXG_VERSION, p->name ? p->name : "?", p->version ? p->version : "?",
 		policy_mode_to_string(p->mode), when);
 	pad(f, zh ? "规则" : "RULE", 24);
@@ -86,12 +92,14 @@ int check_output_table(FILE *f, const struct check_report *rep, const struct pol
 	fputc('\n', f);
 	if (zh)
 		fprintf(f, "总体: %s (不合规 %u, 警告 %u, 未知 %u, 错误 %u), 用时 %.0f 毫秒\n",
-			check_status_label(rep->overall, true), counts[CHECK_FAIL], counts[CHECK_WARN],
-			counts[CHECK_UNKNOWN], counts[CHECK_ERROR], rep->duration_us / 1000.0);
+			check_status_label(rep->overall, true), counts[CHECK_FAIL],
+			counts[CHECK_WARN], counts[CHECK_UNKNOWN], counts[CHECK_ERROR],
+			rep->duration_us / 1000.0);
 	else
 		fprintf(f, "Overall: %s (%u fail, %u warn, %u unknown, %u error) in %.0f ms\n",
-			check_status_label(rep->overall, false), counts[CHECK_FAIL], counts[CHECK_WARN],
-			counts[CHECK_UNKNOWN], counts[CHECK_ERROR], rep->duration_us / 1000.0);
+			check_status_label(rep->overall, false), counts[CHECK_FAIL],
+			counts[CHECK_WARN], counts[CHECK_UNKNOWN], counts[CHECK_ERROR],
+			rep->duration_us / 1000.0);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -116,7 +124,8 @@ json_t *check_output_result_json(const struct check_result *r)
 
 		/* A repeated key becomes an array of its values, in order. */
 		if (!old) {
-			json_object_set_new(ev, r->evidence[i].key, json_string(r->evidence[i].value));
+			json_object_set_new(ev, r->evidence[i].key,
+					    json_string(r->evidence[i].value));
 		} else if (json_is_array(old)) {
 			json_array_append_new(old, json_string(r->evidence[i].value));
 		} else {
@@ -165,12 +174,14 @@ int check_output_json(const struct check_report *rep, const struct policy *p, co
 		if (!o)
 			goto fail;
 		json_array_append_new(checks, o);
-		json_object_set_new(counts, st, json_integer(json_integer_value(json_object_get(counts, st)) + 1));
+		json_object_set_new(
+			counts, st,
+			json_integer(json_integer_value(json_object_get(counts, st)) + 1));
 	}
 	doc = json_pack("{s:s, s:s, s:s?, s:s, s:{s:s?, s:s?, s:s, s:s, s:o}, s:s, s:o, s:I, s:o}",
-			"schema", "wxguard.check/1", "agent_version", WXG_VERSION, "hostname", hostname,
-			"time", when, "policy", "name", p->name, "version", p->version, "mode",
-			policy_mode_to_string(p->mode), "sha256", p->sha256, "sources",
+			"schema", "wxguard.check/1", "agent_version", WXG_VERSION, "hostname",
+			hostname, "time", when, "policy", "name", p->name, "version", p->version,
+			"mode", policy_mode_to_string(p->mode), "sha256", p->sha256, "sources",
 			json_pack("[]"), "overall", check_status_to_string(rep->overall), "counts",
 			counts, "duration_us", (json_int_t)rep->duration_us, "checks", checks);
 	if (!doc)

@@ -4,9 +4,9 @@
 
 /* Exit statuses shared by every subcommand. */
 enum {
-	WXG_EXIT_OK = 0,        /* all pass / success */
-	WXG_EXIT_FAIL = 1,      /* something fails */
-	WXG_EXIT_USAGE = 2,     /* could not run: bad policy, bad arguments */
+	WXG_EXIT_OK = 0,    /* all pass / success */
+	WXG_EXIT_FAIL = 1,  /* something fails */
+	WXG_EXIT_USAGE = 2, /* could not run: bad policy, bad arguments */
 };
 
 int cmd_check(int argc, char **argv);

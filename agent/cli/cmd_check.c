@@ -22,7 +22,8 @@ static void check_usage(FILE *f)
 	      "  --json            print the JSON document (docs/check-json.md)\n"
 	      "  --only ID         run only this check (repeatable)\n"
 	      "  --root DIR        read the system below DIR (fixture trees; default /)\n"
-	      "  --cache-dir DIR   package-manager query cache (default " CACHE_DIR_DEFAULT " for root,\n"
+	      "  --cache-dir DIR   package-manager query cache (default " CACHE_DIR_DEFAULT
+	      " for root,\n"
 	      "                    ~/.cache/wxguard for other users; empty string: no cache)\n"
 	      "  --no-remediate    never change the system, even in enforce mode\n"
 	      "  --lang en|zh      language of the table (default from LANG)\n"
@@ -51,11 +52,15 @@ static const char *default_cache_dir(char *buf, size_t size)
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "policy", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
-		{ "only", required_argument, NULL, 'o' },   { "root", required_argument, NULL, 'r' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "root", required_argument, NULL, 'r' },
 		{ "cache-dir", required_argument, NULL, 'c' },
-		{ "no-remediate", no_argument, NULL, 'n' }, { "lang", required_argument, NULL, 'l' },
-		{ "list", no_argument, NULL, 'L' },         { "help", no_argument, NULL, 'h' },
+		{ "no-remediate", no_argument, NULL, 'n' },
+		{ "lang", required_argument, NULL, 'l' },
+		{ "list", no_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *policy_path = POLICY_DIR_DEFAULT, *root = "/", *cache_dir = NULL;
@@ -76,7 +81,8 @@ int cmd_check(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'o':
 			if (!check_def_find(optarg)) {
-				fprintf(stderr, "wxguard check: unknown check '%s' (see --list)\n", optarg);
+				fprintf(stderr, "wxguard check: unknown check '%s' (see --list)\n",
+					optarg);
 				goto out;
 			}
 			strv_push(&only, optarg);
@@ -100,7 +106,10 @@ int cmd_check(int argc, char **argv)
 				       i18n_pick(check_defs[i].title_en, check_defs[i].title_zh));
 			ret = WXG_EXIT_OK;
 			goto out;
-		case 'h': check_usage(stdout); ret = WXG_EXIT_OK; goto out;
+		case 'h':
+			check_usage(stdout);
+			ret = WXG_EXIT_OK;
+			goto out;
 		default: check_usage(stderr); goto out;
 		}
 	}
@@ -152,7 +161,8 @@ int cmd_check(int argc, char **argv)
 		check_output_table(stdout, rep, pol, i18n_zh(),
 				   isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 	}
-	ret = rep->overall == CHECK_FAIL || rep->overall == CHECK_ERROR ? WXG_EXIT_FAIL : WXG_EXIT_OK;
+	ret = rep->overall == CHECK_FAIL || rep->overall == CHECK_ERROR ? WXG_EXIT_FAIL
+									: WXG_EXIT_OK;
 	for (size_t i = 0; i < rep->n_results; i++)
 		if (rep->results[i].status == CHECK_ERROR)
 			ret = WXG_EXIT_FAIL;

@@ -8,8 +8,10 @@
 static void policy_usage(FILE *f)
 {
 	fputs("usage: wxguard policy lint PATH...   validate policy files or directories\n"
-	      "       wxguard policy show [PATH]    print the effective policy (default " POLICY_DIR_DEFAULT ")\n"
-	      "exit status: 0 valid, 2 errors (each printed as file:line: [section] key: message)\n",
+	      "       wxguard policy show [PATH]    print the effective policy "
+	      "(default " POLICY_DIR_DEFAULT ")\n"
+	      "exit status: 0 valid, 2 errors (each printed as file:line: [section] key: "
+	      "message)\n",
 	      f);
 }
 
@@ -32,7 +34,8 @@ static void policy_show(const struct policy *p)
 	for (size_t i = 0; i < p->n_clients; i++) {
 		const struct policy_client *c = &p->clients[i];
 
-		printf("\napproved client %s (%s)\n", c->id, c->display_name ? c->display_name : c->id);
+		printf("\napproved client %s (%s)\n", c->id,
+		       c->display_name ? c->display_name : c->id);
 		show_strv("comm", &c->comm);
 		show_strv("exe", &c->exe);
 		show_strv("argv", &c->argv);
@@ -48,7 +51,8 @@ static void policy_show(const struct policy *p)
 	for (size_t i = 0; i < p->n_denies; i++) {
 		const struct policy_deny *d = &p->denies[i];
 
-		printf("\ndenied client %s (%s)\n", d->id, d->display_name ? d->display_name : d->id);
+		printf("\ndenied client %s (%s)\n", d->id,
+		       d->display_name ? d->display_name : d->id);
 		show_strv("comm", &d->comm);
 		show_strv("exe", &d->exe);
 		show_strv("argv", &d->argv);
@@ -76,7 +80,8 @@ int cmd_policy(int argc, char **argv)
 				ret = WXG_EXIT_USAGE;
 				continue;
 			}
-			printf("%s: ok (policy %s, version %s, %s mode, %zu approved, %zu denied clients)\n",
+			printf("%s: ok (policy %s, version %s, %s mode, %zu approved, %zu denied "
+			       "clients)\n",
 			       argv[i], p->name, p->version ? p->version : "-",
 			       policy_mode_to_string(p->mode), p->n_clients, p->n_denies);
 			policy_free(p);

@@ -34,12 +34,12 @@ struct run {
 	const char *policy_path;
 	const char *status_path;
 	time_t started;
-	unsigned posture_interval;   /* seconds; 0: from the policy's report_interval */
+	unsigned posture_interval; /* seconds; 0: from the policy's report_interval */
 	bool no_posture;
-	json_t *last_posture;        /* overall + per-check status of the last run */
+	json_t *last_posture; /* overall + per-check status of the last run */
 	FILE *out;
-	struct posture *posture;     /* checks on a worker thread */
-	struct attest *at;           /* reports and event uplink; NULL without a server */
+	struct posture *posture; /* checks on a worker thread */
+	struct attest *at;       /* reports and event uplink; NULL without a server */
 	const char *config_path;
 };
 
@@ -114,7 +114,8 @@ static int write_status(struct run *run, const char *phase)
 	free(text);
 	sd_notifyf(0, "STATUS=%s, %s mode, enforcement %s; %llu events, %llu kills, %llu drops",
 		   watch_run_state_to_string(st.state), policy_mode_to_string(st.mode),
-		   watch_enforcement_to_string(st.enforcement), (unsigned long long)st.counters.events,
+		   watch_enforcement_to_string(st.enforcement),
+		   (unsigned long long)st.counters.events,
 		   (unsigned long long)(st.counters.kills + st.counters.user_kills),
 		   (unsigned long long)st.counters.drops);
 	return r;
@@ -132,12 +133,14 @@ static void on_posture_done(struct check_report *rep, struct policy *pol, void *
 		json_object_set_new(checks, rep->results[i].id,
 				    json_string(check_status_to_string(rep->results[i].status)));
 	json_decref(run->last_posture);
-	run->last_posture = json_pack("{s:s, s:I, s:O}", "overall", check_status_to_string(rep->overall),
-				      "time", (json_int_t)rep->time, "checks", checks);
+	run->last_posture = json_pack("{s:s, s:I, s:O}", "overall",
+				      check_status_to_string(rep->overall), "time",
+				      (json_int_t)rep->time, "checks", checks);
 	ev = watch_events_new("posture", 0, policy_mode_to_string(pol->mode));
 	if (ev) {
 		json_object_set_new(ev, "rule", json_string("posture"));
-		json_object_set_new(ev, "overall", json_string(check_status_to_string(rep->overall)));
+		json_object_set_new(ev, "overall",
+				    json_string(check_status_to_string(rep->overall)));
 		json_object_set(ev, "checks", checks);
 		print_event(ev, run);
 		json_decref(ev);
@@ -182,7 +185,7 @@ static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	struct run *run = userdata;
 	int r;
 
-	watch_dispatch(run->w, 0);   /* drops are reported here too when nothing else wakes us */
+	watch_dispatch(run->w, 0); /* drops are reported here too when nothing else wakes us */
 	r = write_status(run, "running");
 	if (r < 0)
 		log_debug("status %s: %s", run->status_path, strerror(-r));
@@ -193,8 +196,8 @@ static int on_posture_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct run *run = userdata;
 	const struct policy *p = watch_policy(run->w);
-	unsigned sec = run->posture_interval ? run->posture_interval :
-		       (p && p->report_interval ? p->report_interval : 300);
+	unsigned sec = run->posture_interval ? run->posture_interval
+					     : (p && p->report_interval ? p->report_interval : 300);
 
 	run_posture(run);
 	return sd_event_source_set_time(s, usec + (uint64_t)sec * 1000000);
@@ -216,21 +219,24 @@ static void reload_policy(struct run *run)
 			log_error("policy %s: %s", run->policy_path, buf);
 			json_array_append_new(diags, json_string(buf));
 		}
-		log_error_errno(r, "policy %s: refused, the policy in force stays", run->policy_path);
-		emit_agent_event(run, "policy.reload", "refused",
-				 json_pack("{s:s, s:o}", "error", strerror(-r), "diagnostics", diags));
+		log_error_errno(r, "policy %s: refused, the policy in force stays",
+				run->policy_path);
+		emit_agent_event(
+			run, "policy.reload", "refused",
+			json_pack("{s:s, s:o}", "error", strerror(-r), "diagnostics", diags));
 	} else {
 		const struct policy *p = watch_policy(run->w);
 
-		log_info("policy %s reloaded: %s %s, %s mode", run->policy_path, p->name ? p->name : "",
-			 p->version ? p->version : "", policy_mode_to_string(p->mode));
+		log_info("policy %s reloaded: %s %s, %s mode", run->policy_path,
+			 p->name ? p->name : "", p->version ? p->version : "",
+			 policy_mode_to_string(p->mode));
 		emit_agent_event(run, "policy.reload", "applied",
 				 json_pack("{s:s, s:s}", "policy_sha256", p->sha256, "policy_mode",
 					   policy_mode_to_string(p->mode)));
 	}
 	policy_diags_clear(&d);
 	write_status(run, "running");
-	run_posture(run);   /* the new policy's checks, and a report to the server */
+	run_posture(run); /* the new policy's checks, and a report to the server */
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -266,7 +272,8 @@ static int start_attest(struct run *run, sd_event *e)
 		else if (err.file[0])
 			log_error("%s: %s", err.file, err.message);
 		return log_error_errno(r, "agent configuration %s: cannot load",
-				       run->config_path ? run->config_path : AGENT_CONFIG_PATH_DEFAULT);
+				       run->config_path ? run->config_path
+							: AGENT_CONFIG_PATH_DEFAULT);
 	}
 	snprintf(path, sizeof(path), "%s/enrollment.json", cfg->state_dir);
 	if (!agent_config_server_url(cfg) && access(path, F_OK) < 0) {
@@ -339,37 +346,38 @@ static void usage(FILE *f)
 		"Watch and enforce with eBPF (foreground; the systemd unit runs the same).\n\n"
 		"  --policy PATH        policy file or directory (default %s)\n"
 		"  --status-file PATH   where the state is published (default %s)\n"
-		"  --notify-cmd CMD     run CMD UID LANG TITLE BODY instead of D-Bus notifications\n"
+		"  --notify-cmd CMD     run CMD UID LANG TITLE BODY instead of D-Bus "
+		"notifications\n"
 		"  --no-notify          no desktop notifications\n"
 		"  --no-lsm             enforce with signals even where BPF LSM is available\n"
 		"  --no-bpf             do not load BPF (degraded: posture checks only)\n"
 		"  --no-posture         do not run the posture checks\n"
 		"  --posture-interval S seconds between posture runs (default: report_interval)\n"
 		"  --no-proc-scan       do not look for clients already running\n"
-		"  --config PATH        agent configuration (default " AGENT_CONFIG_PATH_DEFAULT ")\n"
+		"  --config PATH        agent configuration (default " AGENT_CONFIG_PATH_DEFAULT
+		")\n"
 		"  --cache-dir DIR      package-manager query cache (default /var/cache/wxguard)\n",
 		POLICY_DIR_DEFAULT, STATUS_FILE_DEFAULT);
 }
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "status-file", required_argument, NULL, 's' },
-		{ "notify-cmd", required_argument, NULL, 'n' },
-		{ "no-notify", no_argument, NULL, 'N' },
-		{ "no-lsm", no_argument, NULL, 'L' },
-		{ "no-bpf", no_argument, NULL, 'B' },
-		{ "no-posture", no_argument, NULL, 'P' },
-		{ "posture-interval", required_argument, NULL, 'i' },
-		{ "no-proc-scan", no_argument, NULL, 'S' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "cache-dir", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "policy", required_argument, NULL, 'p' },
+					      { "status-file", required_argument, NULL, 's' },
+					      { "notify-cmd", required_argument, NULL, 'n' },
+					      { "no-notify", no_argument, NULL, 'N' },
+					      { "no-lsm", no_argument, NULL, 'L' },
+					      { "no-bpf", no_argument, NULL, 'B' },
+					      { "no-posture", no_argument, NULL, 'P' },
+					      { "posture-interval", required_argument, NULL, 'i' },
+					      { "no-proc-scan", no_argument, NULL, 'S' },
+					      { "config", required_argument, NULL, 'c' },
+					      { "cache-dir", required_argument, NULL, 'C' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	struct watch_opts wo = { .notify_dbus = true };
-	struct run run = { .policy_path = POLICY_DIR_DEFAULT, .status_path = STATUS_FILE_DEFAULT,
+	struct run run = { .policy_path = POLICY_DIR_DEFAULT,
+			   .status_path = STATUS_FILE_DEFAULT,
 			   .out = stdout };
 	sd_event_source *status_src = NULL, *posture_src = NULL;
 	const char *cache_dir = "/var/cache/wxguard";
@@ -415,7 +423,8 @@ int cmd_run(int argc, char **argv)
 	watch_get_state(run.w, &st);
 	if (st.state == WATCH_STATE_DEGRADED)
 		log_error("eBPF watcher unavailable: %s. Running degraded: posture checks only, "
-			  "nothing is blocked.", st.reason);
+			  "nothing is blocked.",
+			  st.reason);
 	r = watch_set_policy(run.w, p);
 	if (r < 0) {
 		log_error_errno(r, "policy %s: cannot be applied", run.policy_path);
@@ -450,16 +459,17 @@ int cmd_run(int argc, char **argv)
 		log_error_errno(r, "cannot set up the posture checks");
 		goto out;
 	}
-	r = start_attest(&run, e);   /* says why itself */
+	r = start_attest(&run, e); /* says why itself */
 	if (r < 0)
 		goto out;
-	r = add_event_sources(&run, e, &status_src, &posture_src);   /* says why itself */
+	r = add_event_sources(&run, e, &status_src, &posture_src); /* says why itself */
 	if (r < 0)
 		goto out;
 	write_status(&run, "running");
 	emit_agent_event(&run, "watch.start", watch_run_state_to_string(st.state),
-			 json_pack("{s:s, s:s}", "enforcement", watch_enforcement_to_string(st.enforcement),
-				   "reason", st.reason));
+			 json_pack("{s:s, s:s}", "enforcement",
+				   watch_enforcement_to_string(st.enforcement), "reason",
+				   st.reason));
 	sd_notify(0, "READY=1");
 	r = sd_event_loop(e);
 	if (r < 0)

@@ -64,17 +64,21 @@ static void print_attestation(const json_t *a, bool zh)
 
 	if (!a) {
 		printf("%-14s %s\n", zh ? "服务器:" : "server:",
-		       zh ? "未配置（事件仅保存在本机）" : "not configured (events stay on this machine)");
+		       zh ? "未配置（事件仅保存在本机）"
+			  : "not configured (events stay on this machine)");
 		return;
 	}
 	rep = json_object_get(a, "report");
 	sp = json_object_get(a, "spool");
 	up = json_object_get(a, "uplink");
 	printf("%-14s %s, %s %s%s\n", zh ? "服务器:" : "server:", s_(a, "server"),
-	       json_is_true(json_object_get(a, "enrolled")) ? (zh ? "已注册为设备" : "enrolled as device")
-							     : (zh ? "未注册" : "not enrolled"),
+	       json_is_true(json_object_get(a, "enrolled"))
+		       ? (zh ? "已注册为设备" : "enrolled as device")
+		       : (zh ? "未注册" : "not enrolled"),
 	       s_(a, "device_id"),
-	       json_is_false(json_object_get(a, "approved")) ? (zh ? "（待批准）" : " (awaiting approval)") : "");
+	       json_is_false(json_object_get(a, "approved"))
+		       ? (zh ? "（待批准）" : " (awaiting approval)")
+		       : "");
 	if (rep) {
 		printf("%-14s seq %lld, %s", zh ? "上次报告:" : "last report:", i_(rep, "seq"),
 		       *s_(rep, "last_result") ? s_(rep, "last_result") : "-");
@@ -90,22 +94,21 @@ static void print_attestation(const json_t *a, bool zh)
 		       zh ? "个因空间不足被丢弃" : "evicted for space");
 	if (up)
 		printf("%-14s %s, pid %lld\n", zh ? "上传进程:" : "uplink:",
-		       strcmp(s_(up, "isolation"), "child") == 0 ? (zh ? "独立低权限进程" : "unprivileged child")
-								 : (zh ? "进程内" : "in-process"),
+		       strcmp(s_(up, "isolation"), "child") == 0
+			       ? (zh ? "独立低权限进程" : "unprivileged child")
+			       : (zh ? "进程内" : "in-process"),
 		       i_(up, "child_pid"));
 	printf("%-14s wxguard status --report\n", zh ? "报告内容:" : "what was sent:");
 }
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "status-file", required_argument, NULL, 's' },
-		{ "report", no_argument, NULL, 'r' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "status-file", required_argument, NULL, 's' },
+					      { "report", no_argument, NULL, 'r' },
+					      { "config", required_argument, NULL, 'c' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	const char *path = STATUS_FILE_DEFAULT, *config = NULL;
 	bool show_report = false;
 	json_t *doc, *c, *pol;
@@ -122,11 +125,12 @@ int cmd_status(int argc, char **argv)
 		case 'r': show_report = true; break;
 		case 'c': config = optarg; break;
 		case 'h':
-			printf("usage: wxguard status [--json] [--report] [--status-file PATH] [--config PATH]\n"
-			       "  --report   print the last attestation report exactly as it was sent\n");
+			printf("usage: wxguard status [--json] [--report] [--status-file PATH] "
+			       "[--config PATH]\n"
+			       "  --report   print the last attestation report exactly as it was "
+			       "sent\n");
 			return WXG_EXIT_OK;
-		default:
-			return WXG_EXIT_USAGE;
+		default: return WXG_EXIT_USAGE;
 		}
 	}
 	doc = json_load_file(path, 0, &err);
@@ -142,7 +146,8 @@ int cmd_status(int argc, char **argv)
 		json_t *rep = json_object_get(json_object_get(doc, "attestation"), "last_report");
 
 		if (!rep || json_is_null(rep)) {
-			fprintf(stderr, zh ? "尚未发送任何报告。\n" : "No report has been sent yet.\n");
+			fprintf(stderr,
+				zh ? "尚未发送任何报告。\n" : "No report has been sent yet.\n");
 			json_decref(doc);
 			return WXG_EXIT_FAIL;
 		}
@@ -152,8 +157,11 @@ int cmd_status(int argc, char **argv)
 		return WXG_EXIT_OK;
 	}
 	if (!doc) {
-		fprintf(stderr, zh ? "wxguard 守护进程未运行（没有 %s）。请运行：sudo systemctl start wxguard\n"
-				   : "wxguard run is not running (no %s). Start it: sudo systemctl start wxguard\n",
+		fprintf(stderr,
+			zh ? "wxguard 守护进程未运行（没有 %s）。请运行：sudo systemctl start "
+			     "wxguard\n"
+			   : "wxguard run is not running (no %s). Start it: sudo systemctl start "
+			     "wxguard\n",
 			path);
 		return WXG_EXIT_FAIL;
 	}
@@ -175,9 +183,10 @@ int cmd_status(int argc, char **argv)
 		printf("%-14s %s\n", zh ? "原因:" : "reason:", s_(doc, "reason"));
 	printf("%-14s %s\n", zh ? "模式:" : "mode:", s_(doc, "mode"));
 	printf("%-14s %s\n", zh ? "执行方式:" : "enforcement:", s_(doc, "enforcement"));
-	printf("%-14s %s %s (%s), %s\n", zh ? "策略:" : "policy:", s_(pol, "name"), s_(pol, "version"),
-	       s_(doc, "policy_path"), s_(pol, "sha256"));
-	printf("%-14s execs %lld, events %lld, drops %lld, kills %lld (+%lld user), lsm denies %lld\n",
+	printf("%-14s %s %s (%s), %s\n", zh ? "策略:" : "policy:", s_(pol, "name"),
+	       s_(pol, "version"), s_(doc, "policy_path"), s_(pol, "sha256"));
+	printf("%-14s execs %lld, events %lld, drops %lld, kills %lld (+%lld user), lsm denies "
+	       "%lld\n",
 	       zh ? "计数:" : "counters:", i_(c, "execs"), i_(c, "events"), i_(c, "drops"),
 	       i_(c, "kills"), i_(c, "user_kills"), i_(c, "lsm_denies"));
 	if (json_object_get(doc, "posture"))

@@ -17,7 +17,8 @@ int policy_cli_load(const char *path, struct policy **ret)
 	if (r < 0 && diags.n == 0)
 		fprintf(stderr, "%s: cannot load policy: %s\n", path, strerror(-r));
 	else if (r < 0)
-		fprintf(stderr, "%s: policy refused: %zu error%s\n", path, diags.n, diags.n == 1 ? "" : "s");
+		fprintf(stderr, "%s: policy refused: %zu error%s\n", path, diags.n,
+			diags.n == 1 ? "" : "s");
 	policy_diags_clear(&diags);
 	return r;
 }

@@ -23,8 +23,8 @@ bool passwd_parse_uid(const char *s, uid_t *ret)
 	return true;
 }
 
-int passwd_foreach(const struct sysroot *sr, int (*cb)(const struct passwd_entry *e, void *userdata),
-		   void *userdata)
+int passwd_foreach(const struct sysroot *sr,
+		   int (*cb)(const struct passwd_entry *e, void *userdata), void *userdata)
 {
 	char *text = NULL, *save = NULL, *line;
 	int r;
@@ -58,7 +58,7 @@ int passwd_foreach(const struct sysroot *sr, int (*cb)(const struct passwd_entry
 }
 
 struct lookup {
-	const char *name;      /* by name when set, else by uid */
+	const char *name; /* by name when set, else by uid */
 	uid_t uid;
 	char *found_name;
 	char *found_home;

@@ -8,14 +8,14 @@
 struct passwd_entry {
 	const char *name;
 	uid_t uid;
-	const char *home;      /* as written: may be empty or relative */
+	const char *home; /* as written: may be empty or relative */
 };
 
 /* Call cb for every well-formed line (six fields or more, a numeric uid), in file order.
  * The entry is valid during the call only. cb returns 0 to go on, anything else stops the
  * walk and is returned. -errno when the file cannot be read. */
-int passwd_foreach(const struct sysroot *sr, int (*cb)(const struct passwd_entry *e, void *userdata),
-		   void *userdata);
+int passwd_foreach(const struct sysroot *sr,
+		   int (*cb)(const struct passwd_entry *e, void *userdata), void *userdata);
 /* Name and home of the first line for uid; either out may be NULL (free() them).
  * -ENOENT when passwd does not list the uid. */
 int passwd_lookup_uid(const struct sysroot *sr, uid_t uid, char **ret_name, char **ret_home);

@@ -9,12 +9,12 @@
 struct proc_info {
 	pid_t pid;
 	pid_t ppid;
-	uid_t uid;             /* real uid */
+	uid_t uid; /* real uid */
 	char comm[16];
-	char *exe;             /* readlink of exe, " (deleted)" kept; NULL if unreadable */
+	char *exe; /* readlink of exe, " (deleted)" kept; NULL if unreadable */
 	struct strv argv;
-	struct strv environ;   /* only with PROC_WANT_ENV */
-	unsigned long long start_time;  /* field 22 of stat, clock ticks since boot */
+	struct strv environ;           /* only with PROC_WANT_ENV */
+	unsigned long long start_time; /* field 22 of stat, clock ticks since boot */
 };
 
 enum {

@@ -84,7 +84,7 @@ static int header_number(char **p, const char *key, long long *ret)
 }
 
 int query_cache_get(const char *dir, const char *name, const char *stamp, unsigned ttl, time_t now,
-	      char **ret, size_t *ret_len)
+		    char **ret, size_t *ret_len)
 {
 	char path[PATH_MAX], *buf = NULL, *p, *v, *data;
 	long long written, size;
@@ -138,7 +138,7 @@ int query_cache_get(const char *dir, const char *name, const char *stamp, unsign
 	}
 	data = p + 1;
 	if (len - (size_t)(data - buf) != (size_t)size) {
-		r = -EBADMSG;         /* truncated or padded: not ours */
+		r = -EBADMSG; /* truncated or padded: not ours */
 		goto out;
 	}
 	/* Stale: written in the future (clock went back), older than the TTL, other inputs. */
@@ -161,8 +161,8 @@ out:
 	return r;
 }
 
-int query_cache_put(const char *dir, const char *name, const char *stamp, time_t now, const void *data,
-	      size_t len)
+int query_cache_put(const char *dir, const char *name, const char *stamp, time_t now,
+		    const void *data, size_t len)
 {
 	char path[PATH_MAX], *buf = NULL;
 	int hl, r;
@@ -186,8 +186,8 @@ int query_cache_put(const char *dir, const char *name, const char *stamp, time_t
 	buf = malloc((size_t)hl + len + 1);
 	if (!buf)
 		return -ENOMEM;
-	snprintf(buf, (size_t)hl + 1, CACHE_MAGIC "time %lld\nsize %zu\nstamp %s\n\n", (long long)now,
-		 len, stamp);
+	snprintf(buf, (size_t)hl + 1, CACHE_MAGIC "time %lld\nsize %zu\nstamp %s\n\n",
+		 (long long)now, len, stamp);
 	if (len)
 		memcpy(buf + hl, data, len);
 	r = write_file_atomic(path, buf, (size_t)hl + len, 0600);

@@ -21,12 +21,12 @@
  * a cache entry), -EPERM (not owned by us, or writable by others: never trusted).
  * ttl 0 means every entry is stale. -EINVAL for a bad name or a stamp with a newline. */
 int query_cache_get(const char *dir, const char *name, const char *stamp, unsigned ttl, time_t now,
-	      char **ret, size_t *ret_len);
+		    char **ret, size_t *ret_len);
 
 /* Store data (len bytes, may contain NULs) under name, written at now. Creates dir (0700)
  * if needed; the entry is 0600. Returns 0 (also when dir is NULL), or -errno. */
-int query_cache_put(const char *dir, const char *name, const char *stamp, time_t now, const void *data,
-	      size_t len);
+int query_cache_put(const char *dir, const char *name, const char *stamp, time_t now,
+		    const void *data, size_t len);
 
 /* Remove an entry. Returns 0 if it was there or dir is NULL, -ENOENT if not, or -errno. */
 int query_cache_drop(const char *dir, const char *name);

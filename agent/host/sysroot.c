@@ -127,7 +127,8 @@ int sysroot_readlink(const struct sysroot *sr, const char *abs, char *buf, size_
 	return 0;
 }
 
-int sysroot_read_file(const struct sysroot *sr, const char *abs, size_t max, char **ret, size_t *len)
+int sysroot_read_file(const struct sysroot *sr, const char *abs, size_t max, char **ret,
+		      size_t *len)
 {
 	char p[PATH_MAX];
 	int r = sysroot_path(sr, abs, p, sizeof(p));
@@ -147,8 +148,8 @@ int sysroot_read_line(const struct sysroot *sr, const char *abs, char **ret)
 	return read_one_line(p, ret);
 }
 
-int sysroot_write_file_atomic(const struct sysroot *sr, const char *abs, const void *data, size_t len,
-			      mode_t mode)
+int sysroot_write_file_atomic(const struct sysroot *sr, const char *abs, const void *data,
+			      size_t len, mode_t mode)
 {
 	char p[PATH_MAX], dir[PATH_MAX], *slash;
 	int r = sysroot_path(sr, abs, p, sizeof(p));
@@ -241,10 +242,13 @@ kill:
 }
 
 int sysroot_run(const struct sysroot *sr, const char *key, const char *const argv[],
-		const char *const env[], uid_t uid, unsigned timeout_ms, char **ret_out, int *ret_status)
+		const char *const env[], uid_t uid, unsigned timeout_ms, char **ret_out,
+		int *ret_status)
 {
-	const char *base_env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				   "LANG=C", "LC_ALL=C" };
+	const char *base_env[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C",
+		"LC_ALL=C"
+	};
 	char *envp[64];
 	struct buf out = { 0 };
 	size_t ne = 0;
@@ -270,8 +274,8 @@ int sysroot_run(const struct sysroot *sr, const char *key, const char *const arg
 		snprintf(user_env[0], PATH_MAX, "HOME=%s", pw.pw_dir);
 		snprintf(user_env[1], PATH_MAX, "USER=%s", pw.pw_name);
 		snprintf(user_env[2], PATH_MAX, "XDG_RUNTIME_DIR=/run/user/%u", (unsigned)uid);
-		snprintf(user_env[3], PATH_MAX, "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/%u/bus",
-			 (unsigned)uid);
+		snprintf(user_env[3], PATH_MAX,
+			 "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/%u/bus", (unsigned)uid);
 		for (size_t i = 0; i < 4; i++)
 			envp[ne++] = user_env[i];
 	}

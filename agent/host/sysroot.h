@@ -14,8 +14,8 @@
 struct strv;
 
 struct sysroot {
-	char *path;      /* "" for "/", else the prefix without a trailing slash */
-	bool fixture;    /* not the real root: commands come from fixture files */
+	char *path;   /* "" for "/", else the prefix without a trailing slash */
+	bool fixture; /* not the real root: commands come from fixture files */
 };
 
 int sysroot_new(const char *root, struct sysroot **ret);
@@ -34,11 +34,12 @@ int sysroot_lstat(const struct sysroot *sr, const char *abs, struct stat *st);
 bool sysroot_exists(const struct sysroot *sr, const char *abs);
 /* readlink, result relative to the real system (as the link says). */
 int sysroot_readlink(const struct sysroot *sr, const char *abs, char *buf, size_t size);
-int sysroot_read_file(const struct sysroot *sr, const char *abs, size_t max, char **ret, size_t *len);
+int sysroot_read_file(const struct sysroot *sr, const char *abs, size_t max, char **ret,
+		      size_t *len);
 int sysroot_read_line(const struct sysroot *sr, const char *abs, char **ret);
 /* Write <root>/abs atomically (write_file_atomic), creating its parent directories (0755). */
-int sysroot_write_file_atomic(const struct sysroot *sr, const char *abs, const void *data, size_t len,
-			      mode_t mode);
+int sysroot_write_file_atomic(const struct sysroot *sr, const char *abs, const void *data,
+			      size_t len, mode_t mode);
 
 /* Run argv (argv[0] looked up in PATH) as uid (or (uid_t)-1 for ourselves) with a timeout,
  * capture stdout (at most 4 MiB). key names the fixture file. Returns 0 and sets *ret_out and
@@ -46,4 +47,5 @@ int sysroot_write_file_atomic(const struct sysroot *sr, const char *abs, const v
  * installed / has no fixture; -ETIMEDOUT when it was killed for taking too long. env may be
  * NULL (a minimal PATH/LANG=C environment is used) or extra "K=V" strings to add to it. */
 int sysroot_run(const struct sysroot *sr, const char *key, const char *const argv[],
-		const char *const env[], uid_t uid, unsigned timeout_ms, char **ret_out, int *ret_status);
+		const char *const env[], uid_t uid, unsigned timeout_ms, char **ret_out,
+		int *ret_status);

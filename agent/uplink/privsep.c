@@ -69,7 +69,11 @@ static int caps_all_zero(void)
 	return 0;
 }
 
-#define STEP(s) do { *step = (s); goto fail; } while (0)
+#define STEP(s)              \
+	do {                 \
+		*step = (s); \
+		goto fail;   \
+	} while (0)
 
 int privsep_drop(bool switch_user, uid_t uid, gid_t gid, const char **step)
 {

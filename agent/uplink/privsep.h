@@ -8,7 +8,8 @@
 #include <sys/types.h>
 
 /* The user to run helpers as: name if given, else the first of "wxguard", "_wxguard", "nobody"
- * that exists, else 65534:65534. -ESRCH when a given name does not exist, -EPERM when it is root. */
+ * that exists, else 65534:65534. -ESRCH when a given name does not exist, -EPERM when it is root.
+ */
 int privsep_lookup_user(const char *name, uid_t *uid, gid_t *gid);
 
 /* As root: become uid/gid with no capabilities. Not root (switch_user false): only

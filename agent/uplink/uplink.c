@@ -10,8 +10,8 @@
 #include "common/url.h"
 
 struct uplink {
-	struct uplink_curl *curl;    /* isolation none */
-	struct uplink_child *child;  /* isolation child */
+	struct uplink_curl *curl;   /* isolation none */
+	struct uplink_child *child; /* isolation child */
 };
 
 static enum uplink_isolation resolve_isolation(enum uplink_isolation i)
@@ -33,12 +33,21 @@ int uplink_new(sd_event *e, const struct uplink_opts *o, struct uplink **ret)
 	if (!u)
 		return -ENOMEM;
 	if (resolve_isolation(o->isolation) == UPLINK_ISOLATION_CHILD)
-		r = uplink_child_new(e, &(struct uplink_child_opts){ .base_url = o->base_url, .ca = o->ca,
-				     .pin_sha256 = o->pin_sha256, .proxy = o->proxy, .timeout_s = o->timeout_s,
-				     .user = o->user }, &u->child);
+		r = uplink_child_new(e,
+				     &(struct uplink_child_opts){ .base_url = o->base_url,
+								  .ca = o->ca,
+								  .pin_sha256 = o->pin_sha256,
+								  .proxy = o->proxy,
+								  .timeout_s = o->timeout_s,
+								  .user = o->user },
+				     &u->child);
 	else
-		r = uplink_curl_new(e, &(struct uplink_curl_opts){ .base_url = o->base_url, .ca = o->ca,
-				    .pin_sha256 = o->pin_sha256, .proxy = o->proxy, .timeout_s = o->timeout_s },
+		r = uplink_curl_new(e,
+				    &(struct uplink_curl_opts){ .base_url = o->base_url,
+								.ca = o->ca,
+								.pin_sha256 = o->pin_sha256,
+								.proxy = o->proxy,
+								.timeout_s = o->timeout_s },
 				    &u->curl);
 	if (r < 0) {
 		free(u);
@@ -57,9 +66,9 @@ void uplink_free(struct uplink *u)
 	free(u);
 }
 
-int uplink_request_typed(struct uplink *u, enum uplink_reply_kind kind, const char *method, const char *path,
-			 const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
-			 void *userdata)
+int uplink_request_typed(struct uplink *u, enum uplink_reply_kind kind, const char *method,
+			 const char *path, const char *const *headers, const char *body, size_t len,
+			 uplink_done_fn cb, void *userdata)
 {
 	if (!method || !path || path[0] != '/')
 		return -EINVAL;
@@ -68,14 +77,17 @@ int uplink_request_typed(struct uplink *u, enum uplink_reply_kind kind, const ch
 	if ((unsigned)kind > UPLINK_REPLY_KIND_MAX)
 		return -EINVAL;
 	if (u->child)
-		return uplink_child_request(u->child, kind, method, path, headers, body, len, cb, userdata);
+		return uplink_child_request(u->child, kind, method, path, headers, body, len, cb,
+					    userdata);
 	return uplink_curl_request(u->curl, kind, method, path, headers, body, len, cb, userdata);
 }
 
-int uplink_request(struct uplink *u, const char *method, const char *path, const char *const *headers,
-		   const char *body, size_t len, uplink_done_fn cb, void *userdata)
+int uplink_request(struct uplink *u, const char *method, const char *path,
+		   const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
+		   void *userdata)
 {
-	return uplink_request_typed(u, UPLINK_REPLY_RAW, method, path, headers, body, len, cb, userdata);
+	return uplink_request_typed(u, UPLINK_REPLY_RAW, method, path, headers, body, len, cb,
+				    userdata);
 }
 
 unsigned uplink_in_flight(const struct uplink *u)
@@ -99,4 +111,3 @@ void uplink_get_info(const struct uplink *u, struct uplink_info *ret)
 	}
 	*ret = (struct uplink_info){ .isolation = UPLINK_ISOLATION_NONE, .last_error = "" };
 }
-

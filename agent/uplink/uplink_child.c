@@ -37,13 +37,13 @@ extern char **environ;
 
 struct preq {
 	uint64_t id;
-	uint64_t deadline;           /* CLOCK_MONOTONIC usec, once sent */
+	uint64_t deadline; /* CLOCK_MONOTONIC usec, once sent */
 	bool sent, doomed;
-	unsigned gen;                /* the child it was sent to */
-	uint32_t kind;               /* enum uplink_reply_kind */
+	unsigned gen;  /* the child it was sent to */
+	uint32_t kind; /* enum uplink_reply_kind */
 	uplink_done_fn cb;
 	void *userdata;
-	char *payload;               /* encoded REQ while queued */
+	char *payload; /* encoded REQ while queued */
 	size_t len;
 	struct preq *next, *prev;
 };
@@ -66,7 +66,7 @@ struct uplink_child {
 	bool ready, dying;
 	int dying_err;
 	char dying_why[512];
-	char child_said[512];        /* its ERROR text, if any */
+	char child_said[512]; /* its ERROR text, if any */
 
 	sd_event_source *restart, *watchdog;
 	unsigned attempt, starts;
@@ -100,10 +100,12 @@ static void preq_free(struct preq *q)
 static void update_io(struct uplink_child *c)
 {
 	if (c->io && c->chan)
-		sd_event_source_set_io_events(c->io, EPOLLIN | (uplink_chan_pending(c->chan) ? EPOLLOUT : 0));
+		sd_event_source_set_io_events(
+			c->io, EPOLLIN | (uplink_chan_pending(c->chan) ? EPOLLOUT : 0));
 }
 
-static void child_kill(struct uplink_child *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void child_kill(struct uplink_child *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* The child's own libcurl timeout ends every request; a child that does not answer well after
  * it (stopped, wedged) is killed like a dead one. */
@@ -128,7 +130,8 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct uplink_child *c = userdata;
 
-	child_kill(c, UPLINK_ECHILD, "uplink child did not answer within %u s", (c->timeout_s ? c->timeout_s : 30) + 30);
+	child_kill(c, UPLINK_ECHILD, "uplink child did not answer within %u s",
+		   (c->timeout_s ? c->timeout_s : 30) + 30);
 	return 0;
 }
 
@@ -185,7 +188,8 @@ static void fail_doomed(struct uplink_child *c, int err, const char *text)
 			return;
 		preq_unlink(c, q);
 		if (q->cb)
-			q->cb(q->userdata, &(struct uplink_response){ .err = err, .body = "", .error = text });
+			q->cb(q->userdata,
+			      &(struct uplink_response){ .err = err, .body = "", .error = text });
 		preq_free(q);
 	}
 }
@@ -199,12 +203,14 @@ static int on_restart(sd_event_source *s, uint64_t usec, void *userdata)
 
 	r = spawn(c);
 	if (r < 0) {
-		snprintf(c->last_error, sizeof(c->last_error), "cannot start the uplink child: %s", strerror(-r));
+		snprintf(c->last_error, sizeof(c->last_error), "cannot start the uplink child: %s",
+			 strerror(-r));
 		for (struct preq *q = c->reqs; q; q = q->next)
 			q->doomed = !q->sent;
 		fail_doomed(c, r, c->last_error);
-		sd_event_source_set_time_relative(c->restart,
-			retry_backoff_usec(c->attempt++, RESTART_BASE_USEC, RESTART_MAX_USEC, random_u64()));
+		sd_event_source_set_time_relative(
+			c->restart, retry_backoff_usec(c->attempt++, RESTART_BASE_USEC,
+						       RESTART_MAX_USEC, random_u64()));
 		sd_event_source_set_enabled(c->restart, SD_EVENT_ONESHOT);
 	}
 	return 0;
@@ -213,10 +219,11 @@ static int on_restart(sd_event_source *s, uint64_t usec, void *userdata)
 static void describe_exit(char *buf, size_t size, pid_t pid, const siginfo_t *si)
 {
 	if (si->si_code == CLD_EXITED)
-		snprintf(buf, size, "uplink child (pid %d) exited with status %d", (int)pid, si->si_status);
+		snprintf(buf, size, "uplink child (pid %d) exited with status %d", (int)pid,
+			 si->si_status);
 	else
-		snprintf(buf, size, "uplink child (pid %d) was killed by signal %d (%s)", (int)pid, si->si_status,
-			 strsignal(si->si_status));
+		snprintf(buf, size, "uplink child (pid %d) was killed by signal %d (%s)", (int)pid,
+			 si->si_status, strsignal(si->si_status));
 }
 
 static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -229,13 +236,15 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	int err;
 
 	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
-		return 0;   /* not yet */
+		return 0; /* not yet */
 	describe_exit(how, sizeof(how), c->pid, &si);
 	err = c->dying ? c->dying_err : UPLINK_ECHILD;
 	if (c->dying_why[0])
-		snprintf(c->last_error, sizeof(c->last_error), "%.500s (%.200s)", c->dying_why, how);
+		snprintf(c->last_error, sizeof(c->last_error), "%.500s (%.200s)", c->dying_why,
+			 how);
 	else if (c->child_said[0])
-		snprintf(c->last_error, sizeof(c->last_error), "%.500s (%.200s)", c->child_said, how);
+		snprintf(c->last_error, sizeof(c->last_error), "%.500s (%.200s)", c->child_said,
+			 how);
 	else
 		snprintf(c->last_error, sizeof(c->last_error), "%s", how);
 	c->io = sd_event_source_disable_unref(c->io);
@@ -250,10 +259,11 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 
 	for (struct preq *q = c->reqs; q; q = q->next)
 		q->doomed = (q->sent && q->gen == gen) || (!q->sent && !was_ready);
-	snprintf(text, sizeof(text), "%s: %.900s; the request was not completed", was_ready ? "uplink child died" :
-		 "uplink child failed to start", c->last_error);
+	snprintf(text, sizeof(text), "%s: %.900s; the request was not completed",
+		 was_ready ? "uplink child died" : "uplink child failed to start", c->last_error);
 	sd_event_source_set_time_relative(c->restart,
-		retry_backoff_usec(c->attempt++, RESTART_BASE_USEC, RESTART_MAX_USEC, random_u64()));
+					  retry_backoff_usec(c->attempt++, RESTART_BASE_USEC,
+							     RESTART_MAX_USEC, random_u64()));
 	sd_event_source_set_enabled(c->restart, SD_EVENT_ONESHOT);
 	fail_doomed(c, err, text);
 	return 0;
@@ -269,7 +279,8 @@ static void handle_msg(struct uplink_child *c, struct uplink_msg *m)
 	switch (m->type) {
 	case UPLINK_MSG_READY:
 		if (c->ready || uplink_msg_decode_ready(m->payload, m->len, &rd, &why) < 0) {
-			child_kill(c, -EBADMSG, "uplink child sent a malformed message: %s", why ? why : "READY twice");
+			child_kill(c, -EBADMSG, "uplink child sent a malformed message: %s",
+				   why ? why : "READY twice");
 			return;
 		}
 		c->ready = true;
@@ -279,30 +290,38 @@ static void handle_msg(struct uplink_child *c, struct uplink_msg *m)
 		return;
 	case UPLINK_MSG_RESP:
 		if (!c->ready || uplink_msg_decode_resp(m->payload, m->len, &rs, &why) < 0) {
-			child_kill(c, -EBADMSG, "uplink child sent a malformed message: %s", why ? why : "RESP before READY");
+			child_kill(c, -EBADMSG, "uplink child sent a malformed message: %s",
+				   why ? why : "RESP before READY");
 			return;
 		}
 		c->attempt = 0;
-		for (q = c->reqs; q && !(q->sent && q->id == m->id && q->gen == c->gen); q = q->next)
+		for (q = c->reqs; q && !(q->sent && q->id == m->id && q->gen == c->gen);
+		     q = q->next)
 			;
 		if (!q)
-			return;   /* cancelled meanwhile */
+			return; /* cancelled meanwhile */
 		/* Its request fails with -EBADMSG when the child is reaped. */
 		if (rs.err == 0 && (q->kind != UPLINK_REPLY_RAW) != rs.has_reply) {
 			child_kill(c, -EBADMSG, "uplink child sent a malformed message: %s",
-				   rs.has_reply ? "typed reply to a raw request" : "raw reply to a typed request");
+				   rs.has_reply ? "typed reply to a raw request"
+						: "raw reply to a typed request");
 			return;
 		}
 		if (rs.has_reply && rs.reply.kind != q->kind) {
-			child_kill(c, -EBADMSG, "uplink child sent a malformed message: reply of another kind");
+			child_kill(c, -EBADMSG,
+				   "uplink child sent a malformed message: reply of another kind");
 			return;
 		}
 		preq_unlink(c, q);
 		watchdog_arm(c);
 		if (q->cb)
-			q->cb(q->userdata, &(struct uplink_response){ .err = rs.err, .status = rs.err ? 0 : rs.status,
-				  .body = rs.body, .len = rs.len, .error = rs.err ? rs.error : "",
-				  .reply = rs.has_reply ? &rs.reply : NULL });
+			q->cb(q->userdata, &(struct uplink_response){
+						   .err = rs.err,
+						   .status = rs.err ? 0 : rs.status,
+						   .body = rs.body,
+						   .len = rs.len,
+						   .error = rs.err ? rs.error : "",
+						   .reply = rs.has_reply ? &rs.reply : NULL });
 		preq_free(q);
 		return;
 	case UPLINK_MSG_ERROR:
@@ -314,7 +333,9 @@ static void handle_msg(struct uplink_child *c, struct uplink_msg *m)
 		snprintf(c->last_error, sizeof(c->last_error), "%s", text);
 		return;
 	default:
-		child_kill(c, -EBADMSG, "uplink child sent a malformed message: type %u is not for the parent", m->type);
+		child_kill(c, -EBADMSG,
+			   "uplink child sent a malformed message: type %u is not for the parent",
+			   m->type);
 	}
 }
 
@@ -328,7 +349,8 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	if (revents & EPOLLOUT) {
 		r = uplink_chan_flush(c->chan);
 		if (r < 0) {
-			child_kill(c, UPLINK_ECHILD, "cannot write to the uplink child: %s", strerror(-r));
+			child_kill(c, UPLINK_ECHILD, "cannot write to the uplink child: %s",
+				   strerror(-r));
 			return 0;
 		}
 	}
@@ -361,10 +383,17 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 static int send_init(struct uplink_child *c)
 {
-	struct uplink_msg_init m = { .flags = (c->drop ? UPLINK_INIT_DROP : 0) | (c->ca_pem ? UPLINK_INIT_HAS_CA_PEM : 0),
-				     .uid = c->uid, .gid = c->gid, .timeout_s = c->timeout_s,
-				     .base_url = c->base_url, .ca = c->ca, .ca_pem = c->ca_pem,
-				     .ca_pem_len = c->ca_pem_len, .pin = c->pin, .proxy = c->proxy };
+	struct uplink_msg_init m = { .flags = (c->drop ? UPLINK_INIT_DROP : 0) |
+					      (c->ca_pem ? UPLINK_INIT_HAS_CA_PEM : 0),
+				     .uid = c->uid,
+				     .gid = c->gid,
+				     .timeout_s = c->timeout_s,
+				     .base_url = c->base_url,
+				     .ca = c->ca,
+				     .ca_pem = c->ca_pem,
+				     .ca_pem_len = c->ca_pem_len,
+				     .pin = c->pin,
+				     .proxy = c->proxy };
 	char *p;
 	size_t n;
 	int r;
@@ -550,11 +579,13 @@ void uplink_child_free(struct uplink_child *c)
 	free(c);
 }
 
-int uplink_child_request(struct uplink_child *c, uint32_t kind, const char *method, const char *path,
-			 const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
-			 void *userdata)
+int uplink_child_request(struct uplink_child *c, uint32_t kind, const char *method,
+			 const char *path, const char *const *headers, const char *body, size_t len,
+			 uplink_done_fn cb, void *userdata)
 {
-	struct uplink_msg_req m = { .method = method, .path = path, .body = body, .len = len, .kind = kind };
+	struct uplink_msg_req m = {
+		.method = method, .path = path, .body = body, .len = len, .kind = kind
+	};
 	const char *why;
 	struct preq *q;
 	size_t n = 0;
@@ -625,7 +656,9 @@ unsigned uplink_child_in_flight(const struct uplink_child *c)
 
 void uplink_child_get_info(const struct uplink_child *c, struct uplink_info *ret)
 {
-	*ret = (struct uplink_info){ .isolation = UPLINK_ISOLATION_CHILD, .child_pid = c->dying ? 0 : c->pid,
-				     .child_ready = c->ready && !c->dying, .child_starts = c->starts,
+	*ret = (struct uplink_info){ .isolation = UPLINK_ISOLATION_CHILD,
+				     .child_pid = c->dying ? 0 : c->pid,
+				     .child_ready = c->ready && !c->dying,
+				     .child_starts = c->starts,
 				     .last_error = c->last_error };
 }

@@ -1,5 +1,6 @@
-/* The uplink's engine: libcurl's multi interface driven by sd-event (agent/uplink/uplink_internal.h).
- * Runs in the agent's process (isolation none) or in the uplink child. */
+/* The uplink's engine: libcurl's multi interface driven by sd-event
+ * (agent/uplink/uplink_internal.h). Runs in the agent's process (isolation none) or in the uplink
+ * child. */
 #include "agent/uplink/uplink_internal.h"
 
 #include <curl/curl.h>
@@ -24,7 +25,7 @@ struct req {
 	char *body;
 	struct buf resp;
 	bool too_big;
-	uint32_t kind;               /* enum uplink_reply_kind */
+	uint32_t kind; /* enum uplink_reply_kind */
 	uplink_done_fn cb;
 	void *userdata;
 	char errbuf[CURL_ERROR_SIZE];
@@ -74,31 +75,22 @@ static void req_unlink(struct uplink_curl *u, struct req *q)
 static int map_curl_error(CURLcode c)
 {
 	switch (c) {
-	case CURLE_OK:
-		return 0;
+	case CURLE_OK: return 0;
 	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		return -EHOSTUNREACH;
-	case CURLE_COULDNT_CONNECT:
-		return -ECONNREFUSED;
-	case CURLE_OPERATION_TIMEDOUT:
-		return -ETIMEDOUT;
+	case CURLE_COULDNT_RESOLVE_PROXY: return -EHOSTUNREACH;
+	case CURLE_COULDNT_CONNECT: return -ECONNREFUSED;
+	case CURLE_OPERATION_TIMEDOUT: return -ETIMEDOUT;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_CERTPROBLEM:
-		return UPLINK_ETLS;
-	case CURLE_OUT_OF_MEMORY:
-		return -ENOMEM;
-	case CURLE_WRITE_ERROR:
-		return -EFBIG;
+	case CURLE_SSL_CERTPROBLEM: return UPLINK_ETLS;
+	case CURLE_OUT_OF_MEMORY: return -ENOMEM;
+	case CURLE_WRITE_ERROR: return -EFBIG;
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-		return -ECONNRESET;
-	default:
-		return -EIO;
+	case CURLE_GOT_NOTHING: return -ECONNRESET;
+	default: return -EIO;
 	}
 }
 
@@ -120,12 +112,15 @@ static void deliver_typed(uint32_t kind, const struct uplink_response *resp, upl
 
 		snprintf(text, sizeof(text), "uplink reply refused: %s", why ? why : "?");
 		uplink_reply_buf_clear(&b);
-		cb(userdata, &(struct uplink_response){ .err = -EBADMSG, .body = "", .error = text });
+		cb(userdata,
+		   &(struct uplink_response){ .err = -EBADMSG, .body = "", .error = text });
 		return;
 	}
 	uplink_reply_buf_clear(&b);
-	cb(userdata, &(struct uplink_response){ .err = out.err, .status = out.err ? 0 : out.status,
-						.body = out.body, .len = out.len,
+	cb(userdata, &(struct uplink_response){ .err = out.err,
+						.status = out.err ? 0 : out.status,
+						.body = out.body,
+						.len = out.len,
 						.error = out.err ? out.error : "",
 						.reply = out.has_reply ? &out.reply : NULL });
 	free(buf);
@@ -152,7 +147,9 @@ static void check_multi_info(struct uplink_curl *u)
 			curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &resp.status);
 		resp.body = q->resp.data ? q->resp.data : "";
 		resp.len = q->resp.len;
-		resp.error = resp.err ? (q->errbuf[0] ? q->errbuf : curl_easy_strerror(m->data.result)) : "";
+		resp.error = resp.err ? (q->errbuf[0] ? q->errbuf
+						      : curl_easy_strerror(m->data.result))
+				      : "";
 		req_unlink(u, q);
 		curl_multi_remove_handle(u->multi, q->easy);
 		if (q->kind != UPLINK_REPLY_RAW)
@@ -368,8 +365,9 @@ unsigned uplink_curl_in_flight(const struct uplink_curl *u)
 	return u->n_reqs;
 }
 
-int uplink_curl_request(struct uplink_curl *u, uint32_t kind, const char *method, const char *path, const char *const *headers,
-		   const char *body, size_t len, uplink_done_fn cb, void *userdata)
+int uplink_curl_request(struct uplink_curl *u, uint32_t kind, const char *method, const char *path,
+			const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
+			void *userdata)
 {
 	char url[2048], ua[64];
 	struct curl_slist *h;
@@ -407,7 +405,7 @@ int uplink_curl_request(struct uplink_curl *u, uint32_t kind, const char *method
 			goto fail;
 		q->hdrs = h;
 	}
-	h = curl_slist_append(q->hdrs, "Expect:");   /* no 100-continue round trip */
+	h = curl_slist_append(q->hdrs, "Expect:"); /* no 100-continue round trip */
 	if (!h)
 		goto fail;
 	q->hdrs = h;
@@ -420,7 +418,8 @@ int uplink_curl_request(struct uplink_curl *u, uint32_t kind, const char *method
 	curl_easy_setopt(q->easy, CURLOPT_PROTOCOLS_STR, "https,http");
 	curl_easy_setopt(q->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(q->easy, CURLOPT_TIMEOUT, (long)u->timeout_s);
-	curl_easy_setopt(q->easy, CURLOPT_CONNECTTIMEOUT, (long)(u->timeout_s < 10 ? u->timeout_s : 10));
+	curl_easy_setopt(q->easy, CURLOPT_CONNECTTIMEOUT,
+			 (long)(u->timeout_s < 10 ? u->timeout_s : 10));
 	curl_easy_setopt(q->easy, CURLOPT_USERAGENT, ua);
 	curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, q->hdrs);
 	curl_easy_setopt(q->easy, CURLOPT_WRITEFUNCTION, write_cb);
@@ -430,7 +429,9 @@ int uplink_curl_request(struct uplink_curl *u, uint32_t kind, const char *method
 	if (u->ca_pem) {
 		/* Read by the parent before the child dropped its privileges; the system store is
 		 * not consulted, as with a file. */
-		struct curl_blob blob = { .data = u->ca_pem, .len = u->ca_pem_len, .flags = CURL_BLOB_NOCOPY };
+		struct curl_blob blob = { .data = u->ca_pem,
+					  .len = u->ca_pem_len,
+					  .flags = CURL_BLOB_NOCOPY };
 
 		curl_easy_setopt(q->easy, CURLOPT_CAINFO_BLOB, &blob);
 		curl_easy_setopt(q->easy, CURLOPT_CAINFO, NULL);
@@ -469,4 +470,3 @@ fail:
 	req_free(q);
 	return r;
 }
-

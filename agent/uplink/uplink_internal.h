@@ -26,8 +26,8 @@ struct uplink_curl;
 
 struct uplink_curl_opts {
 	const char *base_url;
-	const char *ca;              /* PEM file */
-	const void *ca_pem;          /* or the PEM itself (read before a privilege drop); wins */
+	const char *ca;     /* PEM file */
+	const void *ca_pem; /* or the PEM itself (read before a privilege drop); wins */
 	size_t ca_pem_len;
 	const char *pin_sha256;
 	const char *proxy;
@@ -53,14 +53,14 @@ struct uplink_child_opts {
 	const char *pin_sha256;
 	const char *proxy;
 	unsigned timeout_s;
-	const char *user;            /* NULL: wxguard, _wxguard, nobody */
+	const char *user; /* NULL: wxguard, _wxguard, nobody */
 };
 
 int uplink_child_new(sd_event *e, const struct uplink_child_opts *o, struct uplink_child **ret);
 void uplink_child_free(struct uplink_child *c);
-int uplink_child_request(struct uplink_child *c, uint32_t kind, const char *method, const char *path,
-			 const char *const *headers, const char *body, size_t len, uplink_done_fn cb,
-			 void *userdata);
+int uplink_child_request(struct uplink_child *c, uint32_t kind, const char *method,
+			 const char *path, const char *const *headers, const char *body, size_t len,
+			 uplink_done_fn cb, void *userdata);
 void uplink_child_cancel(struct uplink_child *c, void *userdata);
 unsigned uplink_child_in_flight(const struct uplink_child *c);
 void uplink_child_get_info(const struct uplink_child *c, struct uplink_info *ret);

@@ -276,9 +276,11 @@ int uplink_msg_decode_init(const char *p, size_t len, struct uplink_msg_init *m,
 	size_t n;
 
 	*m = (struct uplink_msg_init){ 0 };
-	if (get_u32(&r, &m->flags) && get_u32(&r, &m->uid) && get_u32(&r, &m->gid) && get_u32(&r, &m->timeout_s) &&
-	    get_str(&r, UPLINK_MSG_MAX_TEXT, &m->base_url) && get_str(&r, UPLINK_MSG_MAX_TEXT, &m->ca) &&
-	    get_bytes(&r, UPLINK_MSG_MAX_CA, &m->ca_pem, &n) && get_str(&r, UPLINK_MSG_MAX_TEXT, &m->pin) &&
+	if (get_u32(&r, &m->flags) && get_u32(&r, &m->uid) && get_u32(&r, &m->gid) &&
+	    get_u32(&r, &m->timeout_s) && get_str(&r, UPLINK_MSG_MAX_TEXT, &m->base_url) &&
+	    get_str(&r, UPLINK_MSG_MAX_TEXT, &m->ca) &&
+	    get_bytes(&r, UPLINK_MSG_MAX_CA, &m->ca_pem, &n) &&
+	    get_str(&r, UPLINK_MSG_MAX_TEXT, &m->pin) &&
 	    get_str(&r, UPLINK_MSG_MAX_TEXT, &m->proxy)) {
 		m->ca_pem_len = n;
 		if (m->flags & ~(uint32_t)(UPLINK_INIT_DROP | UPLINK_INIT_HAS_CA_PEM))
@@ -344,7 +346,8 @@ int uplink_msg_decode_req(const char *p, size_t len, struct uplink_msg_req *m, c
 	for (uint32_t i = 0; i < nh && !r.why; i++) {
 		if (!get_str(&r, UPLINK_MSG_MAX_TEXT, &m->headers[i]))
 			break;
-		if (!no_ctl(m->headers[i]) || !strchr(m->headers[i], ':') || m->headers[i][0] == ':')
+		if (!no_ctl(m->headers[i]) || !strchr(m->headers[i], ':') ||
+		    m->headers[i][0] == ':')
 			fail(&r, "bad request header");
 	}
 	if (get_u32(&r, &has_body) && get_bytes(&r, UPLINK_MSG_MAX - 64 * 1024, &m->body, &n) &&
@@ -369,15 +372,18 @@ static bool get_reply(struct rd *r, struct uplink_reply *y)
 	uint64_t last_seq, server_time, expires;
 
 	return get_bool(r, &y->valid) && get_str(r, 256, &y->invalid) &&
-	       get_str(r, UPLINK_REPLY_MAX_ERROR, &y->error) && get_str(r, UPLINK_REPLY_MAX_MESSAGE, &y->message) &&
-	       get_str(r, 128, &y->nonce) && get_u64(r, &last_seq) && get_bool(r, &y->duplicate) &&
-	       get_u64(r, &server_time) && get_str(r, 64, &y->status) && get_str(r, 64, &y->policy_sha256) &&
-	       get_u32(r, &y->report_interval) && get_bool(r, &y->chain_gap) && get_u32(r, &y->accepted) &&
-	       get_u32(r, &y->duplicates) && get_str(r, UPLINK_REPLY_MAX_CHALLENGE, &y->challenge) &&
-	       get_u64(r, &expires) && get_str(r, UPLINK_REPLY_MAX_ID, &y->device_id) &&
+	       get_str(r, UPLINK_REPLY_MAX_ERROR, &y->error) &&
+	       get_str(r, UPLINK_REPLY_MAX_MESSAGE, &y->message) && get_str(r, 128, &y->nonce) &&
+	       get_u64(r, &last_seq) && get_bool(r, &y->duplicate) && get_u64(r, &server_time) &&
+	       get_str(r, 64, &y->status) && get_str(r, 64, &y->policy_sha256) &&
+	       get_u32(r, &y->report_interval) && get_bool(r, &y->chain_gap) &&
+	       get_u32(r, &y->accepted) && get_u32(r, &y->duplicates) &&
+	       get_str(r, UPLINK_REPLY_MAX_CHALLENGE, &y->challenge) && get_u64(r, &expires) &&
+	       get_str(r, UPLINK_REPLY_MAX_ID, &y->device_id) &&
 	       get_str(r, 64, &y->server_public_key) && get_bool(r, &y->approved) &&
-	       get_str(r, UPLINK_REPLY_MAX_NAME, &y->name) && get_str(r, UPLINK_REPLY_MAX_NAME, &y->version) &&
-	       get_str(r, 64, &y->sha256) && get_bytes(r, UPLINK_MAX_RESPONSE, &y->text, &y->text_len) &&
+	       get_str(r, UPLINK_REPLY_MAX_NAME, &y->name) &&
+	       get_str(r, UPLINK_REPLY_MAX_NAME, &y->version) && get_str(r, 64, &y->sha256) &&
+	       get_bytes(r, UPLINK_MAX_RESPONSE, &y->text, &y->text_len) &&
 	       get_str(r, 128, &y->signature) &&
 	       ((y->last_seq = (int64_t)last_seq), (y->server_time = (int64_t)server_time),
 		(y->expires = (int64_t)expires), true);
@@ -408,7 +414,8 @@ int uplink_msg_decode_resp(const char *p, size_t len, struct uplink_msg_resp *m,
 			fail(&r, "typed reply with a transport error");
 		else if (kind && m->len != 0)
 			fail(&r, "typed reply with a body");
-		else if (kind && get_reply(&r, &m->reply) && uplink_reply_check(&m->reply, m->status, &w) < 0)
+		else if (kind && get_reply(&r, &m->reply) &&
+			 uplink_reply_check(&m->reply, m->status, &w) < 0)
 			fail(&r, w);
 		if (r.why)
 			m->has_reply = false;
@@ -416,8 +423,8 @@ int uplink_msg_decode_resp(const char *p, size_t len, struct uplink_msg_resp *m,
 	return done(&r, why);
 }
 
-int uplink_msg_resp_roundtrip(const struct uplink_msg_resp *m, char **buf, struct uplink_msg_resp *out,
-			      const char **why)
+int uplink_msg_resp_roundtrip(const struct uplink_msg_resp *m, char **buf,
+			      struct uplink_msg_resp *out, const char **why)
 {
 	size_t n;
 	int r;

@@ -43,8 +43,8 @@ static bool utf8_ok(const char *s)
 				return false;
 			c = c << 6 | (*p & 0x3f);
 		}
-		if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
-		    (c >= 0xd800 && c <= 0xdfff))
+		if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+		    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
 			return false;
 	}
 	return true;
@@ -61,7 +61,8 @@ static bool printable(const char *s, size_t max)
 	return n <= max && utf8_ok(s);
 }
 
-static bool charset(const char *s, size_t min, size_t max, const char *extra, bool upper, bool digits)
+static bool charset(const char *s, size_t min, size_t max, const char *extra, bool upper,
+		    bool digits)
 {
 	size_t n = strlen(s);
 
@@ -70,7 +71,8 @@ static bool charset(const char *s, size_t min, size_t max, const char *extra, bo
 	for (; *s; s++) {
 		char c = *s;
 
-		if ((c >= 'a' && c <= 'z') || (upper && c >= 'A' && c <= 'Z') || (digits && c >= '0' && c <= '9'))
+		if ((c >= 'a' && c <= 'z') || (upper && c >= 'A' && c <= 'Z') ||
+		    (digits && c >= '0' && c <= '9'))
 			continue;
 		if (!strchr(extra, c) || !c)
 			return false;
@@ -78,9 +80,18 @@ static bool charset(const char *s, size_t min, size_t max, const char *extra, bo
 	return true;
 }
 
-static bool is_code(const char *s) { return charset(s, 1, UPLINK_REPLY_MAX_ERROR, "_", false, true); }
-static bool is_word(const char *s) { return charset(s, 1, 64, "_", false, false); }
-static bool is_id(const char *s) { return charset(s, 1, UPLINK_REPLY_MAX_ID, "._:-", true, true); }
+static bool is_code(const char *s)
+{
+	return charset(s, 1, UPLINK_REPLY_MAX_ERROR, "_", false, true);
+}
+static bool is_word(const char *s)
+{
+	return charset(s, 1, 64, "_", false, false);
+}
+static bool is_id(const char *s)
+{
+	return charset(s, 1, UPLINK_REPLY_MAX_ID, "._:-", true, true);
+}
 
 static bool is_challenge(const char *s)
 {
@@ -98,7 +109,8 @@ static bool is_b64_exact(const char *s, size_t bytes)
 {
 	unsigned char buf[64];
 
-	return bytes <= sizeof(buf) && strlen(s) == B64_ENCODED_LEN(bytes) && b64_decode_exact(s, buf, bytes) == 0;
+	return bytes <= sizeof(buf) && strlen(s) == B64_ENCODED_LEN(bytes) &&
+	       b64_decode_exact(s, buf, bytes) == 0;
 }
 
 static bool is_nonce(const char *s)
@@ -107,10 +119,11 @@ static bool is_nonce(const char *s)
 	size_t n = strlen(s), dl = 0;
 	bool ok;
 
-	if (n < B64_ENCODED_LEN(UPLINK_REPLY_NONCE_MIN) || n > B64_ENCODED_LEN(UPLINK_REPLY_NONCE_MAX))
+	if (n < B64_ENCODED_LEN(UPLINK_REPLY_NONCE_MIN) ||
+	    n > B64_ENCODED_LEN(UPLINK_REPLY_NONCE_MAX))
 		return false;
 	if (b64_decode(s, &d, &dl) < 0)
-		return false;   /* bad encoding, or out of memory: not accepted either way */
+		return false; /* bad encoding, or out of memory: not accepted either way */
 	ok = dl >= UPLINK_REPLY_NONCE_MIN && dl <= UPLINK_REPLY_NONCE_MAX;
 	free(d);
 	return ok;
@@ -118,12 +131,12 @@ static bool is_nonce(const char *s)
 
 /* ---- the check ---- */
 
-#define CHECK(cond, text)                  \
-	do {                               \
-		if (!(cond)) {             \
-			*why = (text);     \
-			return -EBADMSG;   \
-		}                          \
+#define CHECK(cond, text)                \
+	do {                             \
+		if (!(cond)) {           \
+			*why = (text);   \
+			return -EBADMSG; \
+		}                        \
 	} while (0)
 
 static bool empty(const char *s)
@@ -135,9 +148,10 @@ int uplink_reply_check(const struct uplink_reply *r, long status, const char **w
 {
 	bool ok2xx = status >= 200 && status < 300;
 	uint32_t k = r->kind;
-	const char *strs[] = { r->error, r->message, r->nonce, r->status, r->policy_sha256, r->challenge,
-			       r->device_id, r->server_public_key, r->name, r->version, r->sha256, r->text,
-			       r->signature, r->invalid };
+	const char *strs[] = { r->error,         r->message,   r->nonce,     r->status,
+			       r->policy_sha256, r->challenge, r->device_id, r->server_public_key,
+			       r->name,          r->version,   r->sha256,    r->text,
+			       r->signature,     r->invalid };
 
 	CHECK(k >= 1 && k <= UPLINK_REPLY_KIND_MAX, "reply: unknown kind");
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
@@ -146,8 +160,9 @@ int uplink_reply_check(const struct uplink_reply *r, long status, const char **w
 		CHECK(printable(r->invalid, 256) && *r->invalid, "reply: invalid without a reason");
 		for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]) - 1; i++)
 			CHECK(!*strs[i], "reply: fields in an invalid reply");
-		CHECK(r->last_seq == -1 && !r->duplicate && !r->server_time && !r->report_interval && !r->chain_gap &&
-		      !r->accepted && !r->duplicates && !r->expires && !r->approved && !r->text_len,
+		CHECK(r->last_seq == -1 && !r->duplicate && !r->server_time &&
+			      !r->report_interval && !r->chain_gap && !r->accepted &&
+			      !r->duplicates && !r->expires && !r->approved && !r->text_len,
 		      "reply: fields in an invalid reply");
 		return 0;
 	}
@@ -161,33 +176,42 @@ int uplink_reply_check(const struct uplink_reply *r, long status, const char **w
 	CHECK(r->report_interval <= UPLINK_REPLY_MAX_INTERVAL, "reply: bad report_interval");
 	/* report */
 	CHECK(empty(r->status) || is_word(r->status), "reply: bad status");
-	CHECK(empty(r->policy_sha256) || hex_is_sha256(r->policy_sha256), "reply: bad policy_sha256");
+	CHECK(empty(r->policy_sha256) || hex_is_sha256(r->policy_sha256),
+	      "reply: bad policy_sha256");
 	CHECK(k == UPLINK_REPLY_REPORT || (!*r->status && !*r->policy_sha256 && !r->chain_gap),
 	      "reply: report fields in another reply");
-	CHECK(k != UPLINK_REPLY_REPORT || !ok2xx || *r->nonce, "reply: accepted report without a nonce");
+	CHECK(k != UPLINK_REPLY_REPORT || !ok2xx || *r->nonce,
+	      "reply: accepted report without a nonce");
 	CHECK(k == UPLINK_REPLY_REPORT || k == UPLINK_REPLY_ENROLL || !r->report_interval,
 	      "reply: report_interval in another reply");
 	/* events */
-	CHECK(k == UPLINK_REPLY_EVENTS || (!r->accepted && !r->duplicates), "reply: events fields in another reply");
+	CHECK(k == UPLINK_REPLY_EVENTS || (!r->accepted && !r->duplicates),
+	      "reply: events fields in another reply");
 	/* challenge */
 	CHECK(empty(r->challenge) || is_challenge(r->challenge), "reply: bad challenge");
 	CHECK(r->expires >= 0, "reply: bad expires");
-	CHECK(k == UPLINK_REPLY_CHALLENGE || (!*r->challenge && !r->expires), "reply: challenge fields in another reply");
+	CHECK(k == UPLINK_REPLY_CHALLENGE || (!*r->challenge && !r->expires),
+	      "reply: challenge fields in another reply");
 	CHECK(k != UPLINK_REPLY_CHALLENGE || !ok2xx || *r->challenge, "reply: challenge missing");
 	/* enroll */
 	CHECK(empty(r->device_id) || is_id(r->device_id), "reply: bad device_id");
-	CHECK(empty(r->server_public_key) || is_b64_exact(r->server_public_key, 32), "reply: bad server_public_key");
-	CHECK(k == UPLINK_REPLY_ENROLL || (!*r->device_id && !*r->server_public_key && !r->approved),
+	CHECK(empty(r->server_public_key) || is_b64_exact(r->server_public_key, 32),
+	      "reply: bad server_public_key");
+	CHECK(k == UPLINK_REPLY_ENROLL ||
+		      (!*r->device_id && !*r->server_public_key && !r->approved),
 	      "reply: enroll fields in another reply");
 	CHECK(k != UPLINK_REPLY_ENROLL || !ok2xx || (*r->device_id && *r->server_public_key),
 	      "reply: enrollment without device_id or server_public_key");
 	/* policy */
-	CHECK(printable(r->name, UPLINK_REPLY_MAX_NAME) && printable(r->version, UPLINK_REPLY_MAX_NAME),
+	CHECK(printable(r->name, UPLINK_REPLY_MAX_NAME) &&
+		      printable(r->version, UPLINK_REPLY_MAX_NAME),
 	      "reply: bad policy name or version");
 	CHECK(empty(r->sha256) || hex_is_sha256(r->sha256), "reply: bad sha256");
-	CHECK(r->text_len <= UPLINK_MAX_RESPONSE && strlen(r->text) == r->text_len, "reply: bad policy text");
+	CHECK(r->text_len <= UPLINK_MAX_RESPONSE && strlen(r->text) == r->text_len,
+	      "reply: bad policy text");
 	CHECK(empty(r->signature) || is_b64_exact(r->signature, 64), "reply: bad signature");
-	CHECK(k == UPLINK_REPLY_POLICY || (!*r->name && !*r->version && !*r->sha256 && !r->text_len && !*r->signature),
+	CHECK(k == UPLINK_REPLY_POLICY ||
+		      (!*r->name && !*r->version && !*r->sha256 && !r->text_len && !*r->signature),
 	      "reply: policy fields in another reply");
 	CHECK(k != UPLINK_REPLY_POLICY || !ok2xx || (*r->sha256 && *r->signature),
 	      "reply: policy without sha256, text or signature");
@@ -201,7 +225,8 @@ struct parse {
 	const char *why;
 };
 
-static const char *str_member(struct parse *p, const char *key, bool (*ok)(const char *), const char *why)
+static const char *str_member(struct parse *p, const char *key, bool (*ok)(const char *),
+			      const char *why)
 {
 	json_t *v = json_object_get(p->o, key);
 
@@ -215,7 +240,8 @@ static const char *str_member(struct parse *p, const char *key, bool (*ok)(const
 	return json_string_value(v);
 }
 
-static int64_t int_member(struct parse *p, const char *key, int64_t min, int64_t max, int64_t absent, const char *why)
+static int64_t int_member(struct parse *p, const char *key, int64_t min, int64_t max,
+			  int64_t absent, const char *why)
 {
 	json_t *v = json_object_get(p->o, key);
 
@@ -241,9 +267,18 @@ static bool bool_member(struct parse *p, const char *key, const char *why)
 	return json_is_true(v);
 }
 
-static bool name_ok(const char *s) { return printable(s, UPLINK_REPLY_MAX_NAME); }
-static bool sig_ok(const char *s) { return is_b64_exact(s, 64); }
-static bool key_ok(const char *s) { return is_b64_exact(s, 32); }
+static bool name_ok(const char *s)
+{
+	return printable(s, UPLINK_REPLY_MAX_NAME);
+}
+static bool sig_ok(const char *s)
+{
+	return is_b64_exact(s, 64);
+}
+static bool key_ok(const char *s)
+{
+	return is_b64_exact(s, 32);
+}
 
 /* The server's message, for people: cut to size at a character boundary, controls as spaces. */
 static void copy_message(struct parse *p, struct uplink_reply_buf *b)
@@ -265,14 +300,26 @@ static void copy_message(struct parse *p, struct uplink_reply_buf *b)
 
 static void reply_empty(struct uplink_reply *r, uint32_t kind)
 {
-	*r = (struct uplink_reply){ .kind = kind, .invalid = "", .error = "", .message = "", .nonce = "",
-				    .last_seq = -1, .status = "", .policy_sha256 = "", .challenge = "",
-				    .device_id = "", .server_public_key = "", .name = "", .version = "",
-				    .sha256 = "", .text = "", .signature = "" };
+	*r = (struct uplink_reply){ .kind = kind,
+				    .invalid = "",
+				    .error = "",
+				    .message = "",
+				    .nonce = "",
+				    .last_seq = -1,
+				    .status = "",
+				    .policy_sha256 = "",
+				    .challenge = "",
+				    .device_id = "",
+				    .server_public_key = "",
+				    .name = "",
+				    .version = "",
+				    .sha256 = "",
+				    .text = "",
+				    .signature = "" };
 }
 
-int uplink_reply_parse(uint32_t kind, long status, const char *body, size_t len, struct uplink_reply *r,
-		       struct uplink_reply_buf *b)
+int uplink_reply_parse(uint32_t kind, long status, const char *body, size_t len,
+		       struct uplink_reply *r, struct uplink_reply_buf *b)
 {
 	struct parse p = { 0 };
 	const char *why;
@@ -294,43 +341,57 @@ int uplink_reply_parse(uint32_t kind, long status, const char *body, size_t len,
 	copy_message(&p, b);
 	r->message = b->message;
 	r->nonce = str_member(&p, "nonce", is_nonce, "member nonce is not base64 of 8..64 bytes");
-	r->last_seq = int_member(&p, "last_seq", 0, INT64_MAX, -1, "member last_seq is not an integer >= 0");
+	r->last_seq = int_member(&p, "last_seq", 0, INT64_MAX, -1,
+				 "member last_seq is not an integer >= 0");
 	r->duplicate = bool_member(&p, "duplicate", "member duplicate is not a boolean");
-	r->server_time = int_member(&p, "server_time", 0, INT64_MAX, 0, "member server_time is not an integer >= 0");
+	r->server_time = int_member(&p, "server_time", 0, INT64_MAX, 0,
+				    "member server_time is not an integer >= 0");
 	switch (kind) {
 	case UPLINK_REPLY_REPORT:
 		r->status = str_member(&p, "status", is_word, "member status is not a word");
-		r->policy_sha256 = str_member(&p, "policy_sha256", hex_is_sha256, "member policy_sha256 is not 64 hex digits");
-		r->report_interval = (uint32_t)int_member(&p, "report_interval", 1, UPLINK_REPLY_MAX_INTERVAL, 0,
+		r->policy_sha256 = str_member(&p, "policy_sha256", hex_is_sha256,
+					      "member policy_sha256 is not 64 hex digits");
+		r->report_interval = (uint32_t)int_member(&p, "report_interval", 1,
+							  UPLINK_REPLY_MAX_INTERVAL, 0,
 							  "member report_interval out of range");
 		r->chain_gap = bool_member(&p, "chain_gap", "member chain_gap is not a boolean");
 		break;
 	case UPLINK_REPLY_EVENTS:
-		r->accepted = (uint32_t)int_member(&p, "accepted", 0, UINT32_MAX, 0, "member accepted out of range");
-		r->duplicates = (uint32_t)int_member(&p, "duplicates", 0, UINT32_MAX, 0, "member duplicates out of range");
+		r->accepted = (uint32_t)int_member(&p, "accepted", 0, UINT32_MAX, 0,
+						   "member accepted out of range");
+		r->duplicates = (uint32_t)int_member(&p, "duplicates", 0, UINT32_MAX, 0,
+						     "member duplicates out of range");
 		break;
 	case UPLINK_REPLY_CHALLENGE:
-		r->challenge = str_member(&p, "challenge", is_challenge, "member challenge is not printable ASCII");
-		r->expires = int_member(&p, "expires", 0, INT64_MAX, 0, "member expires is not an integer >= 0");
+		r->challenge = str_member(&p, "challenge", is_challenge,
+					  "member challenge is not printable ASCII");
+		r->expires = int_member(&p, "expires", 0, INT64_MAX, 0,
+					"member expires is not an integer >= 0");
 		break;
 	case UPLINK_REPLY_ENROLL:
-		r->device_id = str_member(&p, "device_id", is_id, "member device_id is not an identifier");
-		r->server_public_key = str_member(&p, "server_public_key", key_ok,
-						  "member server_public_key is not base64 of 32 bytes");
-		r->report_interval = (uint32_t)int_member(&p, "report_interval", 1, UPLINK_REPLY_MAX_INTERVAL, 0,
+		r->device_id = str_member(&p, "device_id", is_id,
+					  "member device_id is not an identifier");
+		r->server_public_key = str_member(
+			&p, "server_public_key", key_ok,
+			"member server_public_key is not base64 of 32 bytes");
+		r->report_interval = (uint32_t)int_member(&p, "report_interval", 1,
+							  UPLINK_REPLY_MAX_INTERVAL, 0,
 							  "member report_interval out of range");
 		r->approved = bool_member(&p, "approved", "member approved is not a boolean");
 		break;
 	case UPLINK_REPLY_POLICY:
 		r->name = str_member(&p, "name", name_ok, "member name is not printable");
 		r->version = str_member(&p, "version", name_ok, "member version is not printable");
-		r->sha256 = str_member(&p, "sha256", hex_is_sha256, "member sha256 is not 64 hex digits");
-		r->signature = str_member(&p, "signature", sig_ok, "member signature is not base64 of 64 bytes");
+		r->sha256 = str_member(&p, "sha256", hex_is_sha256,
+				       "member sha256 is not 64 hex digits");
+		r->signature = str_member(&p, "signature", sig_ok,
+					  "member signature is not base64 of 64 bytes");
 		text = json_object_get(p.o, "text");
 		if (!p.why && status >= 200 && status < 300 && !json_is_string(text))
 			p.why = "member text is missing";
 		if (!p.why && text && !json_is_null(text)) {
-			if (!json_is_string(text) || strlen(json_string_value(text)) != json_string_length(text))
+			if (!json_is_string(text) ||
+			    strlen(json_string_value(text)) != json_string_length(text))
 				p.why = "member text is not a string";
 			else {
 				r->text = json_string_value(text);
@@ -345,13 +406,13 @@ int uplink_reply_parse(uint32_t kind, long status, const char *body, size_t len,
 	}
 	r->valid = true;
 	if (uplink_reply_check(r, status, &why) < 0) {
-		r->invalid = why;   /* a required member is missing */
+		r->invalid = why; /* a required member is missing */
 		goto invalid;
 	}
 	return 0;
 invalid:
 	why = r->invalid;
-	reply_empty(r, kind);   /* valid = false */
+	reply_empty(r, kind); /* valid = false */
 	r->invalid = why;
 	b->message[0] = 0;
 	return 0;
@@ -367,15 +428,19 @@ void uplink_reply_buf_clear(struct uplink_reply_buf *b)
 
 /* ---- a finished request as the RESP message (child, and the engine in process) ---- */
 
-void uplink_reply_make_resp(uint32_t kind, const struct uplink_response *resp, struct uplink_msg_resp *m,
-			    struct uplink_reply_buf *b)
+void uplink_reply_make_resp(uint32_t kind, const struct uplink_response *resp,
+			    struct uplink_msg_resp *m, struct uplink_reply_buf *b)
 {
 	*b = (struct uplink_reply_buf){ 0 };
-	*m = (struct uplink_msg_resp){ .err = resp->err, .status = resp->err ? 0 : (int32_t)resp->status,
-				       .error = resp->error ? resp->error : "", .body = resp->body ? resp->body : "",
+	*m = (struct uplink_msg_resp){ .err = resp->err,
+				       .status = resp->err ? 0 : (int32_t)resp->status,
+				       .error = resp->error ? resp->error : "",
+				       .body = resp->body ? resp->body : "",
 				       .len = resp->body ? resp->len : 0 };
 	if (m->err == 0 && (resp->status < 100 || resp->status > 599))
-		*m = (struct uplink_msg_resp){ .err = -EPROTO, .error = "the server sent no valid HTTP status", .body = "" };
+		*m = (struct uplink_msg_resp){ .err = -EPROTO,
+					       .error = "the server sent no valid HTTP status",
+					       .body = "" };
 	if (m->err > 0 || m->err < -4095)
 		m->err = -EIO;
 	if (strlen(m->error) > 1000 || !printable(m->error, 1000))

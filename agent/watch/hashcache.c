@@ -18,7 +18,7 @@ struct hc_entry {
 };
 
 struct hashcache {
-	struct hc_entry *v;     /* ring: next insert at pos */
+	struct hc_entry *v; /* ring: next insert at pos */
 	size_t n, max, pos;
 	size_t hits, misses;
 };
@@ -98,8 +98,11 @@ int hashcache_sha256(struct hashcache *hc, const char *path, char hex[HASH_SHA25
 	hc->pos = (hc->pos + 1) % hc->max;
 	if (hc->n < hc->max)
 		hc->n++;
-	*e = (struct hc_entry){ .dev = st.st_dev, .ino = st.st_ino, .size = st.st_size,
-				.mtime = st.st_mtim, .ctime = st.st_ctim };
+	*e = (struct hc_entry){ .dev = st.st_dev,
+				.ino = st.st_ino,
+				.size = st.st_size,
+				.mtime = st.st_mtim,
+				.ctime = st.st_ctim };
 	memcpy(e->hex, hex, HASH_SHA256_HEX);
 done:
 	if (ret_st)

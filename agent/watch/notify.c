@@ -89,10 +89,10 @@ static int send_dbus(const char *address, const char *title, const char *body)
 	if (r >= 0)
 		r = sd_bus_set_method_call_timeout(bus, 2 * 1000 * 1000);
 	if (r >= 0)
-		r = sd_bus_call_method(bus, "org.freedesktop.Notifications",
-				       "/org/freedesktop/Notifications", "org.freedesktop.Notifications",
-				       "Notify", NULL, &reply, "susssasa{sv}i", "wxguard", 0u,
-				       "security-high", title, body, 0, 0, -1);
+		r = sd_bus_call_method(
+			bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+			"org.freedesktop.Notifications", "Notify", NULL, &reply, "susssasa{sv}i",
+			"wxguard", 0u, "security-high", title, body, 0, 0, -1);
 	sd_bus_message_unref(reply);
 	sd_bus_flush_close_unref(bus);
 	return r;

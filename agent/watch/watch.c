@@ -289,7 +289,8 @@ static void report_drops(struct watch *w)
 	log_debug("watch: %llu events lost (ring buffer full), %llu in total",
 		  (unsigned long long)(c[WXG_CNT_DROPS] - w->drops_reported),
 		  (unsigned long long)c[WXG_CNT_DROPS]);
-	ev = watch_events_new("drops", 0, w->policy ? policy_mode_to_string(w->policy->mode) : NULL);
+	ev = watch_events_new("drops", 0,
+			      w->policy ? policy_mode_to_string(w->policy->mode) : NULL);
 	if (ev) {
 		json_object_set_new(ev, "rule", json_string("watch"));
 		json_object_set_new(ev, "lost", json_integer(c[WXG_CNT_DROPS] - w->drops_reported));
@@ -332,7 +333,8 @@ void watch_get_state(struct watch *w, struct watch_state *s)
 	s->counters.user_kills = w->user_kills;
 	s->generation = w->generation;
 	if (w->policy) {
-		snprintf(s->policy_name, sizeof(s->policy_name), "%s", w->policy->name ? w->policy->name : "");
+		snprintf(s->policy_name, sizeof(s->policy_name), "%s",
+			 w->policy->name ? w->policy->name : "");
 		snprintf(s->policy_version, sizeof(s->policy_version), "%s",
 			 w->policy->version ? w->policy->version : "");
 		snprintf(s->policy_sha256, sizeof(s->policy_sha256), "%s", w->policy->sha256);
@@ -353,25 +355,21 @@ void watch_get_state(struct watch *w, struct watch_state *s)
 
 json_t *watch_state_to_json(const struct watch_state *s)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s, s:s, s:s, s:i},"
-			 " s:{s:i, s:i, s:i, s:i}}",
-			 "state", watch_run_state_to_string(s->state),
-			 "reason", s->reason,
-			 "mode", policy_mode_to_string(s->mode),
-			 "enforcement", watch_enforcement_to_string(s->enforcement),
-			 "counters",
-			 "execs", (json_int_t)s->counters.execs,
-			 "events", (json_int_t)s->counters.events,
-			 "drops", (json_int_t)s->counters.drops,
-			 "kills", (json_int_t)s->counters.kills,
-			 "lsm_denies", (json_int_t)s->counters.lsm_denies,
-			 "user_kills", (json_int_t)s->counters.user_kills,
-			 "files_written", (json_int_t)s->counters.written,
-			 "policy", "name", s->policy_name, "version", s->policy_version,
-			 "sha256", s->policy_sha256, "generation", (int)s->generation,
-			 "tables", "approved_files", (int)s->approved_files,
-			 "denied_files", (int)s->denied_files, "names", (int)s->names,
-			 "watched_processes", (int)s->watched);
+	return json_pack(
+		"{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s, s:s, s:s, "
+		"s:i},"
+		" s:{s:i, s:i, s:i, s:i}}",
+		"state", watch_run_state_to_string(s->state), "reason", s->reason, "mode",
+		policy_mode_to_string(s->mode), "enforcement",
+		watch_enforcement_to_string(s->enforcement), "counters", "execs",
+		(json_int_t)s->counters.execs, "events", (json_int_t)s->counters.events, "drops",
+		(json_int_t)s->counters.drops, "kills", (json_int_t)s->counters.kills, "lsm_denies",
+		(json_int_t)s->counters.lsm_denies, "user_kills",
+		(json_int_t)s->counters.user_kills, "files_written",
+		(json_int_t)s->counters.written, "policy", "name", s->policy_name, "version",
+		s->policy_version, "sha256", s->policy_sha256, "generation", (int)s->generation,
+		"tables", "approved_files", (int)s->approved_files, "denied_files",
+		(int)s->denied_files, "names", (int)s->names, "watched_processes", (int)s->watched);
 }
 
 /* ---- policy ---- */

@@ -15,33 +15,33 @@
 #include "common/policy/policy.h"
 
 enum watch_enforcement {
-	WATCH_ENF_NONE = 0,     /* no BPF: nothing can be stopped (degraded) */
-	WATCH_ENF_SIGNAL = 1,   /* bpf_send_signal(SIGKILL) from raw tracepoints */
-	WATCH_ENF_LSM = 2,      /* BPF LSM refuses the exec (-EPERM), signals for the rest */
+	WATCH_ENF_NONE = 0,   /* no BPF: nothing can be stopped (degraded) */
+	WATCH_ENF_SIGNAL = 1, /* bpf_send_signal(SIGKILL) from raw tracepoints */
+	WATCH_ENF_LSM = 2,    /* BPF LSM refuses the exec (-EPERM), signals for the rest */
 };
 
 enum watch_run_state {
 	WATCH_STATE_RUNNING = 0,
-	WATCH_STATE_DEGRADED = 1,   /* BPF could not load: posture checks only */
+	WATCH_STATE_DEGRADED = 1, /* BPF could not load: posture checks only */
 };
 
 struct watch_counters {
-	uint64_t execs;         /* execs the kernel saw */
-	uint64_t events;        /* records submitted to the ring buffer */
-	uint64_t drops;         /* records lost (ring buffer full): always reported */
-	uint64_t kills;         /* SIGKILLs sent by the kernel */
-	uint64_t lsm_denies;    /* execs refused by BPF LSM */
-	uint64_t user_kills;    /* SIGKILLs sent by user space (verdicts it had to finish) */
-	uint64_t written;       /* files recorded as written by a client */
+	uint64_t execs;      /* execs the kernel saw */
+	uint64_t events;     /* records submitted to the ring buffer */
+	uint64_t drops;      /* records lost (ring buffer full): always reported */
+	uint64_t kills;      /* SIGKILLs sent by the kernel */
+	uint64_t lsm_denies; /* execs refused by BPF LSM */
+	uint64_t user_kills; /* SIGKILLs sent by user space (verdicts it had to finish) */
+	uint64_t written;    /* files recorded as written by a client */
 };
 
 struct watch_state {
 	enum policy_mode mode;
 	enum watch_enforcement enforcement;
 	enum watch_run_state state;
-	char reason[256];       /* why degraded, or "" */
+	char reason[256]; /* why degraded, or "" */
 	struct watch_counters counters;
-	unsigned generation;    /* policies applied so far */
+	unsigned generation; /* policies applied so far */
 	char policy_name[64];
 	char policy_version[32];
 	char policy_sha256[HASH_SHA256_HEX];
@@ -49,11 +49,11 @@ struct watch_state {
 };
 
 struct watch_opts {
-	bool no_lsm;                /* don't use BPF LSM even where the kernel has it */
-	bool no_bpf;                /* don't load BPF at all: start degraded (tests, --no-bpf) */
-	bool no_proc_scan;          /* skip the start-up /proc scan (tests) */
-	const char *notify_cmd;     /* run instead of D-Bus notifications: CMD UID LANG TITLE BODY */
-	bool notify_dbus;           /* send desktop notifications over each user's session bus */
+	bool no_lsm;            /* don't use BPF LSM even where the kernel has it */
+	bool no_bpf;            /* don't load BPF at all: start degraded (tests, --no-bpf) */
+	bool no_proc_scan;      /* skip the start-up /proc scan (tests) */
+	const char *notify_cmd; /* run instead of D-Bus notifications: CMD UID LANG TITLE BODY */
+	bool notify_dbus;       /* send desktop notifications over each user's session bus */
 	size_t ringbuf_poll_budget; /* 0: consume everything available per dispatch */
 };
 

@@ -59,31 +59,21 @@ const char *watch_events_rule_for_reason(unsigned reason, bool denied_family)
 {
 	switch (reason) {
 	case WXG_R_DENIED_INODE:
-	case WXG_R_DENIED_NAME:
-		return "client.denied";
+	case WXG_R_DENIED_NAME: return "client.denied";
 	case WXG_R_UNAPPROVED:
 	case WXG_R_MODIFIED:
 	case WXG_R_WINE:
-	case WXG_R_APPROVED:
-		return "client.approved";
-	case WXG_R_RENAME:
-		return denied_family ? "client.denied" : "client.approved";
-	case WXG_R_ATTACHMENT:
-		return "watch.attachment_exec";
-	case WXG_R_MEMFD:
-		return "client.fileless";
+	case WXG_R_APPROVED: return "client.approved";
+	case WXG_R_RENAME: return denied_family ? "client.denied" : "client.approved";
+	case WXG_R_ATTACHMENT: return "watch.attachment_exec";
+	case WXG_R_MEMFD: return "client.fileless";
 	case WXG_R_PRELOAD:
-	case WXG_R_LIBRARY:
-		return "client.plugins";
+	case WXG_R_LIBRARY: return "client.plugins";
 	case WXG_R_PTRACE:
-	case WXG_R_VM_WRITE:
-		return "client.injection";
-	case WXG_R_INSTANCES:
-		return "client.instances";
-	case WXG_R_CHILD:
-		return "client.tree";
-	default:
-		return "watch";
+	case WXG_R_VM_WRITE: return "client.injection";
+	case WXG_R_INSTANCES: return "client.instances";
+	case WXG_R_CHILD: return "client.tree";
+	default: return "watch";
 	}
 }
 
@@ -120,43 +110,32 @@ json_t *watch_events_new(const char *type, uint64_t boot_ns, const char *mode)
 
 struct rule_text {
 	const char *rule;
-	const char *what_en, *what_zh;   /* printf: subject, detail */
+	const char *what_en, *what_zh; /* printf: subject, detail */
 	const char *fix_en, *fix_zh;
 };
 
 static const struct rule_text texts[] = {
-	{ "client.denied",
-	  "unapproved client %s%s",
-	  "未经批准的客户端 %s%s",
+	{ "client.denied", "unapproved client %s%s", "未经批准的客户端 %s%s",
 	  "Install the official WeCom client from the software center.",
 	  "请从软件中心安装企业微信官方版本。" },
-	{ "client.approved",
-	  "modified or unknown build of the chat client %s%s",
+	{ "client.approved", "modified or unknown build of the chat client %s%s",
 	  "被修改或未知版本的聊天客户端 %s%s",
 	  "Reinstall the official WeCom client from the software center.",
 	  "请从软件中心重新安装企业微信官方版本。" },
-	{ "client.plugins",
-	  "plugin loaded into the chat client %s%s",
-	  "注入聊天客户端 %s 的插件%s",
+	{ "client.plugins", "plugin loaded into the chat client %s%s", "注入聊天客户端 %s 的插件%s",
 	  "Remove the plugin (or the LD_PRELOAD / LD_AUDIT setting) and start the client again.",
 	  "请删除该插件（或 LD_PRELOAD / LD_AUDIT 设置）后重新启动客户端。" },
-	{ "client.injection",
-	  "%s tampering with the chat client%s",
-	  "%s 篡改聊天客户端%s",
+	{ "client.injection", "%s tampering with the chat client%s", "%s 篡改聊天客户端%s",
 	  "Uninstall tools that modify the chat client; ask IT support if you need help.",
 	  "请卸载修改聊天客户端的工具；如需帮助请联系 IT 支持。" },
-	{ "client.fileless",
-	  "program started from memory by the chat client %s%s",
-	  "聊天客户端 %s 从内存启动的程序%s",
-	  "Contact IT support: this is how malware hides.",
+	{ "client.fileless", "program started from memory by the chat client %s%s",
+	  "聊天客户端 %s 从内存启动的程序%s", "Contact IT support: this is how malware hides.",
 	  "请联系 IT 支持：恶意软件常用这种方式隐藏。" },
-	{ "client.instances",
-	  "another instance of the chat client %s%s",
+	{ "client.instances", "another instance of the chat client %s%s",
 	  "聊天客户端 %s 的多开实例%s",
 	  "Use the instance already running; multi-login tools are not allowed.",
 	  "请使用已在运行的实例；不允许使用多开工具。" },
-	{ "watch.attachment_exec",
-	  "%s, a file received through the chat client%s",
+	{ "watch.attachment_exec", "%s, a file received through the chat client%s",
 	  "通过聊天客户端收到的文件 %s%s",
 	  "Do not run files received in chats; send them to IT security if you need them.",
 	  "请勿运行聊天中收到的文件；如确需使用，请转交 IT 安全部门检查。" },
@@ -169,7 +148,7 @@ void watch_events_set_str(json_t *ev, const char *key, const char *val)
 }
 
 int watch_events_set_message(json_t *ev, const char *rule, bool blocked, const char *subject,
-		       const char *detail)
+			     const char *detail)
 {
 	const struct rule_text *t = NULL;
 	char what_en[512], what_zh[512], en[1024], zh[1024], det[300] = "";

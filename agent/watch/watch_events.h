@@ -9,9 +9,9 @@
 
 #define EVENTS_SCHEMA_VERSION 1
 
-const char *watch_events_type_to_string(unsigned type);        /* enum wxg_ev_type */
-const char *watch_events_verdict_to_string(unsigned verdict);  /* enum wxg_verdict */
-const char *watch_events_reason_to_string(unsigned reason);    /* enum wxg_reason */
+const char *watch_events_type_to_string(unsigned type);       /* enum wxg_ev_type */
+const char *watch_events_verdict_to_string(unsigned verdict); /* enum wxg_verdict */
+const char *watch_events_reason_to_string(unsigned reason);   /* enum wxg_reason */
 /* The policy rule a reason enforces ("client.denied", "client.approved", ...). denied_family:
  * the name matched a [deny.*] section (renames). */
 const char *watch_events_rule_for_reason(unsigned reason, bool denied_family);
@@ -27,7 +27,7 @@ void watch_events_set_str(json_t *ev, const char *key, const char *val);
  * (subject: the program, e.g. "electronic-wechat"), the rule, and what to do. blocked: it was
  * stopped (else: reported only, audit mode). detail may be NULL. */
 int watch_events_set_message(json_t *ev, const char *rule, bool blocked, const char *subject,
-		       const char *detail);
+			     const char *detail);
 /* The message in one language from an event ("en" or "zh"), or NULL. */
 const char *watch_events_message(const json_t *ev, bool zh);
 /* The short title of a notification. */

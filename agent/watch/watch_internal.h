@@ -21,13 +21,13 @@ struct watch_inode {
 	struct wxg_inode_key key;
 	struct wxg_inode_val val;
 	char *path;
-	char sha256[HASH_SHA256_HEX];   /* "" when not hashed */
+	char sha256[HASH_SHA256_HEX]; /* "" when not hashed */
 };
 
 struct watch_name {
 	struct wxg_name_key key;
 	struct wxg_name_val val;
-	bool comm;                      /* comm_names (exact), else arg_names (lowercase) */
+	bool comm; /* comm_names (exact), else arg_names (lowercase) */
 };
 
 struct watch_tables {
@@ -51,7 +51,7 @@ struct watch {
 	struct hashcache *hc;
 	struct sysroot *sr;
 	struct notify *notify;
-	struct pkgdb *pkgdb;            /* opened on first use */
+	struct pkgdb *pkgdb; /* opened on first use */
 	struct {
 		watch_event_fn fn;
 		void *ud;
@@ -74,7 +74,8 @@ int watch_tables_build(struct watch *w, const struct policy *p, struct watch_tab
 int watch_tables_apply(struct watch *w, const struct policy *p, const struct watch_tables *t,
 		       unsigned generation);
 void watch_tables_clear(struct watch_tables *t);
-const struct watch_inode *watch_tables_find(const struct watch_tables *t, uint32_t dev, uint64_t ino);
+const struct watch_inode *watch_tables_find(const struct watch_tables *t, uint32_t dev,
+					    uint64_t ino);
 /* st_dev as the kernel's inode->i_sb->s_dev encodes it. */
 uint32_t watch_kdev(dev_t dev);
 

@@ -83,9 +83,9 @@ static void flags_json(json_t *ev, uint32_t f)
 		uint32_t bit;
 		const char *name;
 	} names[] = {
-		{ WXG_EXEC_F_SCRIPT, "script" }, { WXG_EXEC_F_FD, "fd" },
+		{ WXG_EXEC_F_SCRIPT, "script" },   { WXG_EXEC_F_FD, "fd" },
 		{ WXG_EXEC_F_NOLINK, "unlinked" }, { WXG_EXEC_F_PRELOAD, "ld_preload" },
-		{ WXG_EXEC_F_AUDIT, "ld_audit" }, { WXG_EXEC_F_THREAD, "thread" },
+		{ WXG_EXEC_F_AUDIT, "ld_audit" },  { WXG_EXEC_F_THREAD, "thread" },
 		{ WXG_EXEC_F_LOADER, "loader" },
 	};
 	json_t *a = json_array();
@@ -97,7 +97,8 @@ static void flags_json(json_t *ev, uint32_t f)
 }
 
 /* An approved Wine loader started: which .exe, in which prefix? */
-static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev, char *why, size_t size)
+static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev, char *why,
+		       size_t size)
 {
 	const struct policy_client *c = watch_client_of(w, e->v.client);
 	struct proc_info pi = {};
@@ -106,12 +107,12 @@ static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev,
 	bool ok = true;
 
 	if (!c || proc_read(w->sr, e->hdr.tgid, PROC_WANT_ARGV | PROC_WANT_ENV, &pi) < 0)
-		return true;   /* gone already: nothing left to judge */
+		return true; /* gone already: nothing left to judge */
 	for (size_t i = 0; i < pi.argv.n && !exe; i++)
 		if (strv_fnmatch_any(&c->argv, pi.argv.v[i], FNM_NOESCAPE | FNM_CASEFOLD) >= 0)
 			exe = pi.argv.v[i];
 	if (!exe) {
-		ok = true;     /* wineserver, services.exe...: the client's own machinery */
+		ok = true; /* wineserver, services.exe...: the client's own machinery */
 		why[0] = 0;
 		goto out;
 	}
@@ -122,7 +123,8 @@ static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev,
 		home = home_of(pi.uid);
 		snprintf(want, sizeof(want), "%s/%s", home ? home : "", c->wine_prefix);
 		if (!prefix || !realpath(prefix, a) || !realpath(want, b) || strcmp(a, b) != 0) {
-			snprintf(why, size, "WINEPREFIX %s is not %s", prefix ? prefix : "(unset)", want);
+			snprintf(why, size, "WINEPREFIX %s is not %s", prefix ? prefix : "(unset)",
+				 want);
 			ok = false;
 		}
 	}
@@ -145,8 +147,9 @@ static void on_exec(struct watch *w, const struct wxg_ev_exec *e)
 	if (!ev)
 		return;
 	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
-	exe = json_pack("{s:s%, s:s, s:I, s:I}", "path", e->filename, strnlen(e->filename, WXG_PATH_LEN),
-			"dev", "", "ino", (json_int_t)e->ino, "size", (json_int_t)e->size);
+	exe = json_pack("{s:s%, s:s, s:I, s:I}", "path", e->filename,
+			strnlen(e->filename, WXG_PATH_LEN), "dev", "", "ino", (json_int_t)e->ino,
+			"size", (json_int_t)e->size);
 	if (exe) {
 		char dev[32], hex[HASH_SHA256_HEX];
 		struct stat st;
@@ -162,14 +165,15 @@ static void on_exec(struct watch *w, const struct wxg_ev_exec *e)
 		json_object_set_new(ev, "exe", exe);
 	}
 	if (e->name[0])
-		json_object_set_new(ev, "name", json_stringn(e->name, strnlen(e->name, WXG_NAME_LEN)));
+		json_object_set_new(ev, "name",
+				    json_stringn(e->name, strnlen(e->name, WXG_NAME_LEN)));
 	flags_json(ev, e->flags);
 	if (e->v.client != WXG_CLIENT_NONE)
 		set_ids(w, ev, e->v.client, denied_family);
 
 	if (reason == WXG_R_WINE) {
 		if (judge_wine(w, e, ev, why, sizeof(why))) {
-			json_decref(ev);   /* the approved client, or its Wine machinery */
+			json_decref(ev); /* the approved client, or its Wine machinery */
 			return;
 		}
 		verdict = WXG_V_DENY;
@@ -294,8 +298,9 @@ static void on_inject(struct watch *w, const struct wxg_ev_inject *e)
 	if (!ev)
 		return;
 	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
-	json_object_set_new(ev, "target", json_pack("{s:i, s:i}", "pid", (int)e->target_tgid, "tid",
-						    (int)e->target_pid));
+	json_object_set_new(
+		ev, "target",
+		json_pack("{s:i, s:i}", "pid", (int)e->target_tgid, "tid", (int)e->target_pid));
 	watch_events_set_str(ev, "request", ptrace_req_str(e->request));
 	set_ids(w, ev, e->v.client, false);
 	set_verdict(ev, rule, e->v.reason, e->v.verdict, action_str(e->v.action));
@@ -326,7 +331,6 @@ void watch_judge_record(struct watch *w, const struct wxg_ev_hdr *h)
 		if (h->size >= sizeof(struct wxg_ev_inject))
 			on_inject(w, (const struct wxg_ev_inject *)h);
 		break;
-	default:
-		log_debug("ring buffer: unknown record type %u", h->type);
+	default: log_debug("ring buffer: unknown record type %u", h->type);
 	}
 }

@@ -19,14 +19,25 @@
 
 /* Dynamic loaders and script interpreters: their file arguments are judged like argv[0]. */
 static const char *const loader_globs[] = {
-	"/lib*/ld-linux*.so*", "/usr/lib*/ld-linux*.so*", "/lib/*/ld-linux*.so*",
-	"/usr/lib/*/ld-linux*.so*", "/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/bash",
-	"/usr/bin/dash", "/usr/bin/python3*", "/usr/bin/perl",
+	"/lib*/ld-linux*.so*",
+	"/usr/lib*/ld-linux*.so*",
+	"/lib/*/ld-linux*.so*",
+	"/usr/lib/*/ld-linux*.so*",
+	"/bin/sh",
+	"/bin/bash",
+	"/bin/dash",
+	"/usr/bin/bash",
+	"/usr/bin/dash",
+	"/usr/bin/python3*",
+	"/usr/bin/perl",
 };
 
 /* Wine loaders that are not an approved client's: a family .exe in their argv is denied. */
 static const char *const wine_globs[] = {
-	"/usr/bin/wine*", "/usr/lib/wine/wine*", "/usr/lib/*/wine/wine*", "/opt/*wine*/bin/wine*",
+	"/usr/bin/wine*",
+	"/usr/lib/wine/wine*",
+	"/usr/lib/*/wine/wine*",
+	"/opt/*wine*/bin/wine*",
 };
 
 uint32_t watch_kdev(dev_t dev)
@@ -43,7 +54,8 @@ void watch_tables_clear(struct watch_tables *t)
 	memset(t, 0, sizeof(*t));
 }
 
-const struct watch_inode *watch_tables_find(const struct watch_tables *t, uint32_t dev, uint64_t ino)
+const struct watch_inode *watch_tables_find(const struct watch_tables *t, uint32_t dev,
+					    uint64_t ino)
 {
 	for (size_t i = 0; i < t->n_inodes; i++)
 		if (t->inodes[i].key.dev == dev && t->inodes[i].key.ino == ino)
@@ -64,8 +76,8 @@ static bool is_wine_name(const char *path)
 }
 
 /* Add or merge (a deny wins over an approval of the same file). */
-static int add_inode(struct watch_tables *t, const char *path, const struct stat *st, uint16_t flags,
-		     uint16_t client, const char *sha256)
+static int add_inode(struct watch_tables *t, const char *path, const struct stat *st,
+		     uint16_t flags, uint16_t client, const char *sha256)
 {
 	struct wxg_inode_key k = { .dev = watch_kdev(st->st_dev), .ino = st->st_ino };
 	struct watch_inode *e = (struct watch_inode *)watch_tables_find(t, k.dev, k.ino), *nv;
@@ -91,8 +103,10 @@ static int add_inode(struct watch_tables *t, const char *path, const struct stat
 	e = &nv[t->n_inodes];
 	memset(e, 0, sizeof(*e));
 	e->key = k;
-	e->val = (struct wxg_inode_val){ .size = st->st_size, .ctime_sec = st->st_ctim.tv_sec,
-					 .ctime_nsec = st->st_ctim.tv_nsec, .flags = flags,
+	e->val = (struct wxg_inode_val){ .size = st->st_size,
+					 .ctime_sec = st->st_ctim.tv_sec,
+					 .ctime_nsec = st->st_ctim.tv_nsec,
+					 .flags = flags,
 					 .client = client };
 	e->path = strdup(path);
 	if (!e->path)
@@ -103,7 +117,8 @@ static int add_inode(struct watch_tables *t, const char *path, const struct stat
 	return 0;
 }
 
-static int add_name(struct watch_tables *t, const char *name, bool comm, uint16_t kind, uint16_t client)
+static int add_name(struct watch_tables *t, const char *name, bool comm, uint16_t kind,
+		    uint16_t client)
 {
 	struct watch_name n = { .comm = comm, .val = { .kind = kind, .client = client } }, *nv;
 	size_t len = strlen(name);
@@ -113,9 +128,10 @@ static int add_name(struct watch_tables *t, const char *name, bool comm, uint16_
 	for (size_t i = 0; i < len; i++)
 		n.key.name[i] = comm ? name[i] : tolower((unsigned char)name[i]);
 	for (size_t i = 0; i < t->n_names; i++)
-		if (t->names[i].comm == comm && memcmp(&t->names[i].key, &n.key, sizeof(n.key)) == 0) {
+		if (t->names[i].comm == comm &&
+		    memcmp(&t->names[i].key, &n.key, sizeof(n.key)) == 0) {
 			if (kind == WXG_NAME_DENIED)
-				t->names[i].val = n.val;   /* deny wins */
+				t->names[i].val = n.val; /* deny wins */
 			return 0;
 		}
 	nv = realloc(t->names, (t->n_names + 1) * sizeof(*nv));
@@ -128,7 +144,8 @@ static int add_name(struct watch_tables *t, const char *name, bool comm, uint16_
 
 /* The literal name in a glob's last component ("*\WXWork.exe" -> "WXWork.exe",
  * "*electronic-wechat*" -> "electronic-wechat"), or NULL when it has wildcards. */
-static int add_glob_name(struct watch_tables *t, const char *glob_pat, uint16_t kind, uint16_t client)
+static int add_glob_name(struct watch_tables *t, const char *glob_pat, uint16_t kind,
+			 uint16_t client)
 {
 	const char *b = glob_pat, *s;
 	char buf[WXG_NAME_LEN * 2];
@@ -189,8 +206,8 @@ int watch_package_files(struct watch *w, const char *pkg, watch_path_fn fn, stru
 	return r;
 }
 
-static int for_each_glob(struct watch *w, struct watch_tables *t, const char *pattern, watch_path_fn fn,
-			 void *ud)
+static int for_each_glob(struct watch *w, struct watch_tables *t, const char *pattern,
+			 watch_path_fn fn, void *ud)
 {
 	glob_t g = {};
 	int r = 0;
@@ -355,7 +372,7 @@ static void prune(int fd, size_t key_size, const struct watch_tables *t, bool in
 			keep = want_name(t, comm, (const void *)next);
 		}
 		if (!keep && bpf_map_delete_elem(fd, next) == 0)
-			continue;   /* restart from the same predecessor */
+			continue; /* restart from the same predecessor */
 		memcpy(key, next, key_size);
 		prev = key;
 	}
@@ -388,7 +405,8 @@ int watch_tables_apply(struct watch *w, const struct policy *p, const struct wat
 			return -errno;
 	}
 	for (size_t i = 0; i < t->n_inodes; i++)
-		if (bpf_map_update_elem(fd_inodes, &t->inodes[i].key, &t->inodes[i].val, BPF_ANY) < 0)
+		if (bpf_map_update_elem(fd_inodes, &t->inodes[i].key, &t->inodes[i].val, BPF_ANY) <
+		    0)
 			return -errno;
 	for (size_t i = 0; i < t->n_names; i++)
 		if (bpf_map_update_elem(t->names[i].comm ? fd_comm : fd_args, &t->names[i].key,

@@ -110,15 +110,19 @@ static struct policy *policy_alloc(void)
 		return NULL;
 	p->mode = POLICY_MODE_AUDIT;
 	p->report_interval = 300;
-	p->screen_lock = (struct policy_screen_lock){ .required = true, .max_idle_seconds = 600,
-						      .max_lock_delay_seconds = 5, .remediate = false };
-	p->patches = (struct policy_patches){ .required = true, .max_pending_security = 0,
+	p->screen_lock = (struct policy_screen_lock){ .required = true,
+						      .max_idle_seconds = 600,
+						      .max_lock_delay_seconds = 5,
+						      .remediate = false };
+	p->patches = (struct policy_patches){ .required = true,
+					      .max_pending_security = 0,
 					      .max_list_age_days = 7,
 					      .reboot_required = POLICY_REBOOT_WARN,
 					      .cache_ttl_seconds = 3600 };
 	p->antivirus.required = true;
 	p->antivirus.max_signature_age_days = 7;
-	p->device = (struct policy_device){ .disk_encryption = POLICY_DISK_WARN, .min_ptrace_scope = 1 };
+	p->device = (struct policy_device){ .disk_encryption = POLICY_DISK_WARN,
+					    .min_ptrace_scope = 1 };
 	p->scan.max_depth = 4;
 	p->scan.max_entries = 20000;
 	p->watch = (struct policy_watch){ .notify = true, .attachment_exec = true };
@@ -208,34 +212,43 @@ static void finalize(struct policy_parse *ps)
 
 	o = &ps->single[POLICY_SEC_POLICY];
 	if (!p->name && o->key_file[policy_key_find(POLICY_SEC_POLICY, "name")] < 0)
-		policy_parse_diag(ps, ps->top, 0, "policy", "name", "missing: every policy needs a "
+		policy_parse_diag(ps, ps->top, 0, "policy", "name",
+				  "missing: every policy needs a "
 				  "name ([policy] name = ...), reports show it");
 	for (size_t i = 0; i < p->n_clients; i++) {
 		struct policy_client *c = &p->clients[i];
 
 		o = &ps->client_o[i];
 		snprintf(sec, sizeof(sec), "client.%s", c->id);
-		if (c->comm.n + c->exe.n + c->argv.n == 0 && !key_bad(o, POLICY_SEC_CLIENT, "comm") &&
+		if (c->comm.n + c->exe.n + c->argv.n == 0 &&
+		    !key_bad(o, POLICY_SEC_CLIENT, "comm") &&
 		    !key_bad(o, POLICY_SEC_CLIENT, "exe") && !key_bad(o, POLICY_SEC_CLIENT, "argv"))
-			policy_parse_diag(ps, p->sources.v[o->file], o->line, sec, NULL, "no comm, exe or "
+			policy_parse_diag(ps, p->sources.v[o->file], o->line, sec, NULL,
+					  "no comm, exe or "
 					  "argv pattern: the client could never be recognized");
 		if (c->wine_manifest && !c->wine_prefix) {
 			key_at(ps, o, POLICY_SEC_CLIENT, "wine_manifest", &f, &line);
-			policy_parse_diag(ps, f, line, sec, "wine_manifest", "set, but wine_prefix is not");
+			policy_parse_diag(ps, f, line, sec, "wine_manifest",
+					  "set, but wine_prefix is not");
 		}
 		key_at(ps, o, POLICY_SEC_CLIENT, "comm", &f, &line);
 		for (size_t j = 0; j < c->comm.n; j++)
 			if (comm_in_denies(p, c->comm.v[j], &deny_id))
-				policy_parse_diag(ps, f, line, sec, "comm", "'%s' is also denied by [deny.%s]; "
-						  "denied patterns win, so this client could never run",
-						  c->comm.v[j], deny_id);
+				policy_parse_diag(
+					ps, f, line, sec, "comm",
+					"'%s' is also denied by [deny.%s]; "
+					"denied patterns win, so this client could never run",
+					c->comm.v[j], deny_id);
 		key_at(ps, o, POLICY_SEC_CLIENT, "exe", &f, &line);
 		for (size_t j = 0; j < c->exe.n; j++)
-			for (size_t d = 0; d < p->n_denies && !policy_value_has_glob(c->exe.v[j]); d++)
-				if (strv_fnmatch_any(&p->denies[d].exe, c->exe.v[j], FNM_NOESCAPE) >= 0)
-					policy_parse_diag(ps, f, line, sec, "exe", "'%s' is also denied by "
-							  "[deny.%s]; denied patterns win", c->exe.v[j],
-							  p->denies[d].id);
+			for (size_t d = 0; d < p->n_denies && !policy_value_has_glob(c->exe.v[j]);
+			     d++)
+				if (strv_fnmatch_any(&p->denies[d].exe, c->exe.v[j],
+						     FNM_NOESCAPE) >= 0)
+					policy_parse_diag(ps, f, line, sec, "exe",
+							  "'%s' is also denied by "
+							  "[deny.%s]; denied patterns win",
+							  c->exe.v[j], p->denies[d].id);
 		if (!c->display_name && !(c->display_name = strdup(c->id)))
 			ps->oom = true;
 	}
@@ -246,7 +259,8 @@ static void finalize(struct policy_parse *ps)
 		snprintf(sec, sizeof(sec), "deny.%s", d->id);
 		if (d->comm.n + d->exe.n + d->argv.n + d->packages.n + d->files.n == 0 &&
 		    !any_key_bad(o, POLICY_SEC_DENY))
-			policy_parse_diag(ps, p->sources.v[o->file], o->line, sec, NULL, "matches nothing: "
+			policy_parse_diag(ps, p->sources.v[o->file], o->line, sec, NULL,
+					  "matches nothing: "
 					  "set comm, exe, argv, packages or files");
 		if (!d->display_name && !(d->display_name = strdup(d->id)))
 			ps->oom = true;
@@ -257,14 +271,18 @@ static void finalize(struct policy_parse *ps)
 		return;
 	key_at(ps, o, POLICY_SEC_ANTIVIRUS, "products", &f, &line);
 	if (p->antivirus.required && p->antivirus.products.n == 0)
-		policy_parse_diag(ps, f, line, "antivirus", "products", "empty, but required = yes: "
+		policy_parse_diag(ps, f, line, "antivirus", "products",
+				  "empty, but required = yes: "
 				  "list the accepted products");
 	for (size_t j = 0; j < p->antivirus.products.n; j++) {
 		const char *prod = p->antivirus.products.v[j];
 
-		if (strcmp(prod, "clamav") != 0 && !strv_contains(&p->antivirus.process_names, prod))
-			policy_parse_diag(ps, f, line, "antivirus", "products", "unknown product '%s': use "
-					  "clamav, or list its process name in process_names too", prod);
+		if (strcmp(prod, "clamav") != 0 &&
+		    !strv_contains(&p->antivirus.process_names, prod))
+			policy_parse_diag(ps, f, line, "antivirus", "products",
+					  "unknown product '%s': use "
+					  "clamav, or list its process name in process_names too",
+					  prod);
 	}
 }
 
@@ -333,7 +351,8 @@ static int list_dir(const char *dir, struct strv *ret)
 	for (size_t i = 0; i < names.n; i++) {
 		char *p;
 
-		if (asprintf(&p, "%s%s%s", dir, str_endswith(dir, "/") ? "" : "/", names.v[i]) < 0) {
+		if (asprintf(&p, "%s%s%s", dir, str_endswith(dir, "/") ? "" : "/", names.v[i]) <
+		    0) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -367,11 +386,13 @@ int policy_load(const char *path, struct policy **ret, struct policy_diags *diag
 	if (S_ISDIR(st.st_mode)) {
 		r = list_dir(path, &files);
 		if (r < 0) {
-			policy_parse_diag(&ps, path, 0, NULL, NULL, "cannot list the directory: %s", strerror(-r));
+			policy_parse_diag(&ps, path, 0, NULL, NULL, "cannot list the directory: %s",
+					  strerror(-r));
 			goto out;
 		}
 		if (files.n == 0) {
-			policy_parse_diag(&ps, path, 0, NULL, NULL, "no *.ini files in this directory");
+			policy_parse_diag(&ps, path, 0, NULL, NULL,
+					  "no *.ini files in this directory");
 			r = -ENOENT;
 			goto out;
 		}
@@ -386,9 +407,11 @@ int policy_load(const char *path, struct policy **ret, struct policy_diags *diag
 		r = read_full_file(files.v[i], POLICY_FILE_MAX, &data, &len);
 		if (r < 0) {
 			if (r == -EFBIG)
-				policy_parse_diag(&ps, files.v[i], 0, NULL, NULL, "larger than %u bytes", POLICY_FILE_MAX);
+				policy_parse_diag(&ps, files.v[i], 0, NULL, NULL,
+						  "larger than %u bytes", POLICY_FILE_MAX);
 			else
-				policy_parse_diag(&ps, files.v[i], 0, NULL, NULL, "cannot read: %s", strerror(-r));
+				policy_parse_diag(&ps, files.v[i], 0, NULL, NULL, "cannot read: %s",
+						  strerror(-r));
 			goto out;
 		}
 		r = policy_parse_source(&ps, files.v[i], data, len);

@@ -83,7 +83,8 @@ static void format_keys(FILE *f, enum policy_sec sec, const void *base)
 		}
 		switch (k->kind) {
 		case PV_BOOL:
-			fprintf(f, "%s = %s\n", k->name, *(const bool *)(const void *)field ? "yes" : "no");
+			fprintf(f, "%s = %s\n", k->name,
+				*(const bool *)(const void *)field ? "yes" : "no");
 			break;
 		case PV_UINT:
 			fprintf(f, "%s = %u\n", k->name, *(const unsigned *)(const void *)field);
@@ -100,7 +101,8 @@ static void format_keys(FILE *f, enum policy_sec sec, const void *base)
 		default:
 			str = *(char *const *)(const void *)field;
 			if (str)
-				fprintf(f, "%s = %s%s\n", k->name, k->kind == PV_HOME_REL ? "~/" : "", str);
+				fprintf(f, "%s = %s%s\n", k->name,
+					k->kind == PV_HOME_REL ? "~/" : "", str);
 			break;
 		}
 	}

@@ -9,13 +9,13 @@
 
 #include "common/policy/policy.h"
 
-#define POLICY_LINE_MAX 190         /* a "key=value" line after trimming and comment removal */
+#define POLICY_LINE_MAX 190 /* a "key=value" line after trimming and comment removal */
 #define POLICY_FILE_MAX (1024u * 1024)
-#define POLICY_ID_MAX 64            /* <id> of [client.<id>] / [deny.<id>] */
-#define POLICY_TEXT_MAX 160         /* name, version, display_name */
-#define POLICY_COMM_MAX 15          /* TASK_COMM_LEN - 1 */
-#define POLICY_ENTRIES_MAX 256      /* [client.*] sections, and [deny.*] sections */
-#define POLICY_DIAGS_MAX 200        /* then one "too many problems" diagnostic */
+#define POLICY_ID_MAX 64       /* <id> of [client.<id>] / [deny.<id>] */
+#define POLICY_TEXT_MAX 160    /* name, version, display_name */
+#define POLICY_COMM_MAX 15     /* TASK_COMM_LEN - 1 */
+#define POLICY_ENTRIES_MAX 256 /* [client.*] sections, and [deny.*] sections */
+#define POLICY_DIAGS_MAX 200   /* then one "too many problems" diagnostic */
 #define POLICY_KEYS_MAX 48
 
 enum policy_sec {
@@ -34,7 +34,7 @@ enum policy_sec {
 
 /* What a value (or each element of a list) must look like. */
 enum policy_vkind {
-	PV_TEXT,          /* free text, at most POLICY_TEXT_MAX bytes */
+	PV_TEXT, /* free text, at most POLICY_TEXT_MAX bytes */
 	PV_BOOL,
 	PV_UINT,          /* unsigned, min..max */
 	PV_INT,           /* int, min..max */
@@ -51,17 +51,17 @@ enum policy_vkind {
 	PV_BASENAME_GLOB, /* file name glob, no '/' */
 };
 
-#define PK_LIST 1u      /* comma-separated, may repeat inside a section, may be empty */
-#define PK_OPTIONAL 2u  /* an empty value unsets it (NULL) */
+#define PK_LIST 1u     /* comma-separated, may repeat inside a section, may be empty */
+#define PK_OPTIONAL 2u /* an empty value unsets it (NULL) */
 
 struct policy_key {
 	enum policy_sec sec;
 	const char *name;
 	enum policy_vkind kind;
 	unsigned flags;
-	size_t off;                /* into the section's struct (struct policy for [policy]) */
-	long min, max;             /* PV_UINT, PV_INT */
-	const char *const *names;  /* PV_ENUM: NULL-terminated, index = stored value */
+	size_t off;               /* into the section's struct (struct policy for [policy]) */
+	long min, max;            /* PV_UINT, PV_INT */
+	const char *const *names; /* PV_ENUM: NULL-terminated, index = stored value */
 };
 
 extern const struct policy_key policy_keys[];
@@ -91,40 +91,41 @@ struct policy_origin {
 	unsigned line;
 	int key_file[POLICY_KEYS_MAX];
 	unsigned key_line[POLICY_KEYS_MAX];
-	bool key_bad[POLICY_KEYS_MAX];   /* its value was refused: no follow-up diagnostics */
+	bool key_bad[POLICY_KEYS_MAX]; /* its value was refused: no follow-up diagnostics */
 };
 
 struct policy_parse {
 	struct policy *p;
-	struct policy_diags *diags;   /* NULL: only counted */
+	struct policy_diags *diags; /* NULL: only counted */
 	size_t n_diags;
 	bool oom;
-	const char *top;              /* the path or buffer name given by the caller */
+	const char *top; /* the path or buffer name given by the caller */
 	EVP_MD_CTX *md;
 
 	/* the source being read */
-	int file;                     /* index into p->sources */
+	int file; /* index into p->sources */
 	const char *buf;
 	size_t len, pos;
 	unsigned line;
-	char prev_key[POLICY_LINE_MAX + 1];   /* for continuation lines */
-	bool prev_key_bad;            /* its line was refused: drop its continuation lines */
-	bool continuation;            /* the line handed to inih continues prev_key */
+	char prev_key[POLICY_LINE_MAX + 1]; /* for continuation lines */
+	bool prev_key_bad;                  /* its line was refused: drop its continuation lines */
+	bool continuation;                  /* the line handed to inih continues prev_key */
 
 	/* the current section */
-	enum policy_sec sec;          /* POLICY_SEC_NONE before the first header */
-	bool skip;                    /* refused header: ignore its keys quietly */
-	size_t idx;                   /* client or deny index */
-	char *sec_name;               /* as written, for diagnostics */
+	enum policy_sec sec; /* POLICY_SEC_NONE before the first header */
+	bool skip;           /* refused header: ignore its keys quietly */
+	size_t idx;          /* client or deny index */
+	char *sec_name;      /* as written, for diagnostics */
 
 	struct policy_origin single[POLICY_SEC_MAX];
-	struct policy_origin *client_o, *deny_o;   /* parallel to p->clients, p->denies */
+	struct policy_origin *client_o, *deny_o; /* parallel to p->clients, p->denies */
 };
 
 /* A diagnostic at file:line ([section] key may be NULL). */
-__attribute__((format(printf, 6, 7)))
-void policy_parse_diag(struct policy_parse *ps, const char *file, unsigned line,
-		       const char *section, const char *key, const char *fmt, ...);
+__attribute__((format(printf, 6, 7))) void policy_parse_diag(struct policy_parse *ps,
+							     const char *file, unsigned line,
+							     const char *section, const char *key,
+							     const char *fmt, ...);
 /* The source being read (or the caller's path before any). */
 const char *policy_parse_file(const struct policy_parse *ps);
 void policy_origin_init(struct policy_origin *o);

@@ -7,17 +7,18 @@
 #include "common/policy/policy.h"
 
 enum policy_match_kind {
-	POLICY_MATCH_NONE = 0,      /* not a chat client */
-	POLICY_MATCH_APPROVED = 1,  /* looks like an approved client family: the binary still has to be genuine */
-	POLICY_MATCH_DENIED = 2,    /* a known third-party client */
+	POLICY_MATCH_NONE = 0, /* not a chat client */
+	POLICY_MATCH_APPROVED =
+		1, /* looks like an approved client family: the binary still has to be genuine */
+	POLICY_MATCH_DENIED = 2, /* a known third-party client */
 };
 
 struct policy_match {
 	enum policy_match_kind kind;
-	const struct policy_client *client;   /* APPROVED */
-	const struct policy_deny *deny;       /* DENIED */
-	const char *field;                    /* "comm", "exe" or "argv" */
-	const char *pattern;                  /* the pattern that matched */
+	const struct policy_client *client; /* APPROVED */
+	const struct policy_deny *deny;     /* DENIED */
+	const char *field;                  /* "comm", "exe" or "argv" */
+	const char *pattern;                /* the pattern that matched */
 };
 
 /* Any of comm, exe, argv may be NULL/empty. argv has argc elements. */

@@ -19,7 +19,8 @@
 
 const char *policy_parse_file(const struct policy_parse *ps)
 {
-	return ps->file >= 0 && (size_t)ps->file < ps->p->sources.n ? ps->p->sources.v[ps->file] : ps->top;
+	return ps->file >= 0 && (size_t)ps->file < ps->p->sources.n ? ps->p->sources.v[ps->file]
+								    : ps->top;
 }
 
 static void diag_vadd(struct policy_parse *ps, const char *file, unsigned line, const char *section,
@@ -33,7 +34,8 @@ static void diag_vadd(struct policy_parse *ps, const char *file, unsigned line, 
 		return;
 	if (ps->n_diags == POLICY_DIAGS_MAX + 1) {
 		/* one last diagnostic says we stopped listing */
-		snprintf(msg, sizeof(msg), "too many problems; fix the ones above and run lint again");
+		snprintf(msg, sizeof(msg),
+			 "too many problems; fix the ones above and run lint again");
 		section = key = NULL;
 	} else
 		vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -71,19 +73,21 @@ void policy_parse_diag(struct policy_parse *ps, const char *file, unsigned line,
 }
 
 /* At the current line of the current file, in the current section. */
-__attribute__((format(printf, 3, 4)))
-static void diag(struct policy_parse *ps, const char *key, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void diag(struct policy_parse *ps, const char *key,
+						       const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_vadd(ps, policy_parse_file(ps), ps->line, ps->skip ? NULL : ps->sec_name, key, fmt, ap);
+	diag_vadd(ps, policy_parse_file(ps), ps->line, ps->skip ? NULL : ps->sec_name, key, fmt,
+		  ap);
 	va_end(ap);
 }
 
 /* At the current line, about the [name] header on it. */
-__attribute__((format(printf, 3, 4)))
-static void diag_header(struct policy_parse *ps, const char *name, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void diag_header(struct policy_parse *ps,
+							      const char *name, const char *fmt,
+							      ...)
 {
 	va_list ap;
 
@@ -174,13 +178,16 @@ static void unknown_section(struct policy_parse *ps, const char *name)
 		size_t n = strlen(policy_sec_names[s]);
 		bool entry = s >= POLICY_SEC_CLIENT;
 
-		if (strncasecmp(name, policy_sec_names[s], n) == 0 && name[n] == (entry ? '.' : 0)) {
-			diag_header(ps, name, "unknown section; section names are lower case: [%s%s]",
+		if (strncasecmp(name, policy_sec_names[s], n) == 0 &&
+		    name[n] == (entry ? '.' : 0)) {
+			diag_header(ps, name,
+				    "unknown section; section names are lower case: [%s%s]",
 				    policy_sec_names[s], entry ? ".<id>" : "");
 			return;
 		}
 	}
-	diag_header(ps, name, "unknown section; sections are policy, client.<id>, deny.<id>, "
+	diag_header(ps, name,
+		    "unknown section; sections are policy, client.<id>, deny.<id>, "
 		    "screen_lock, patches, antivirus, device, scan and watch");
 }
 
@@ -214,8 +221,9 @@ static void section_begin(struct policy_parse *ps, const char *name)
 	ps->idx = 0;
 	if (id) {
 		if (!policy_value_id_ok(id)) {
-			diag_header(ps, name, "invalid id '%s': use 1 to %d letters, digits, '-' or '_'",
-				    id, POLICY_ID_MAX);
+			diag_header(ps, name,
+				    "invalid id '%s': use 1 to %d letters, digits, '-' or '_'", id,
+				    POLICY_ID_MAX);
 			return;
 		}
 		r = entry_find_or_add(ps, sec, id, &ps->idx);
@@ -231,7 +239,8 @@ static void section_begin(struct policy_parse *ps, const char *name)
 	}
 	o = origin_of(ps, sec, ps->idx);
 	if (o->file == ps->file) {
-		diag_header(ps, name, "section repeated in this file (first at line %u): merge the two",
+		diag_header(ps, name,
+			    "section repeated in this file (first at line %u): merge the two",
 			    o->line);
 		return;
 	}
@@ -297,8 +306,10 @@ static void set_value(struct policy_parse *ps, const struct policy_key *k, void 
 	switch (k->kind) {
 	case PV_BOOL:
 		if (policy_value_bool(value, &b) < 0)
-			diag(ps, k->name, "'%s' is not a yes/no value: use yes or no (true/false, "
-			     "on/off, 1/0)", value);
+			diag(ps, k->name,
+			     "'%s' is not a yes/no value: use yes or no (true/false, "
+			     "on/off, 1/0)",
+			     value);
 		else
 			*(bool *)(void *)field = b;
 		return;
@@ -317,8 +328,7 @@ static void set_value(struct policy_parse *ps, const struct policy_key *k, void 
 		else
 			memcpy(field, &e, sizeof(e));
 		return;
-	default:
-		break;
+	default: break;
 	}
 	if (policy_value_check(k->kind, value, err, sizeof(err)) < 0) {
 		diag(ps, k->name, "%s", err);
@@ -349,7 +359,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	bool again;
 	int k;
 
-	(void)section;   /* ours (ps->sec) is the one that counts */
+	(void)section; /* ours (ps->sec) is the one that counts */
 	if (ps->oom || ps->skip)
 		return 1;
 	if (ps->sec == POLICY_SEC_NONE) {
@@ -365,8 +375,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		known[0] = 0;
 		for (size_t i = 0; i < policy_n_keys && n < sizeof(known); i++)
 			if (policy_keys[i].sec == ps->sec)
-				n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s", n ? ", " : "",
-						      policy_keys[i].name);
+				n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s",
+						      n ? ", " : "", policy_keys[i].name);
 		diag(ps, name, "unknown key; this section takes %s", known);
 		ps->prev_key_bad = true;
 		return 1;
@@ -377,7 +387,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		if (ps->continuation)
 			diag(ps, name, "continuation line, but %s takes a single value", name);
 		else
-			diag(ps, name, "set twice in this section (first at line %u)", o->key_line[k]);
+			diag(ps, name, "set twice in this section (first at line %u)",
+			     o->key_line[k]);
 		ps->prev_key_bad = true;
 		return 1;
 	}
@@ -463,8 +474,10 @@ static char *read_line(char *str, int num, void *stream)
 		unsigned char u = (unsigned char)s[i];
 
 		if ((u < 0x20 && u != '\t') || u == 0x7f) {
-			diag(ps, NULL, u == 0 ? "NUL byte in the line" :
-				       "control character 0x%02x in the line", u);
+			diag(ps, NULL,
+			     u == 0 ? "NUL byte in the line"
+				    : "control character 0x%02x in the line",
+			     u);
 			ps->prev_key[0] = 0;
 			return blank(str);
 		}
@@ -495,7 +508,8 @@ static char *read_line(char *str, int num, void *stream)
 		if (ps->prev_key_bad)
 			return blank(str);
 		if (klen + 1 + n > limit) {
-			diag(ps, ps->prev_key, "line too long (at most %zu characters): split it over more lines",
+			diag(ps, ps->prev_key,
+			     "line too long (at most %zu characters): split it over more lines",
 			     limit - klen - 1);
 			ps->prev_key_bad = true;
 			return blank(str);
@@ -540,8 +554,9 @@ static char *read_line(char *str, int num, void *stream)
 	while (klen && is_blank(s[klen - 1]))
 		klen--;
 	if (!c || klen == 0) {
-		diag(ps, NULL, c ? "missing key name before '='" :
-				   "expected 'key = value', a [section] header or a comment");
+		diag(ps, NULL,
+		     c ? "missing key name before '='"
+		       : "expected 'key = value', a [section] header or a comment");
 		return blank(str);
 	}
 	for (size_t i = 0; i < klen; i++)
@@ -551,7 +566,7 @@ static char *read_line(char *str, int num, void *stream)
 		}
 	if (klen > POLICY_LINE_MAX) {
 		diag(ps, NULL, "line too long (at most %zu characters)", limit);
-		strcpy(ps->prev_key, "?");   /* drop its continuation lines quietly */
+		strcpy(ps->prev_key, "?"); /* drop its continuation lines quietly */
 		ps->prev_key_bad = true;
 		return blank(str);
 	}
@@ -562,8 +577,10 @@ static char *read_line(char *str, int num, void *stream)
 	while (n && is_blank(*c))
 		c++, n--;
 	if (klen + 1 + n > limit) {
-		diag(ps, ps->prev_key, "line too long (%zu characters, at most %zu): split a list over "
-		     "several lines (repeat the key, or indent the next lines)", klen + 1 + n, limit);
+		diag(ps, ps->prev_key,
+		     "line too long (%zu characters, at most %zu): split a list over "
+		     "several lines (repeat the key, or indent the next lines)",
+		     klen + 1 + n, limit);
 		ps->prev_key_bad = true;
 		return blank(str);
 	}
@@ -597,7 +614,7 @@ int policy_parse_source(struct policy_parse *ps, const char *name, const char *d
 	r = ini_parse_stream(read_line, ps, on_key, ps);
 	if (r < 0)
 		return -ENOMEM;
-	if (r > 0)   /* our reader hands inih nothing it should refuse; be safe anyway */
+	if (r > 0) /* our reader hands inih nothing it should refuse; be safe anyway */
 		policy_parse_diag(ps, name, (unsigned)r, NULL, NULL, "syntax error");
 	return ps->oom ? -ENOMEM : 0;
 }

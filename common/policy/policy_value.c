@@ -30,12 +30,18 @@ const char *const policy_sec_names[POLICY_SEC_MAX] = {
 	[POLICY_SEC_DENY] = "deny",
 };
 
-#define S(sec, name, kind, flags, type, field) \
-	{ POLICY_SEC_##sec, name, kind, flags, offsetof(type, field), 0, 0, NULL }
-#define N(sec, name, kind, type, field, min, max) \
-	{ POLICY_SEC_##sec, name, kind, 0, offsetof(type, field), min, max, NULL }
-#define E(sec, name, type, field, names) \
-	{ POLICY_SEC_##sec, name, PV_ENUM, 0, offsetof(type, field), 0, 0, names }
+#define S(sec, name, kind, flags, type, field)                                         \
+	{                                                                              \
+		POLICY_SEC_##sec, name, kind, flags, offsetof(type, field), 0, 0, NULL \
+	}
+#define N(sec, name, kind, type, field, min, max)                                      \
+	{                                                                              \
+		POLICY_SEC_##sec, name, kind, 0, offsetof(type, field), min, max, NULL \
+	}
+#define E(sec, name, type, field, names)                                               \
+	{                                                                              \
+		POLICY_SEC_##sec, name, PV_ENUM, 0, offsetof(type, field), 0, 0, names \
+	}
 
 /* Order is the order of policy_format()'s output. Ranges are documented in docs/policy.md. */
 const struct policy_key policy_keys[] = {
@@ -45,18 +51,20 @@ const struct policy_key policy_keys[] = {
 	N(POLICY, "report_interval", PV_UINT, struct policy, report_interval, 10, 604800),
 
 	S(SCREEN_LOCK, "required", PV_BOOL, 0, struct policy_screen_lock, required),
-	N(SCREEN_LOCK, "max_idle_seconds", PV_UINT, struct policy_screen_lock, max_idle_seconds, 1, 86400),
+	N(SCREEN_LOCK, "max_idle_seconds", PV_UINT, struct policy_screen_lock, max_idle_seconds, 1,
+	  86400),
 	N(SCREEN_LOCK, "max_lock_delay_seconds", PV_UINT, struct policy_screen_lock,
 	  max_lock_delay_seconds, 0, 3600),
 	S(SCREEN_LOCK, "remediate", PV_BOOL, 0, struct policy_screen_lock, remediate),
 
 	S(PATCHES, "required", PV_BOOL, 0, struct policy_patches, required),
-	N(PATCHES, "max_pending_security", PV_UINT, struct policy_patches, max_pending_security,
-	  0, 100000),
+	N(PATCHES, "max_pending_security", PV_UINT, struct policy_patches, max_pending_security, 0,
+	  100000),
 	N(PATCHES, "max_list_age_days", PV_UINT, struct policy_patches, max_list_age_days, 1, 365),
 	S(PATCHES, "min_kernel", PV_KERNEL, PK_OPTIONAL, struct policy_patches, min_kernel),
 	E(PATCHES, "reboot_required", struct policy_patches, reboot_required, reboot_names),
-	N(PATCHES, "cache_ttl_seconds", PV_UINT, struct policy_patches, cache_ttl_seconds, 0, 604800),
+	N(PATCHES, "cache_ttl_seconds", PV_UINT, struct policy_patches, cache_ttl_seconds, 0,
+	  604800),
 
 	S(ANTIVIRUS, "required", PV_BOOL, 0, struct policy_antivirus, required),
 	S(ANTIVIRUS, "products", PV_COMM, PK_LIST, struct policy_antivirus, products),
@@ -163,10 +171,12 @@ int policy_value_number(const char *s, long min, long max, long *ret, char *err,
 	*ret = (long)v;
 	return 0;
 bad:
-	snprintf(err, size, "'%s' is not a number: write a whole number from %ld to %ld", s, min, max);
+	snprintf(err, size, "'%s' is not a number: write a whole number from %ld to %ld", s, min,
+		 max);
 	return -EINVAL;
 range:
-	snprintf(err, size, "%s is out of range: write a whole number from %ld to %ld", s, min, max);
+	snprintf(err, size, "%s is out of range: write a whole number from %ld to %ld", s, min,
+		 max);
 	return -EINVAL;
 }
 
@@ -183,7 +193,9 @@ int policy_value_enum(const char *s, const char *const *names, int *ret, char *e
 	len = (size_t)snprintf(err, size, "'%s' is not allowed: use ", s);
 	for (int i = 0; i < n && len < size; i++)
 		len += (size_t)snprintf(err + len, size - len, "%s%s", names[i],
-					i + 2 < n ? ", " : i + 2 == n ? " or " : "");
+					i + 2 < n    ? ", "
+					: i + 2 == n ? " or "
+						     : "");
 	return -EINVAL;
 }
 
@@ -279,7 +291,8 @@ static int check_package(const char *s, char *err, size_t size)
 			goto bad;
 	return 0;
 bad:
-	return fail(err, size, "'%s' is not a package name (letters, digits, '+', '-', '.', '_')", s);
+	return fail(err, size, "'%s' is not a package name (letters, digits, '+', '-', '.', '_')",
+		    s);
 }
 
 static int check_kernel(const char *s, char *err, size_t size)
@@ -330,47 +343,58 @@ int policy_value_check(enum policy_vkind k, const char *s, char *err, size_t siz
 		return 0;
 	case PV_SHA256:
 		if (n != 64 || strspn(s, "0123456789abcdefABCDEF") != 64)
-			return fail(err, size, "'%s' is not a SHA-256 digest (64 hex digits, as sha256sum prints)", s);
+			return fail(
+				err, size,
+				"'%s' is not a SHA-256 digest (64 hex digits, as sha256sum prints)",
+				s);
 		return 0;
 	case PV_ABS_PATH:
 		if (s[0] != '/')
-			return fail(err, size, "'%s' is not an absolute path (it must start with /)", s);
+			return fail(err, size,
+				    "'%s' is not an absolute path (it must start with /)", s);
 		return check_path(s, false, err, size);
 	case PV_HOME_REL:
 		if (str_startswith(s, "~/"))
 			s += 2;
 		if (!*s || s[0] == '/' || s[0] == '~')
-			return fail(err, size, "'%s': write a path under the home directory, like "
-				    "~/.deepinwine/Deepin-WXWork", s);
+			return fail(err, size,
+				    "'%s': write a path under the home directory, like "
+				    "~/.deepinwine/Deepin-WXWork",
+				    s);
 		return check_path(s, false, err, size);
-	case PV_PACKAGE:
-		return check_package(s, err, size);
-	case PV_KERNEL:
-		return check_kernel(s, err, size);
+	case PV_PACKAGE: return check_package(s, err, size);
+	case PV_KERNEL: return check_kernel(s, err, size);
 	case PV_COMM:
 		if (n > POLICY_COMM_MAX)
-			return fail(err, size, "'%s' is longer than 15 bytes; the kernel truncates process "
-				    "names (TASK_COMM_LEN), so write the first 15", s);
+			return fail(err, size,
+				    "'%s' is longer than 15 bytes; the kernel truncates process "
+				    "names (TASK_COMM_LEN), so write the first 15",
+				    s);
 		if (policy_value_has_glob(s) || strchr(s, '/'))
-			return fail(err, size, "'%s': a process name is matched exactly: no '/', '*', '?' or '['", s);
+			return fail(
+				err, size,
+				"'%s': a process name is matched exactly: no '/', '*', '?' or '['",
+				s);
 		return 0;
 	case PV_ABS_GLOB:
 		if (s[0] != '/')
-			return fail(err, size, "'%s' is not an absolute path (it must start with /)", s);
+			return fail(err, size,
+				    "'%s' is not an absolute path (it must start with /)", s);
 		return check_path(s, true, err, size);
-	case PV_GLOB:
-		return check_glob(s, err, size);
+	case PV_GLOB: return check_glob(s, err, size);
 	case PV_LIB_DIR:
 		if (s[0] != '/' && !str_startswith(s, "~/"))
-			return fail(err, size, "'%s' is not an absolute directory (start with / or ~/)", s);
+			return fail(err, size,
+				    "'%s' is not an absolute directory (start with / or ~/)", s);
 		if (strcmp(s, "/") == 0 || strcmp(s, "~/") == 0 || strcmp(s, "/*") == 0)
-			return fail(err, size, "'%s' would approve every file: name a directory", s);
+			return fail(err, size, "'%s' would approve every file: name a directory",
+				    s);
 		return check_path(s, true, err, size);
 	case PV_BASENAME_GLOB:
 		if (strchr(s, '/'))
-			return fail(err, size, "'%s': a file name glob is needed here, without '/'", s);
+			return fail(err, size, "'%s': a file name glob is needed here, without '/'",
+				    s);
 		return check_glob(s, err, size);
-	default:
-		return fail(err, size, "internal error: not a string kind%s", "");
+	default: return fail(err, size, "internal error: not a string kind%s", "");
 	}
 }

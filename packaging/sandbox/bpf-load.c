@@ -25,20 +25,23 @@ static int load_one(const char *path, bool with_lsm)
 		return -1;
 	}
 	if (!with_lsm)
-		bpf_object__for_each_program(prog, obj)
-			if (strncmp(bpf_program__section_name(prog), "lsm", 3) == 0)
-				bpf_program__set_autoload(prog, false);
+		bpf_object__for_each_program(
+			prog, obj) if (strncmp(bpf_program__section_name(prog), "lsm", 3) == 0)
+			bpf_program__set_autoload(prog, false);
 	r = bpf_object__load(obj);
 	if (r < 0) {
-		fprintf(stderr, "%s: load failed%s: %s\n", path, with_lsm ? "" : " (without LSM)", strerror(-r));
+		fprintf(stderr, "%s: load failed%s: %s\n", path, with_lsm ? "" : " (without LSM)",
+			strerror(-r));
 		bpf_object__close(obj);
 		return r;
 	}
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		struct bpf_link *link;
 
 		if (!bpf_program__autoload(prog)) {
-			printf("%s: %s: not loaded (LSM unavailable)\n", path, bpf_program__name(prog));
+			printf("%s: %s: not loaded (LSM unavailable)\n", path,
+			       bpf_program__name(prog));
 			continue;
 		}
 		link = bpf_program__attach(prog);

@@ -9,7 +9,7 @@
 
 struct api_route {
 	const char *method;
-	const char *path;   /* a "*" matches one path segment, which the handler gets as c->id */
+	const char *path; /* a "*" matches one path segment, which the handler gets as c->id */
 	int (*handle)(struct api_call *c);
 };
 
@@ -68,13 +68,14 @@ static bool route_match(const char *pattern, const char *path, struct api_call *
 static const struct api_route *route_find(struct api_call *c)
 {
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (strcmp(routes[i].method, c->rq->method) == 0 && route_match(routes[i].path, c->rq->path, c))
+		if (strcmp(routes[i].method, c->rq->method) == 0 &&
+		    route_match(routes[i].path, c->rq->path, c))
 			return &routes[i];
 	return NULL;
 }
 
-int api_handle(struct srv *s, struct store *st, const struct api_request *rq, struct api_response *rs,
-	       long long now)
+int api_handle(struct srv *s, struct store *st, const struct api_request *rq,
+	       struct api_response *rs, long long now)
 {
 	struct api_call c = { .s = s, .st = st, .rq = rq, .rs = rs, .now = now };
 	const char *p = rq->path, *m = rq->method;
@@ -85,7 +86,8 @@ int api_handle(struct srv *s, struct store *st, const struct api_request *rq, st
 	memset(rs, 0, sizeof(*rs));
 	atomic_fetch_add(&s->m.http_requests, 1);
 	if (admin && !api_admin_ok(s, rq))
-		r = api_reply_error(rs, SRV_UNAUTHORIZED, "admin API needs Authorization: Bearer <admin token>", NULL);
+		r = api_reply_error(rs, SRV_UNAUTHORIZED,
+				    "admin API needs Authorization: Bearer <admin token>", NULL);
 	else if ((rt = route_find(&c)))
 		r = rt->handle(&c);
 	else if (admin)

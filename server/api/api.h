@@ -16,26 +16,26 @@
 struct store;
 
 struct api_request {
-	const char *method;         /* "GET", "POST", ... */
-	const char *path;           /* without the query */
-	const char *query;          /* after '?', or NULL */
-	const char *authorization;  /* header value or NULL */
-	const char *device;         /* X-Wxguard-Device or NULL */
+	const char *method;        /* "GET", "POST", ... */
+	const char *path;          /* without the query */
+	const char *query;         /* after '?', or NULL */
+	const char *authorization; /* header value or NULL */
+	const char *device;        /* X-Wxguard-Device or NULL */
 	const char *body;
 	size_t body_len;
 };
 
 struct api_response {
 	int status;
-	const char *content_type;   /* static */
-	char *body;                 /* malloc'd */
+	const char *content_type; /* static */
+	char *body;               /* malloc'd */
 	size_t body_len;
 };
 
 /* Always fills rs (free rs->body with free()). Returns 0, or -ENOMEM when even the error
  * reply could not be built. now: unix seconds. */
-int api_handle(struct srv *s, struct store *st, const struct api_request *rq, struct api_response *rs,
-	       long long now);
+int api_handle(struct srv *s, struct store *st, const struct api_request *rq,
+	       struct api_response *rs, long long now);
 
 /* Shared with the CLI (server/cli/). */
 int api_token_create(struct srv *s, struct store *st, long long uses, long long ttl, bool hold,

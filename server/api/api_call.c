@@ -30,7 +30,8 @@ int api_reply_json(struct api_response *rs, int status, json_t *j)
 	return 0;
 }
 
-int api_reply_error(struct api_response *rs, enum srv_reason why, const char *message, json_t *extra)
+int api_reply_error(struct api_response *rs, enum srv_reason why, const char *message,
+		    json_t *extra)
 {
 	json_t *j = json_pack("{s:s, s:s}", "error", srv_reason_code(why), "message", message);
 
@@ -54,19 +55,22 @@ static void verify_alert(struct api_call *c, enum srv_reason why, const char *ms
 	char text[4096], key[128];
 
 	snprintf(text, sizeof(text),
-		 "Report from device %s (%s) failed verification: %s (%s). A cloned device identity or "
-		 "tampering is possible: check the device and revoke it if in doubt. / 设备 %s 的报告验证失败 (%s)：可能是设备身份被克隆或报告被篡改，请检查设备，必要时吊销。",
+		 "Report from device %s (%s) failed verification: %s (%s). A cloned device "
+		 "identity or "
+		 "tampering is possible: check the device and revoke it if in doubt. / 设备 %s "
+		 "的报告验证失败 (%s)：可能是设备身份被克隆或报告被篡改，请检查设备，必要时吊销。",
 		 d->hostname, d->id, srv_reason_code(why), msg, d->hostname, srv_reason_code(why));
 	snprintf(key, sizeof(key), "verify:%s:%s:%lld", d->id, srv_reason_code(why), c->now / 3600);
 	alert_raise(c->s, c->st, c->now, d->id, ALERT_VERIFY, "high", text, key);
 }
 
-int api_refuse(struct api_call *c, const struct api_endpoint *ep, enum srv_reason why, const char *msg,
-	       json_t *extra, const struct store_device *d)
+int api_refuse(struct api_call *c, const struct api_endpoint *ep, enum srv_reason why,
+	       const char *msg, json_t *extra, const struct store_device *d)
 {
 	if (ep->refused)
 		atomic_fetch_add(&ep->refused[why], 1);
-	if (ep->alert && d && (why == SRV_BAD_SIGNATURE || why == SRV_REPLAY || why == SRV_BAD_NONCE))
+	if (ep->alert && d &&
+	    (why == SRV_BAD_SIGNATURE || why == SRV_REPLAY || why == SRV_BAD_NONCE))
 		verify_alert(c, why, msg, d);
 	return api_reply_error(c->rs, why, msg, extra);
 }
@@ -84,7 +88,8 @@ int api_admin_result(struct api_call *c, int r, json_t *j, const char *what)
 }
 
 int api_admin_list(struct api_call *c,
-		   int (*list)(struct store *st, const char *device_id, long long limit, json_t **ret),
+		   int (*list)(struct store *st, const char *device_id, long long limit,
+			       json_t **ret),
 		   const char *what)
 {
 	long long limit = api_query_int(c->rq->query, "limit", 100, 10000);
@@ -107,7 +112,8 @@ static json_t *parse_body(const struct api_request *rq, struct api_response *rs)
 
 	j = json_loadb(rq->body ? rq->body : "", rq->body_len, JSON_REJECT_DUPLICATES, &err);
 	if (!j) {
-		snprintf(msg, sizeof(msg), "invalid JSON at line %d column %d: %s", err.line, err.column, err.text);
+		snprintf(msg, sizeof(msg), "invalid JSON at line %d column %d: %s", err.line,
+			 err.column, err.text);
 		api_reply_error(rs, SRV_MALFORMED, msg, NULL);
 		return NULL;
 	}
@@ -197,12 +203,14 @@ bool api_device_auth(struct api_call *c, const struct api_endpoint *ep, const st
 	if (!api_device_find(c, ep, id, d, ctx))
 		return false;
 	if (sign_verify_b64(d->public_key, sr->canon, sr->canon_len, sr->sig) < 0) {
-		api_refuse(c, ep, SRV_BAD_SIGNATURE, "signature does not verify with the enrolled key", NULL, d);
+		api_refuse(c, ep, SRV_BAD_SIGNATURE,
+			   "signature does not verify with the enrolled key", NULL, d);
 		return false;
 	}
 	/* From here the sender holds the device key: refusals may carry the current nonce. */
 	if (strcmp(d->status, "revoked") == 0) {
-		api_refuse(c, ep, SRV_REVOKED, "device was revoked by an administrator", NULL, NULL);
+		api_refuse(c, ep, SRV_REVOKED, "device was revoked by an administrator", NULL,
+			   NULL);
 		return false;
 	}
 	if (strcmp(d->status, "approved") != 0) {

@@ -20,30 +20,30 @@ struct api_call {
 	const struct api_request *rq;
 	struct api_response *rs;
 	long long now;
-	const char *id;             /* the path segment a route's "*" matched */
+	const char *id; /* the path segment a route's "*" matched */
 	char id_buf[80];
 };
 
 /* How one device endpoint refuses: its counters, its words. */
 struct api_endpoint {
-	const char *member;         /* the signed object: "enroll", "report", "batch" */
-	const char *what;           /* names the request in database error logs */
-	atomic_ullong *refused;     /* refusals by reason (NULL: not counted) */
-	const char *unknown;        /* the message for a device that is not enrolled */
-	bool nonce;                 /* a not_approved refusal carries the device's nonce */
-	bool alert;                 /* bad signature, replay, bad nonce raise verification_failed */
+	const char *member;     /* the signed object: "enroll", "report", "batch" */
+	const char *what;       /* names the request in database error logs */
+	atomic_ullong *refused; /* refusals by reason (NULL: not counted) */
+	const char *unknown;    /* the message for a device that is not enrolled */
+	bool nonce;             /* a not_approved refusal carries the device's nonce */
+	bool alert;             /* bad signature, replay, bad nonce raise verification_failed */
 };
 
 struct api_signed {
-	json_t *body;               /* the request */
-	json_t *obj;                /* body[member] (borrowed) */
-	const char *sig;            /* body.signature (borrowed) */
-	char *canon;                /* canonical bytes of obj: what the signature covers */
+	json_t *body;    /* the request */
+	json_t *obj;     /* body[member] (borrowed) */
+	const char *sig; /* body.signature (borrowed) */
+	char *canon;     /* canonical bytes of obj: what the signature covers */
 	size_t canon_len;
 };
 
 /* ---- replies: always fill c->rs; 0, or -ENOMEM when even the error reply failed ---- */
-int api_reply_json(struct api_response *rs, int status, json_t *j);   /* steals j */
+int api_reply_json(struct api_response *rs, int status, json_t *j); /* steals j */
 /* extra (may be NULL, stolen) is merged into the error object. */
 int api_reply_error(struct api_response *rs, enum srv_reason why, const char *message,
 		    json_t *extra);
@@ -57,7 +57,8 @@ int api_refuse(struct api_call *c, const struct api_endpoint *ep, enum srv_reaso
 int api_admin_result(struct api_call *c, int r, json_t *j, const char *what);
 /* GET ...?device=ID&limit=100: list (store_events_list, store_alerts_list), answered. */
 int api_admin_list(struct api_call *c,
-		   int (*list)(struct store *st, const char *device_id, long long limit, json_t **ret),
+		   int (*list)(struct store *st, const char *device_id, long long limit,
+			       json_t **ret),
 		   const char *what);
 
 /* ---- the preludes ---- */
@@ -81,22 +82,22 @@ long long api_query_int(const char *q, const char *key, long long dflt, long lon
 bool api_admin_ok(struct srv *s, const struct api_request *rq);
 
 /* ---- the handlers (one file per resource), routed by api.c ---- */
-int api_enroll_challenge(struct api_call *c);   /* api_enroll.c */
+int api_enroll_challenge(struct api_call *c); /* api_enroll.c */
 int api_enroll(struct api_call *c);
-int api_report(struct api_call *c);             /* api_reports.c */
-int api_events(struct api_call *c);             /* api_events.c */
+int api_report(struct api_call *c); /* api_reports.c */
+int api_events(struct api_call *c); /* api_events.c */
 int api_admin_events(struct api_call *c);
-int api_policy_get(struct api_call *c);         /* api_policy.c */
+int api_policy_get(struct api_call *c); /* api_policy.c */
 int api_admin_policy_get(struct api_call *c);
 int api_admin_policy_put(struct api_call *c);
-int api_admin_devices(struct api_call *c);      /* api_devices.c */
+int api_admin_devices(struct api_call *c); /* api_devices.c */
 int api_admin_device(struct api_call *c);
 int api_admin_device_approve(struct api_call *c);
 int api_admin_device_revoke(struct api_call *c);
-int api_admin_tokens(struct api_call *c);       /* api_tokens.c */
+int api_admin_tokens(struct api_call *c); /* api_tokens.c */
 int api_admin_token_create(struct api_call *c);
 int api_admin_token_revoke(struct api_call *c);
-int api_admin_alerts(struct api_call *c);       /* api_alerts.c */
-int api_dashboard(struct api_call *c);          /* api_dashboard.c */
+int api_admin_alerts(struct api_call *c); /* api_alerts.c */
+int api_dashboard(struct api_call *c);    /* api_dashboard.c */
 int api_admin_summary(struct api_call *c);
-int api_metrics(struct api_call *c);            /* api_metrics.c */
+int api_metrics(struct api_call *c); /* api_metrics.c */

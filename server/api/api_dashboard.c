@@ -28,8 +28,8 @@ int api_admin_summary(struct api_call *c)
 	json_t *j = NULL;
 	int r;
 
-	r = store_summary(c->st, c->now, c->s->cfg.stale_grace, api_query_int(c->rq->query, "hours", 24, 24 * 90),
-			  &j);
+	r = store_summary(c->st, c->now, c->s->cfg.stale_grace,
+			  api_query_int(c->rq->query, "hours", 24, 24 * 90), &j);
 	if (j)
 		json_object_set_new(j, "server_public_key", json_string(c->s->public_key_b64));
 	return api_admin_result(c, r, j, "summary");

@@ -24,7 +24,8 @@ static int device_set_status(struct api_call *c, const char *status)
 	int r;
 
 	r = store_device_set_status(c->st, c->id, status);
-	return api_admin_result(c, r, json_pack("{s:s, s:s}", "id", c->id, "status", status), "device status");
+	return api_admin_result(c, r, json_pack("{s:s, s:s}", "id", c->id, "status", status),
+				"device status");
 }
 
 int api_admin_device_approve(struct api_call *c)

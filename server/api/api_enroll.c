@@ -19,8 +19,8 @@ static void challenge_mac(struct srv *s, const char *msg, char hex[65])
 	unsigned char mac[32];
 	unsigned len = sizeof(mac);
 
-	HMAC(EVP_sha256(), s->enroll_secret, sizeof(s->enroll_secret), (const unsigned char *)msg, strlen(msg),
-	     mac, &len);
+	HMAC(EVP_sha256(), s->enroll_secret, sizeof(s->enroll_secret), (const unsigned char *)msg,
+	     strlen(msg), mac, &len);
 	hash_to_hex(mac, 32, hex);
 }
 
@@ -31,7 +31,8 @@ int api_challenge_make(struct srv *s, long long now, char *out, size_t outlen)
 	srv_random_hex(rnd, 16);
 	snprintf(msg, sizeof(msg), "wxguard-enroll-v1:%lld.%s", now + s->cfg.challenge_ttl, rnd);
 	challenge_mac(s, msg, mac);
-	if ((size_t)snprintf(out, outlen, "%lld.%s.%s", now + s->cfg.challenge_ttl, rnd, mac) >= outlen)
+	if ((size_t)snprintf(out, outlen, "%lld.%s.%s", now + s->cfg.challenge_ttl, rnd, mac) >=
+	    outlen)
 		return -ENOBUFS;
 	return 0;
 }
@@ -84,14 +85,17 @@ int api_enroll_challenge(struct api_call *c)
 
 	if (api_challenge_make(c->s, c->now, ch, sizeof(ch)) < 0)
 		return api_reply_error(c->rs, SRV_UNAVAILABLE, "cannot make a challenge", NULL);
-	return api_reply_json(c->rs, 200, json_pack("{s:s, s:I}", "challenge", ch, "expires",
-						     (json_int_t)(c->now + c->s->cfg.challenge_ttl)));
+	return api_reply_json(c->rs, 200,
+			      json_pack("{s:s, s:I}", "challenge", ch, "expires",
+					(json_int_t)(c->now + c->s->cfg.challenge_ttl)));
 }
 
 int api_enroll(struct api_call *c)
 {
 	const struct api_endpoint ep = {
-		.member = "enroll", .what = "enroll", .refused = c->s->m.enrolls_refused,
+		.member = "enroll",
+		.what = "enroll",
+		.refused = c->s->m.enrolls_refused,
 	};
 	struct store_device d = { 0 };
 	struct api_signed sr;
@@ -109,22 +113,26 @@ int api_enroll(struct api_call *c)
 	challenge = api_json_str(en, "challenge", 200);
 	facts = json_object_get(en, "facts");
 	if (!token || !pub || !challenge || (facts && !json_is_object(facts))) {
-		r = api_refuse(c, &ep, SRV_MALFORMED, "enroll needs token, challenge, public_key and facts", NULL, NULL);
+		r = api_refuse(c, &ep, SRV_MALFORMED,
+			       "enroll needs token, challenge, public_key and facts", NULL, NULL);
 		goto out;
 	}
 	r = sign_verify_b64(pub, sr.canon, sr.canon_len, sr.sig);
 	if (r == -EINVAL) {
-		r = api_refuse(c, &ep, SRV_MALFORMED, "public_key is not a base64 Ed25519 key", NULL, NULL);
+		r = api_refuse(c, &ep, SRV_MALFORMED, "public_key is not a base64 Ed25519 key",
+			       NULL, NULL);
 		goto out;
 	}
 	if (r < 0) {
-		r = api_refuse(c, &ep, SRV_BAD_SIGNATURE, "signature does not verify with public_key", NULL, NULL);
+		r = api_refuse(c, &ep, SRV_BAD_SIGNATURE,
+			       "signature does not verify with public_key", NULL, NULL);
 		goto out;
 	}
 	r = api_challenge_check(c->s, challenge, c->now);
 	if (r < 0) {
-		r = api_refuse(c, &ep, SRV_BAD_CHALLENGE, r == -ETIMEDOUT ? "challenge expired: ask for a new one"
-									  : "challenge is not one this server made",
+		r = api_refuse(c, &ep, SRV_BAD_CHALLENGE,
+			       r == -ETIMEDOUT ? "challenge expired: ask for a new one"
+					       : "challenge is not one this server made",
 			       NULL, NULL);
 		goto out;
 	}
@@ -147,8 +155,8 @@ int api_enroll(struct api_call *c)
 	r = store_token_consume(c->st, tok_sha, c->now, token_id, &hold);
 	if (r == -EACCES) {
 		store_rollback(c->st);
-		r = api_refuse(c, &ep, SRV_BAD_TOKEN, "enrollment token unknown, revoked, expired or used up", NULL,
-			       NULL);
+		r = api_refuse(c, &ep, SRV_BAD_TOKEN,
+			       "enrollment token unknown, revoked, expired or used up", NULL, NULL);
 		goto out;
 	}
 	if (r == 0) {
@@ -157,7 +165,8 @@ int api_enroll(struct api_call *c)
 	}
 	if (r == -EEXIST) {
 		store_rollback(c->st);
-		r = api_refuse(c, &ep, SRV_CONFLICT, "this public key is already enrolled", NULL, NULL);
+		r = api_refuse(c, &ep, SRV_CONFLICT, "this public key is already enrolled", NULL,
+			       NULL);
 		goto out;
 	}
 	if (r == 0)
@@ -169,9 +178,11 @@ int api_enroll(struct api_call *c)
 	}
 	srv_db_ok(c->s);
 	atomic_fetch_add(&c->s->m.enrolls_accepted, 1);
-	r = api_reply_json(c->rs, 200, json_pack("{s:s, s:s, s:s, s:I, s:b}", "device_id", d.id, "nonce", d.nonce,
-						 "server_public_key", c->s->public_key_b64, "report_interval",
-						 (json_int_t)d.report_interval, "approved", !hold));
+	r = api_reply_json(c->rs, 200,
+			   json_pack("{s:s, s:s, s:s, s:I, s:b}", "device_id", d.id, "nonce",
+				     d.nonce, "server_public_key", c->s->public_key_b64,
+				     "report_interval", (json_int_t)d.report_interval, "approved",
+				     !hold));
 out:
 	free(facts_txt);
 	api_signed_close(&sr);

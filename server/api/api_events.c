@@ -32,8 +32,8 @@ static bool event_time(const json_t *ev, long long *ret)
 }
 
 /* Store the batch in one transaction; the new events that raise alerts go to alerts. */
-static int events_store(struct api_call *c, const struct store_device *d, json_t *events, json_t *alerts,
-			long long *accepted, long long *dups)
+static int events_store(struct api_call *c, const struct store_device *d, json_t *events,
+			json_t *alerts, long long *accepted, long long *dups)
 {
 	json_t *ev;
 	int r;
@@ -73,7 +73,9 @@ static int events_store(struct api_call *c, const struct store_device *d, json_t
 int api_events(struct api_call *c)
 {
 	const struct api_endpoint ep = {
-		.member = "batch", .what = "events", .refused = c->s->m.events_refused,
+		.member = "batch",
+		.what = "events",
+		.refused = c->s->m.events_refused,
 		.unknown = "device is not enrolled",
 	};
 	struct store_device d;
@@ -89,15 +91,19 @@ int api_events(struct api_call *c)
 	dev_id = api_json_str(sr.obj, "device_id", 64);
 	events = json_object_get(sr.obj, "events");
 	if (!dev_id || !json_is_array(events) || json_array_size(events) > MAX_EVENTS_PER_BATCH) {
-		r = api_refuse(c, &ep, SRV_MALFORMED, "batch needs device_id and events[] (at most 1000)", NULL, NULL);
+		r = api_refuse(c, &ep, SRV_MALFORMED,
+			       "batch needs device_id and events[] (at most 1000)", NULL, NULL);
 		goto out;
 	}
-	json_array_foreach(events, i, ev) {
+	json_array_foreach (events, i, ev) {
 		long long et;
 
-		if (!api_json_str(ev, "uuid", 64) || !api_json_str(ev, "type", 64) || !event_time(ev, &et)) {
-			r = api_refuse(c, &ep, SRV_MALFORMED,
-				       "every event needs uuid, type and time (integer) or ts (RFC 3339)", NULL, NULL);
+		if (!api_json_str(ev, "uuid", 64) || !api_json_str(ev, "type", 64) ||
+		    !event_time(ev, &et)) {
+			r = api_refuse(
+				c, &ep, SRV_MALFORMED,
+				"every event needs uuid, type and time (integer) or ts (RFC 3339)",
+				NULL, NULL);
 			goto out;
 		}
 	}
@@ -112,7 +118,7 @@ int api_events(struct api_call *c)
 	srv_db_ok(c->s);
 	atomic_fetch_add(&c->s->m.events_accepted, (unsigned long long)accepted);
 	atomic_fetch_add(&c->s->m.events_duplicate, (unsigned long long)dups);
-	json_array_foreach(alerts, i, ev) {
+	json_array_foreach (alerts, i, ev) {
 		struct alert_event ae;
 		char text[4096], key[160];
 
@@ -121,8 +127,9 @@ int api_events(struct api_call *c)
 		alert_event_key(ev, &ae, d.id, c->now, key, sizeof(key));
 		alert_raise(c->s, c->st, c->now, d.id, ae.rule, ae.severity, text, key);
 	}
-	r = api_reply_json(c->rs, 200, json_pack("{s:I, s:I}", "accepted", (json_int_t)accepted, "duplicates",
-						 (json_int_t)dups));
+	r = api_reply_json(c->rs, 200,
+			   json_pack("{s:I, s:I}", "accepted", (json_int_t)accepted, "duplicates",
+				     (json_int_t)dups));
 out:
 	json_decref(alerts);
 	api_signed_close(&sr);

@@ -30,7 +30,8 @@ static int policy_ini(void *user, const char *section, const char *name, const c
 	return 1;
 }
 
-int api_policy_upload(struct srv *s, struct store *st, const char *text, size_t len, long long now, json_t **ret)
+int api_policy_upload(struct srv *s, struct store *st, const char *text, size_t len, long long now,
+		      json_t **ret)
 {
 	struct policy_meta m = { .interval = 0 };
 	char sha[65], *sig = NULL, *copy;
@@ -44,15 +45,15 @@ int api_policy_upload(struct srv *s, struct store *st, const char *text, size_t 
 	r = ini_parse_string(copy, policy_ini, &m);
 	if (r != 0) {
 		free(copy);
-		return r > 0 ? r : -EINVAL;   /* positive: the bad line */
+		return r > 0 ? r : -EINVAL; /* positive: the bad line */
 	}
 	hash_sha256_buf(text, len, sha);
 	r = sign_data_b64(s->key, text, len, &sig);
 	if (r == 0)
 		r = store_policy_put(st, sha, m.name, m.version, copy, sig, m.interval, now);
 	if (r == 0)
-		*ret = json_pack("{s:s, s:s, s:s, s:s}", "name", m.name, "version", m.version, "sha256", sha,
-				 "signature", sig);
+		*ret = json_pack("{s:s, s:s, s:s, s:s}", "name", m.name, "version", m.version,
+				 "sha256", sha, "signature", sig);
 	free(sig);
 	free(copy);
 	return r;
@@ -67,14 +68,17 @@ int api_policy_get(struct api_call *c)
 	int r;
 
 	if (!c->rq->device)
-		return api_reply_error(c->rs, SRV_MALFORMED, "X-Wxguard-Device header is missing", NULL);
+		return api_reply_error(c->rs, SRV_MALFORMED, "X-Wxguard-Device header is missing",
+				       NULL);
 	if (!api_device_find(c, &ep, c->rq->device, &d, NULL))
 		return 0;
 	if (strcmp(d.status, "revoked") == 0)
-		return api_refuse(c, &ep, SRV_REVOKED, "device was revoked by an administrator", NULL, NULL);
+		return api_refuse(c, &ep, SRV_REVOKED, "device was revoked by an administrator",
+				  NULL, NULL);
 	r = store_policy_current(c->st, &p);
 	if (r == -ENOENT)
-		return api_reply_error(c->rs, SRV_NOT_FOUND, "no policy uploaded yet (wxguard-server policy upload FILE)",
+		return api_reply_error(c->rs, SRV_NOT_FOUND,
+				       "no policy uploaded yet (wxguard-server policy upload FILE)",
 				       NULL);
 	if (r < 0)
 		return api_reply_db(c, r, "policy");
@@ -87,9 +91,11 @@ int api_admin_policy_put(struct api_call *c)
 	json_t *j = NULL;
 	int r;
 
-	r = api_policy_upload(c->s, c->st, c->rq->body ? c->rq->body : "", c->rq->body_len, c->now, &j);
+	r = api_policy_upload(c->s, c->st, c->rq->body ? c->rq->body : "", c->rq->body_len, c->now,
+			      &j);
 	if (r > 0 || r == -EINVAL)
-		return api_reply_error(c->rs, SRV_MALFORMED, "policy is not a valid INI text", NULL);
+		return api_reply_error(c->rs, SRV_MALFORMED, "policy is not a valid INI text",
+				       NULL);
 	return api_admin_result(c, r, j, "policy upload");
 }
 

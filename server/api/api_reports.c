@@ -21,7 +21,9 @@ static char *envelope_text(const json_t *body, const char *canon, size_t clen, c
 	size_t slen = strlen(sig), n = 0;
 	char *out;
 
-	if (json_object_size(body) != 2 || strspn(sig, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != slen)
+	if (json_object_size(body) != 2 ||
+	    strspn(sig, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+		    slen)
 		return json_dumps(body, CANON_FLAGS);
 	out = malloc(sizeof(head) + clen + sizeof(mid) + slen + sizeof(tail));
 	if (!out)
@@ -34,29 +36,33 @@ static char *envelope_text(const json_t *body, const char *canon, size_t clen, c
 	n += sizeof(mid) - 1;
 	memcpy(out + n, sig, slen);
 	n += slen;
-	memcpy(out + n, tail, sizeof(tail));   /* with the NUL */
+	memcpy(out + n, tail, sizeof(tail)); /* with the NUL */
 	return out;
 }
 
 /* After an accepted report: a gap in the hash chain, a turn to noncompliant. */
-static void report_alerts(struct api_call *c, const struct store_device *d, const struct store_report *rp,
-			  int prev_comp)
+static void report_alerts(struct api_call *c, const struct store_device *d,
+			  const struct store_report *rp, int prev_comp)
 {
 	char text[4096], key[128];
 
 	if (rp->chain_gap) {
 		atomic_fetch_add(&c->s->m.chain_gaps, 1);
 		snprintf(text, sizeof(text),
-			 "Device %s (%s): report seq %lld does not follow the last accepted report (seq %lld): reports "
-			 "are missing. Check whether the agent was stopped or its state reset. / 设备 %s 的报告链不连续（缺少报告），请检查代理是否被停止或状态被重置。",
+			 "Device %s (%s): report seq %lld does not follow the last accepted report "
+			 "(seq %lld): reports "
+			 "are missing. Check whether the agent was stopped or its state reset. / "
+			 "设备 %s 的报告链不连续（缺少报告），请检查代理是否被停止或状态被重置。",
 			 d->hostname, d->id, rp->seq, d->last_seq, d->hostname);
 		snprintf(key, sizeof(key), "chain:%s:%lld", d->id, rp->seq);
 		alert_raise(c->s, c->st, c->now, d->id, ALERT_CHAIN_GAP, "medium", text, key);
 	}
 	if (!rp->compliant && prev_comp != 0) {
 		snprintf(text, sizeof(text),
-			 "Device %s (%s) turned noncompliant: failing checks %s. Ask the user to fix them (wxguard "
-			 "check shows how). / 设备 %s 变为不合规，未通过的检查：%s。请让用户修复（wxguard check 会给出方法）。",
+			 "Device %s (%s) turned noncompliant: failing checks %s. Ask the user to "
+			 "fix them (wxguard "
+			 "check shows how). / 设备 %s "
+			 "变为不合规，未通过的检查：%s。请让用户修复（wxguard check 会给出方法）。",
 			 d->hostname, d->id, rp->failing, d->hostname, rp->failing);
 		snprintf(key, sizeof(key), "noncompliant:%s:%lld", d->id, rp->seq);
 		alert_raise(c->s, c->st, c->now, d->id, ALERT_NONCOMPLIANT, "high", text, key);
@@ -66,8 +72,12 @@ static void report_alerts(struct api_call *c, const struct store_device *d, cons
 int api_report(struct api_call *c)
 {
 	const struct api_endpoint ep = {
-		.member = "report", .what = "report", .refused = c->s->m.reports_refused,
-		.unknown = "device is not enrolled: enroll again", .nonce = true, .alert = true,
+		.member = "report",
+		.what = "report",
+		.refused = c->s->m.reports_refused,
+		.unknown = "device is not enrolled: enroll again",
+		.nonce = true,
+		.alert = true,
 	};
 	struct store_device d;
 	struct store_report_ctx ctx;
@@ -87,22 +97,27 @@ int api_report(struct api_call *c)
 	nonce = api_json_str(rep, "nonce", 64);
 	prev = api_json_str(rep, "prev_hash", 64);
 	checks = json_object_get(rep, "checks");
-	if (!dev_id || !nonce || !hex_is_sha256(prev) || !api_json_int(rep, "seq", &seq) || seq < 0 ||
-	    !api_json_int(rep, "time", &t) || !json_is_array(checks)) {
-		r = api_refuse(c, &ep, SRV_MALFORMED,
-			       "report needs device_id, seq (>= 0), time, nonce, prev_hash and checks[]", NULL, NULL);
+	if (!dev_id || !nonce || !hex_is_sha256(prev) || !api_json_int(rep, "seq", &seq) ||
+	    seq < 0 || !api_json_int(rep, "time", &t) || !json_is_array(checks)) {
+		r = api_refuse(
+			c, &ep, SRV_MALFORMED,
+			"report needs device_id, seq (>= 0), time, nonce, prev_hash and checks[]",
+			NULL, NULL);
 		goto out;
 	}
 	summary = json_object();
-	json_array_foreach(checks, i, ch) {
-		const char *id = api_json_str(ch, "id", 64), *status = api_json_str(ch, "status", 32);
+	json_array_foreach (checks, i, ch) {
+		const char *id = api_json_str(ch, "id", 64),
+			   *status = api_json_str(ch, "status", 32);
 
 		if (!id || !status) {
-			r = api_refuse(c, &ep, SRV_MALFORMED, "every check needs an id and a status", NULL, NULL);
+			r = api_refuse(c, &ep, SRV_MALFORMED,
+				       "every check needs an id and a status", NULL, NULL);
 			goto out;
 		}
 		json_object_set_new(summary, id, json_string(status));
-		if (strcmp(status, "fail") == 0 && strlen(fail_buf) + strlen(id) + 2 < sizeof(fail_buf)) {
+		if (strcmp(status, "fail") == 0 &&
+		    strlen(fail_buf) + strlen(id) + 2 < sizeof(fail_buf)) {
 			if (fail_buf[0])
 				strcat(fail_buf, ",");
 			strcat(fail_buf, id);
@@ -112,22 +127,28 @@ int api_report(struct api_call *c)
 		goto out;
 	hash_sha256_buf(sr.canon, sr.canon_len, hash);
 	if (seq <= d.last_seq) {
-		/* An identical resend of the last accepted report (its reply was lost) is harmless. */
+		/* An identical resend of the last accepted report (its reply was lost) is harmless.
+		 */
 		bool dup = seq == d.last_seq && strcmp(hash, d.last_hash) == 0;
 
-		r = api_refuse(c, &ep, SRV_REPLAY, "seq is not greater than the last accepted report",
-			       json_pack("{s:s, s:I, s:b}", "nonce", d.nonce, "last_seq", (json_int_t)d.last_seq,
-					 "duplicate", dup), dup ? NULL : &d);
+		r = api_refuse(c, &ep, SRV_REPLAY,
+			       "seq is not greater than the last accepted report",
+			       json_pack("{s:s, s:I, s:b}", "nonce", d.nonce, "last_seq",
+					 (json_int_t)d.last_seq, "duplicate", dup),
+			       dup ? NULL : &d);
 		goto out;
 	}
 	if (strcmp(nonce, d.nonce) != 0) {
-		r = api_refuse(c, &ep, SRV_BAD_NONCE, "nonce is not the one from the server's last reply",
+		r = api_refuse(c, &ep, SRV_BAD_NONCE,
+			       "nonce is not the one from the server's last reply",
 			       json_pack("{s:s}", "nonce", d.nonce), &d);
 		goto out;
 	}
 	if (t > now + c->s->cfg.max_skew || t < now - c->s->cfg.max_skew) {
-		r = api_refuse(c, &ep, SRV_CLOCK_SKEW, "report time is too far from the server's clock",
-			       json_pack("{s:s, s:I}", "nonce", d.nonce, "server_time", (json_int_t)now), NULL);
+		r = api_refuse(
+			c, &ep, SRV_CLOCK_SKEW, "report time is too far from the server's clock",
+			json_pack("{s:s, s:I}", "nonce", d.nonce, "server_time", (json_int_t)now),
+			NULL);
 		goto out;
 	}
 
@@ -152,7 +173,8 @@ int api_report(struct api_call *c)
 	}
 	r = store_report_accept(c->st, &d, &rp);
 	if (r == -ESTALE || r == -EEXIST) {
-		r = api_refuse(c, &ep, SRV_REPLAY, "another report for this device was accepted concurrently", NULL,
+		r = api_refuse(c, &ep, SRV_REPLAY,
+			       "another report for this device was accepted concurrently", NULL,
 			       NULL);
 		goto out;
 	}
@@ -164,9 +186,10 @@ int api_report(struct api_call *c)
 	atomic_fetch_add(&c->s->m.reports_accepted, 1);
 	report_alerts(c, &d, &rp, ctx.compliant);
 	interval = ctx.policy_interval > 0 ? ctx.policy_interval : c->s->cfg.report_interval;
-	j = json_pack("{s:s, s:s, s:I, s:b}", "status", "accepted", "nonce", new_nonce, "report_interval",
-		      (json_int_t)interval, "chain_gap", rp.chain_gap);
-	json_object_set_new(j, "policy_sha256", ctx.policy_sha256[0] ? json_string(ctx.policy_sha256) : json_null());
+	j = json_pack("{s:s, s:s, s:I, s:b}", "status", "accepted", "nonce", new_nonce,
+		      "report_interval", (json_int_t)interval, "chain_gap", rp.chain_gap);
+	json_object_set_new(j, "policy_sha256",
+			    ctx.policy_sha256[0] ? json_string(ctx.policy_sha256) : json_null());
 	r = api_reply_json(c->rs, 200, j);
 out:
 	free(env_txt);

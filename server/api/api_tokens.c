@@ -8,8 +8,8 @@
 
 #include "common/hash.h"
 
-int api_token_create(struct srv *s, struct store *st, long long uses, long long ttl, bool hold, long long now,
-		     json_t **ret)
+int api_token_create(struct srv *s, struct store *st, long long uses, long long ttl, bool hold,
+		     long long now, json_t **ret)
 {
 	char id[17], secret[128], rnd[65], sha[65];
 	int r;
@@ -23,8 +23,8 @@ int api_token_create(struct srv *s, struct store *st, long long uses, long long 
 	r = store_token_create(st, id, sha, uses, now + ttl, hold, now);
 	if (r < 0)
 		return r;
-	*ret = json_pack("{s:s, s:s, s:I, s:I, s:b}", "id", id, "token", secret, "uses", (json_int_t)uses, "expires",
-			 (json_int_t)(now + ttl), "hold", hold);
+	*ret = json_pack("{s:s, s:s, s:I, s:I, s:b}", "id", id, "token", secret, "uses",
+			 (json_int_t)uses, "expires", (json_int_t)(now + ttl), "hold", hold);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -48,7 +48,8 @@ int api_admin_token_create(struct api_call *c)
 
 	if (!json_is_object(b)) {
 		json_decref(b);
-		return api_reply_error(c->rs, SRV_MALFORMED, "body: {\"uses\": N, \"expires\": \"7d\", \"hold\": false}",
+		return api_reply_error(c->rs, SRV_MALFORMED,
+				       "body: {\"uses\": N, \"expires\": \"7d\", \"hold\": false}",
 				       NULL);
 	}
 	api_json_int(b, "uses", &uses);
@@ -57,7 +58,8 @@ int api_admin_token_create(struct api_call *c)
 		ttl = json_integer_value(e);
 	else if (json_is_string(e) && srv_parse_duration(json_string_value(e), &ttl) < 0)
 		ttl = -1;
-	r = api_token_create(c->s, c->st, uses, ttl, json_is_true(json_object_get(b, "hold")), c->now, &j);
+	r = api_token_create(c->s, c->st, uses, ttl, json_is_true(json_object_get(b, "hold")),
+			     c->now, &j);
 	json_decref(b);
 	return api_admin_result(c, r, j, "token create");
 }
@@ -67,5 +69,6 @@ int api_admin_token_revoke(struct api_call *c)
 	int r;
 
 	r = store_token_revoke(c->st, c->id);
-	return api_admin_result(c, r, json_pack("{s:s, s:b}", "id", c->id, "revoked", 1), "token revoke");
+	return api_admin_result(c, r, json_pack("{s:s, s:b}", "id", c->id, "revoked", 1),
+				"token revoke");
 }

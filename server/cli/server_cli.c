@@ -18,7 +18,8 @@ int server_cli_done(struct server_cli *c, int r)
 }
 
 int server_cli_list(struct server_cli *c,
-		    int (*list)(struct store *st, const char *device_id, long long limit, json_t **ret),
+		    int (*list)(struct store *st, const char *device_id, long long limit,
+				json_t **ret),
 		    void (*print)(json_t *row, char *tb, size_t tblen))
 {
 	json_t *j = NULL, *v;
@@ -30,7 +31,7 @@ int server_cli_list(struct server_cli *c,
 	if (r == 0 && c->json)
 		server_cli_print_json(j);
 	else if (r == 0)
-		json_array_foreach(j, i, v)
+		json_array_foreach (j, i, v)
 			print(v, tb, sizeof(tb));
 	json_decref(j);
 	return server_cli_done(c, r);
@@ -42,8 +43,10 @@ int server_cli_tls(struct server_cli *c)
 
 	r = tls_ensure_files(&c->s.cfg);
 	if (r < 0)
-		return log_error_errno(r, "TLS files: set both [tls] cert and key, or neither (generated in %s/tls)",
-				       c->s.cfg.state_dir);
+		return log_error_errno(
+			r,
+			"TLS files: set both [tls] cert and key, or neither (generated in %s/tls)",
+			c->s.cfg.state_dir);
 	return 0;
 }
 

@@ -22,13 +22,13 @@ struct server_cli {
 	long long now;
 };
 
-int server_cli_serve(struct server_cli *c);     /* server_cli_serve.c */
-int server_cli_init(struct server_cli *c);      /* server_cli_init.c */
-int server_cli_token(struct server_cli *c);     /* server_cli_token.c */
-int server_cli_device(struct server_cli *c);    /* server_cli_device.c */
-int server_cli_events(struct server_cli *c);    /* server_cli_events.c */
-int server_cli_alerts(struct server_cli *c);    /* server_cli_alerts.c */
-int server_cli_policy(struct server_cli *c);    /* server_cli_policy.c */
+int server_cli_serve(struct server_cli *c);  /* server_cli_serve.c */
+int server_cli_init(struct server_cli *c);   /* server_cli_init.c */
+int server_cli_token(struct server_cli *c);  /* server_cli_token.c */
+int server_cli_device(struct server_cli *c); /* server_cli_device.c */
+int server_cli_events(struct server_cli *c); /* server_cli_events.c */
+int server_cli_alerts(struct server_cli *c); /* server_cli_alerts.c */
+int server_cli_policy(struct server_cli *c); /* server_cli_policy.c */
 
 /* ---- shared (server_cli.c) ---- */
 /* A command's end: r, with the database's message logged for an error other than -ENOENT and
@@ -37,7 +37,8 @@ int server_cli_done(struct server_cli *c, int r);
 /* events, alerts: list (store_events_list, store_alerts_list) for --device and --limit, as
  * JSON or one print() per row. */
 int server_cli_list(struct server_cli *c,
-		    int (*list)(struct store *st, const char *device_id, long long limit, json_t **ret),
+		    int (*list)(struct store *st, const char *device_id, long long limit,
+				json_t **ret),
 		    void (*print)(json_t *row, char *tb, size_t tblen));
 /* Use or generate the TLS files (serve, init); logs what went wrong. */
 int server_cli_tls(struct server_cli *c);

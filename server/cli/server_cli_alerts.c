@@ -11,11 +11,13 @@ static void print_alert(json_t *v, char *tb, size_t tblen)
 	size_t k;
 
 	printf("%s %-8s %-20s %s%s\n", server_cli_time(json_object_get(v, "created"), tb, tblen),
-	       server_cli_str(v, "severity"), server_cli_str(v, "rule"), server_cli_str(v, "message"),
+	       server_cli_str(v, "severity"), server_cli_str(v, "rule"),
+	       server_cli_str(v, "message"),
 	       json_is_true(json_object_get(v, "suppressed")) ? " [rate limited]" : "");
-	json_array_foreach(json_object_get(v, "deliveries"), k, d) {
+	json_array_foreach (json_object_get(v, "deliveries"), k, d) {
 		err = json_object_get(d, "last_error");
-		printf("    -> %s: %s (%lld attempts)%s%s\n", server_cli_str(d, "sink"), server_cli_str(d, "state"),
+		printf("    -> %s: %s (%lld attempts)%s%s\n", server_cli_str(d, "sink"),
+		       server_cli_str(d, "state"),
 		       (long long)json_integer_value(json_object_get(d, "attempts")),
 		       err && json_is_string(err) ? " " : "", json_string_value(err) ?: "");
 	}

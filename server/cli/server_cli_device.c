@@ -22,11 +22,14 @@ static int device_list(struct server_cli *c, json_t **j)
 		server_cli_print_json(*j);
 		return 0;
 	}
-	printf("%-36s %-20s %-14s %-8s %-16s %s\n", "ID", "HOSTNAME", "STATE", "SEQ", "LAST REPORT", "FAILING");
-	json_array_foreach(*j, i, v)
-		printf("%-36s %-20s %-14s %-8lld %-16s %s\n", server_cli_str(v, "id"), server_cli_str(v, "hostname"),
-		       server_cli_str(v, "state"), (long long)json_integer_value(json_object_get(v, "last_seq")),
-		       server_cli_time(json_object_get(v, "last_report"), tb, sizeof(tb)), server_cli_str(v, "failing"));
+	printf("%-36s %-20s %-14s %-8s %-16s %s\n", "ID", "HOSTNAME", "STATE", "SEQ", "LAST REPORT",
+	       "FAILING");
+	json_array_foreach (*j, i, v)
+		printf("%-36s %-20s %-14s %-8lld %-16s %s\n", server_cli_str(v, "id"),
+		       server_cli_str(v, "hostname"), server_cli_str(v, "state"),
+		       (long long)json_integer_value(json_object_get(v, "last_seq")),
+		       server_cli_time(json_object_get(v, "last_report"), tb, sizeof(tb)),
+		       server_cli_str(v, "failing"));
 	return 0;
 }
 

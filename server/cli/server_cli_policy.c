@@ -23,7 +23,9 @@ static int policy_upload(struct server_cli *c, const char *path, json_t **j)
 	r = api_policy_upload(&c->s, c->st, text, len, c->now, j);
 	free(text);
 	if (r > 0) {
-		log_error("policy %s line %d: not valid INI; fix it (wxguard policy lint) and upload again", path, r);
+		log_error("policy %s line %d: not valid INI; fix it (wxguard policy lint) and "
+			  "upload again",
+			  path, r);
 		return -EINVAL;
 	}
 	if (r < 0)
@@ -31,8 +33,9 @@ static int policy_upload(struct server_cli *c, const char *path, json_t **j)
 	if (c->json)
 		server_cli_print_json(*j);
 	else
-		printf("policy %s %s uploaded, sha256 %s, signed with the server key\n", server_cli_str(*j, "name"),
-		       server_cli_str(*j, "version"), server_cli_str(*j, "sha256"));
+		printf("policy %s %s uploaded, sha256 %s, signed with the server key\n",
+		       server_cli_str(*j, "name"), server_cli_str(*j, "version"),
+		       server_cli_str(*j, "sha256"));
 	return 0;
 }
 

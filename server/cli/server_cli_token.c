@@ -25,7 +25,8 @@ static int token_create(struct server_cli *c, json_t **j)
 		server_cli_print_json(*j);
 	else
 		printf("%s\n# id %s, %lld use(s), expires %s%s\n", server_cli_str(*j, "token"),
-		       server_cli_str(*j, "id"), c->uses, server_cli_time(json_object_get(*j, "expires"), tb, sizeof(tb)),
+		       server_cli_str(*j, "id"), c->uses,
+		       server_cli_time(json_object_get(*j, "expires"), tb, sizeof(tb)),
 		       c->hold ? ", devices wait for approval" : "");
 	return 0;
 }
@@ -45,7 +46,7 @@ static int token_list(struct server_cli *c, json_t **j)
 		return 0;
 	}
 	printf("%-16s %5s %5s %-16s %-5s %s\n", "ID", "LEFT", "USES", "EXPIRES", "HOLD", "STATE");
-	json_array_foreach(*j, i, v) {
+	json_array_foreach (*j, i, v) {
 		bool expired = json_integer_value(json_object_get(v, "expires")) <= c->now;
 
 		printf("%-16s %5lld %5lld %-16s %-5s %s\n", server_cli_str(v, "id"),
@@ -53,7 +54,9 @@ static int token_list(struct server_cli *c, json_t **j)
 		       (long long)json_integer_value(json_object_get(v, "uses_total")),
 		       server_cli_time(json_object_get(v, "expires"), tb, sizeof(tb)),
 		       json_is_true(json_object_get(v, "hold")) ? "yes" : "no",
-		       json_is_true(json_object_get(v, "revoked")) ? "revoked" : expired ? "expired" : "active");
+		       json_is_true(json_object_get(v, "revoked")) ? "revoked"
+		       : expired                                   ? "expired"
+								   : "active");
 	}
 	return 0;
 }

@@ -14,9 +14,10 @@ int store_open(const char *url, struct store **ret, char *err, size_t errlen)
 	else if (strncmp(url, "pg:", 3) == 0)
 		r = store_pg_open(url + 3, &st, err, errlen);
 	else if (strncmp(url, "sqlite://", 9) == 0)
-		r = store_sqlite_open(url + 9, &st, err, errlen);   /* sqlite:///abs/path */
+		r = store_sqlite_open(url + 9, &st, err, errlen); /* sqlite:///abs/path */
 	else
-		r = store_sqlite_open(strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url, &st, err, errlen);
+		r = store_sqlite_open(strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url, &st, err,
+				      errlen);
 	if (r < 0)
 		return r;
 	r = store_migrate(st);

@@ -47,10 +47,10 @@ struct store_device {
 	char id[40];
 	char public_key[48];
 	char status[12];
-	long long last_seq;        /* -1 before the first report */
+	long long last_seq; /* -1 before the first report */
 	char nonce[32];
 	char last_hash[65];
-	long long last_report;     /* 0 = never */
+	long long last_report; /* 0 = never */
 	long long report_interval;
 	char hostname[256];
 };
@@ -77,7 +77,8 @@ struct store_report {
 	const char *new_nonce, *hash, *body, *checks_json, *failing, *policy_sha256, *agent_version;
 	bool compliant, chain_gap;
 };
-int store_report_accept(struct store *st, const struct store_device *d, const struct store_report *r);
+int store_report_accept(struct store *st, const struct store_device *d,
+			const struct store_report *r);
 /* Is the device's last report noncompliant? (before accepting the next) -1 never reported. */
 int store_device_compliance(struct store *st, const char *id);
 
@@ -87,21 +88,24 @@ int store_event_insert(struct store *st, const char *device_id, const char *uuid
 
 /* Policies: the current one is the latest uploaded. */
 int store_policy_put(struct store *st, const char *sha256, const char *name, const char *version,
-		     const char *text, const char *signature, long long report_interval, long long now);
+		     const char *text, const char *signature, long long report_interval,
+		     long long now);
 /* *ret: {"name","version","sha256","text","signature","report_interval"} or -ENOENT. */
 int store_policy_current(struct store *st, json_t **ret);
 
 /* Alerts. Returns 1 recorded, 0 a duplicate of dedup_key (dropped). suppressed: kept in history
  * but not delivered (rate limit). One delivery row per sink in sinks (NULL-terminated). */
 int store_alert_insert(struct store *st, const char *id, long long now, const char *device_id,
-		       const char *rule, const char *severity, const char *message, const char *dedup_key,
-		       bool suppressed, const char *const *sinks);
+		       const char *rule, const char *severity, const char *message,
+		       const char *dedup_key, bool suppressed, const char *const *sinks);
 /* Alerts for (device, rule) since a time: for the rate limit. */
-int store_alert_count_since(struct store *st, const char *device_id, const char *rule, long long since);
+int store_alert_count_since(struct store *st, const char *device_id, const char *rule,
+			    long long since);
 /* Claim up to max due deliveries for lease seconds (so another server process does not send
  * them too): a JSON array of {alert_id, sink, attempts, device_id, rule, severity, message,
  * created}. */
-int store_delivery_claim(struct store *st, long long now, long long lease, long long max, json_t **ret);
+int store_delivery_claim(struct store *st, long long now, long long lease, long long max,
+			 json_t **ret);
 int store_delivery_done(struct store *st, const char *alert_id, const char *sink, bool ok,
 			long long next_attempt, bool give_up, const char *error);
 
@@ -115,7 +119,8 @@ json_t *store_device_count_states(const json_t *devices);
 
 /* Admin views (JSON for the API, the CLI and the dashboard). */
 int store_device_list(struct store *st, long long now, long long grace, json_t **ret);
-int store_device_detail(struct store *st, const char *id, long long now, long long grace, json_t **ret);
+int store_device_detail(struct store *st, const char *id, long long now, long long grace,
+			json_t **ret);
 int store_events_list(struct store *st, const char *device_id, long long limit, json_t **ret);
 int store_alerts_list(struct store *st, const char *device_id, long long limit, json_t **ret);
 int store_summary(struct store *st, long long now, long long grace, long long hours, json_t **ret);

@@ -8,13 +8,15 @@
 int store_device_create(struct store *st, const struct store_device *d, const char *token_id,
 			const char *facts_json, long long now)
 {
-	static const char sql[] = "INSERT INTO devices (id, public_key, token_id, hostname, facts, status,"
-				  " enrolled, last_seq, nonce, last_hash, report_interval) VALUES"
-				  " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+	static const char sql[] =
+		"INSERT INTO devices (id, public_key, token_id, hostname, facts, status,"
+		" enrolled, last_seq, nonce, last_hash, report_interval) VALUES"
+		" ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 	return STORE_EXEC(st, sql, NULL, SP_TEXT(d->id), SP_TEXT(d->public_key), SP_TEXT(token_id),
-		    SP_TEXT(d->hostname), SP_TEXT(facts_json), SP_TEXT(d->status), SP_INT(now),
-		    SP_INT(d->last_seq), SP_TEXT(d->nonce), SP_TEXT(d->last_hash), SP_INT(d->report_interval));
+			  SP_TEXT(d->hostname), SP_TEXT(facts_json), SP_TEXT(d->status),
+			  SP_INT(now), SP_INT(d->last_seq), SP_TEXT(d->nonce),
+			  SP_TEXT(d->last_hash), SP_INT(d->report_interval));
 }
 
 static void device_from_row(const struct store_res *res, struct store_device *d)
@@ -53,8 +55,9 @@ static int device_fetch(struct store *st, const char *sql, const char *id, struc
 
 int store_device_get(struct store *st, const char *id, struct store_device *d)
 {
-	static const char sql[] = "SELECT id, public_key, status, last_seq, nonce, last_hash, last_report,"
-				  " report_interval, hostname FROM devices WHERE id = $1";
+	static const char sql[] =
+		"SELECT id, public_key, status, last_seq, nonce, last_hash, last_report,"
+		" report_interval, hostname FROM devices WHERE id = $1";
 	struct store_res *res;
 	int r;
 
@@ -68,10 +71,12 @@ int store_device_get(struct store *st, const char *id, struct store_device *d)
 int store_device_get_for_report(struct store *st, const char *id, struct store_device *d,
 				struct store_report_ctx *ctx)
 {
-	static const char sql[] = "SELECT d.id, d.public_key, d.status, d.last_seq, d.nonce, d.last_hash, d.last_report,"
-				  " d.report_interval, d.hostname, d.compliant, p.sha256, p.report_interval"
-				  " FROM devices d LEFT JOIN (SELECT sha256, report_interval FROM policies"
-				  " ORDER BY uploaded DESC, sha256 LIMIT 1) p ON 1 = 1 WHERE d.id = $1";
+	static const char sql[] =
+		"SELECT d.id, d.public_key, d.status, d.last_seq, d.nonce, d.last_hash, "
+		"d.last_report,"
+		" d.report_interval, d.hostname, d.compliant, p.sha256, p.report_interval"
+		" FROM devices d LEFT JOIN (SELECT sha256, report_interval FROM policies"
+		" ORDER BY uploaded DESC, sha256 LIMIT 1) p ON 1 = 1 WHERE d.id = $1";
 	struct store_res *res;
 	int r;
 
@@ -79,7 +84,8 @@ int store_device_get_for_report(struct store *st, const char *id, struct store_d
 	if (r < 0)
 		return r;
 	ctx->compliant = (int)store_res_int(res, 0, 9, -1);
-	snprintf(ctx->policy_sha256, sizeof(ctx->policy_sha256), "%s", store_res_get(res, 0, 10) ?: "");
+	snprintf(ctx->policy_sha256, sizeof(ctx->policy_sha256), "%s",
+		 store_res_get(res, 0, 10) ?: "");
 	ctx->policy_interval = store_res_int(res, 0, 11, 0);
 	store_res_free(res);
 	return 0;
@@ -129,22 +135,37 @@ static const char *device_state(const char *status, long long last_report, long 
 
 int store_stale_devices(struct store *st, long long now, long long grace, struct store_res **ret)
 {
-	static const char sql[] = "SELECT id, hostname, last_report, last_seq FROM devices WHERE status = 'approved'"
-				  " AND last_report > 0 AND last_report + 2 * report_interval + $2 < $1";
+	static const char sql[] =
+		"SELECT id, hostname, last_report, last_seq FROM devices WHERE status = 'approved'"
+		" AND last_report > 0 AND last_report + 2 * report_interval + $2 < $1";
 
 	return STORE_EXEC(st, sql, ret, SP_INT(now), SP_INT(grace));
 }
 
-static const char device_cols[] =
-	"SELECT id, hostname, status, enrolled, last_seq, last_report, report_time, report_interval, compliant,"
-	" failing, last_checks, policy_sha256, agent_version, chain_gaps, facts, public_key FROM devices";
-static const char *const device_spec[] = { "id:s", "hostname:s", "status:s", "enrolled:i", "last_seq:i",
-					   "last_report:i", "report_time:i", "report_interval:i", "-",
-					   "failing:s", "checks:j", "policy_sha256:s", "agent_version:s",
-					   "chain_gaps:i", "facts:j", "public_key:s", NULL };
+static const char device_cols[] = "SELECT id, hostname, status, enrolled, last_seq, last_report, "
+				  "report_time, report_interval, compliant,"
+				  " failing, last_checks, policy_sha256, agent_version, "
+				  "chain_gaps, facts, public_key FROM devices";
+static const char *const device_spec[] = { "id:s",
+					   "hostname:s",
+					   "status:s",
+					   "enrolled:i",
+					   "last_seq:i",
+					   "last_report:i",
+					   "report_time:i",
+					   "report_interval:i",
+					   "-",
+					   "failing:s",
+					   "checks:j",
+					   "policy_sha256:s",
+					   "agent_version:s",
+					   "chain_gaps:i",
+					   "facts:j",
+					   "public_key:s",
+					   NULL };
 
-static int devices_query(struct store *st, const char *sql, const char *id, long long now, long long grace,
-			 json_t **ret)
+static int devices_query(struct store *st, const char *sql, const char *id, long long now,
+			 long long grace, json_t **ret)
 {
 	struct store_res *res;
 	json_t *arr;
@@ -155,8 +176,9 @@ static int devices_query(struct store *st, const char *sql, const char *id, long
 		return r;
 	arr = store_res_json(res, device_spec);
 	for (size_t i = 0; arr && i < res->nrows; i++) {
-		const char *state = device_state(store_res_get(res, i, 2), store_res_int(res, i, 5, 0),
-						 store_res_int(res, i, 7, 300), store_res_get(res, i, 8), now, grace);
+		const char *state = device_state(
+			store_res_get(res, i, 2), store_res_int(res, i, 5, 0),
+			store_res_int(res, i, 7, 300), store_res_get(res, i, 8), now, grace);
 		json_object_set_new(json_array_get(arr, i), "state", json_string(state));
 		if (store_res_get(res, i, 8))
 			json_object_set_new(json_array_get(arr, i), "compliant",
@@ -180,18 +202,20 @@ int store_device_list(struct store *st, long long now, long long grace, json_t *
 
 json_t *store_device_count_states(const json_t *devices)
 {
-	static const char *const states[] = { "compliant", "noncompliant", "stale", "never_reported", "pending",
-					      "revoked", NULL };
+	static const char *const states[] = {
+		"compliant", "noncompliant", "stale", "never_reported", "pending", "revoked", NULL
+	};
 	json_t *o, *d;
 	size_t i;
 
 	o = json_object();
 	for (i = 0; states[i]; i++)
 		json_object_set_new(o, states[i], json_integer(0));
-	json_array_foreach(devices, i, d) {
+	json_array_foreach (devices, i, d) {
 		const char *s = json_string_value(json_object_get(d, "state"));
 
-		json_object_set_new(o, s, json_integer(json_integer_value(json_object_get(o, s)) + 1));
+		json_object_set_new(o, s,
+				    json_integer(json_integer_value(json_object_get(o, s)) + 1));
 	}
 	return o;
 }
@@ -209,13 +233,15 @@ int store_device_states(struct store *st, long long now, long long grace, json_t
 	return 0;
 }
 
-int store_device_detail(struct store *st, const char *id, long long now, long long grace, json_t **ret)
+int store_device_detail(struct store *st, const char *id, long long now, long long grace,
+			json_t **ret)
 {
 	static char sql[sizeof(device_cols) + 64];
-	static const char rsql[] = "SELECT seq, received, time, compliant, chain_gap, checks FROM reports"
-				   " WHERE device_id = $1 ORDER BY seq DESC LIMIT 50";
-	static const char *const rspec[] = { "seq:i", "received:i", "time:i", "compliant:b", "chain_gap:b",
-					     "checks:j", NULL };
+	static const char rsql[] =
+		"SELECT seq, received, time, compliant, chain_gap, checks FROM reports"
+		" WHERE device_id = $1 ORDER BY seq DESC LIMIT 50";
+	static const char *const rspec[] = { "seq:i",       "received:i", "time:i", "compliant:b",
+					     "chain_gap:b", "checks:j",   NULL };
 	struct store_res *res;
 	json_t *arr, *dev, *ev, *al;
 	int r;

@@ -10,7 +10,11 @@
 
 struct store;
 
-enum store_param_type { STORE_NULL = 0, STORE_INT = 1, STORE_TEXT = 2 };
+enum store_param_type {
+	STORE_NULL = 0,
+	STORE_INT = 1,
+	STORE_TEXT = 2
+};
 struct store_param {
 	enum store_param_type type;
 	long long i;
@@ -26,17 +30,17 @@ static inline struct store_param store_param_text(const char *s)
 
 struct store_res {
 	size_t nrows, ncols;
-	char **cells;          /* nrows * ncols, NULL for SQL NULL */
+	char **cells; /* nrows * ncols, NULL for SQL NULL */
 };
 
 struct store_driver {
-	const char *name;      /* "sqlite" or "postgresql" */
+	const char *name; /* "sqlite" or "postgresql" */
 	int (*exec)(struct store *st, const char *sql, const struct store_param *p, size_t np,
 		    struct store_res **ret);
-	int (*begin)(struct store *st);   /* a write transaction */
+	int (*begin)(struct store *st); /* a write transaction */
 	int (*commit)(struct store *st);
 	int (*rollback)(struct store *st);
-	int (*script)(struct store *st, const char *sql);   /* several statements, no parameters */
+	int (*script)(struct store *st, const char *sql); /* several statements, no parameters */
 	void (*close)(struct store *st);
 };
 
@@ -71,6 +75,8 @@ long long store_res_int(const struct store_res *r, size_t row, size_t col, long 
 json_t *store_res_json(const struct store_res *res, const char *const *spec);
 
 /* store_exec() with the parameters as a list: STORE_EXEC(st, sql, &res, SP_TEXT(id), SP_INT(n)). */
-#define STORE_EXEC(st, sql, res, ...)                                                        \
-	store_exec((st), (sql), (const struct store_param[]){ __VA_ARGS__ },                     \
-		   sizeof((const struct store_param[]){ __VA_ARGS__ }) / sizeof(struct store_param), (res))
+#define STORE_EXEC(st, sql, res, ...)                                        \
+	store_exec((st), (sql), (const struct store_param[]){ __VA_ARGS__ }, \
+		   sizeof((const struct store_param[]){ __VA_ARGS__ }) /     \
+			   sizeof(struct store_param),                       \
+		   (res))

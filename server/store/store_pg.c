@@ -1,5 +1,5 @@
-/* PostgreSQL driver for server/store/store_driver.h (libpq). Parameters are sent as text and typed by the
- * server from context; statements are prepared once per connection (cache keyed by the SQL
+/* PostgreSQL driver for server/store/store_driver.h (libpq). Parameters are sent as text and typed
+ * by the server from context; statements are prepared once per connection (cache keyed by the SQL
  * text's address). A lost connection is reset on the next call. */
 #include "server/store/store_driver.h"
 
@@ -13,7 +13,8 @@
 #define CACHE_SLOTS 64
 /* Every statement is prepared once and run with the same shapes of parameters: plan it once
  * (a custom plan per execution re-plans, and planning stats the relations' files each time). */
-#define SESSION_SETTINGS "SET client_min_messages = warning; SET plan_cache_mode = force_generic_plan"
+#define SESSION_SETTINGS \
+	"SET client_min_messages = warning; SET plan_cache_mode = force_generic_plan"
 
 struct pg {
 	PGconn *conn;
@@ -31,11 +32,12 @@ static int pg_err(struct store *st, const char *what, const PGresult *res)
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(g->conn);
 
-	snprintf(st->errmsg, sizeof(st->errmsg), "postgresql: %s: %s", what, msg && *msg ? msg : "error");
+	snprintf(st->errmsg, sizeof(st->errmsg), "postgresql: %s: %s", what,
+		 msg && *msg ? msg : "error");
 	/* strip libpq's trailing newline */
 	st->errmsg[strcspn(st->errmsg, "\n")] = 0;
 	if (state && strcmp(state, "23505") == 0)
-		return -EEXIST;   /* unique_violation */
+		return -EEXIST; /* unique_violation */
 	return -EIO;
 }
 
@@ -100,8 +102,7 @@ static int pg_exec_once(struct store *st, const char *sql, const struct store_pa
 	pr = PQexecPrepared(g->conn, g->cache[h].name, (int)np, vals, NULL, NULL, 0);
 	switch (PQresultStatus(pr)) {
 	case PGRES_COMMAND_OK:
-	case PGRES_TUPLES_OK:
-		break;
+	case PGRES_TUPLES_OK: break;
 	default:
 		r = pg_err(st, "exec", pr);
 		PQclear(pr);
@@ -128,7 +129,8 @@ static int pg_exec_once(struct store *st, const char *sql, const struct store_pa
 			for (size_t c = 0; c < res->ncols; c++) {
 				if (PQgetisnull(pr, (int)row, (int)c))
 					continue;
-				res->cells[row * res->ncols + c] = strdup(PQgetvalue(pr, (int)row, (int)c));
+				res->cells[row * res->ncols + c] = strdup(
+					PQgetvalue(pr, (int)row, (int)c));
 				if (!res->cells[row * res->ncols + c]) {
 					store_res_free(res);
 					PQclear(pr);
@@ -175,7 +177,7 @@ static int pg_begin(struct store *st)
 
 	pg_check_conn(g);
 	r = pg_simple(st, "BEGIN");
-	if (r == -EIO && pg_conn_lost(g)) {   /* nothing done yet: retry on a fresh connection */
+	if (r == -EIO && pg_conn_lost(g)) { /* nothing done yet: retry on a fresh connection */
 		pg_check_conn(g);
 		r = pg_simple(st, "BEGIN");
 	}

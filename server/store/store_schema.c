@@ -10,24 +10,29 @@
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS wxg_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, secret_sha256 TEXT NOT NULL UNIQUE,"
+	"CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, secret_sha256 TEXT NOT NULL "
+	"UNIQUE,"
 	" uses_left BIGINT NOT NULL, uses_total BIGINT NOT NULL, expires BIGINT NOT NULL,"
 	" hold INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, created BIGINT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, public_key TEXT NOT NULL UNIQUE,"
 	" token_id TEXT, hostname TEXT, facts TEXT, status TEXT NOT NULL, enrolled BIGINT NOT NULL,"
 	" last_seq BIGINT NOT NULL, nonce TEXT NOT NULL, last_hash TEXT NOT NULL,"
-	" last_report BIGINT NOT NULL DEFAULT 0, report_time BIGINT, report_interval BIGINT NOT NULL,"
-	" compliant INTEGER, failing TEXT, last_checks TEXT, policy_sha256 TEXT, agent_version TEXT,"
+	" last_report BIGINT NOT NULL DEFAULT 0, report_time BIGINT, report_interval BIGINT NOT "
+	"NULL,"
+	" compliant INTEGER, failing TEXT, last_checks TEXT, policy_sha256 TEXT, agent_version "
+	"TEXT,"
 	" chain_gaps BIGINT NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS reports (device_id TEXT NOT NULL, seq BIGINT NOT NULL,"
 	" received BIGINT NOT NULL, time BIGINT NOT NULL, compliant INTEGER NOT NULL,"
-	" chain_gap INTEGER NOT NULL, checks TEXT, body TEXT NOT NULL, PRIMARY KEY (device_id, seq));"
+	" chain_gap INTEGER NOT NULL, checks TEXT, body TEXT NOT NULL, PRIMARY KEY (device_id, "
+	"seq));"
 	"CREATE INDEX IF NOT EXISTS reports_received ON reports (received);"
 	"CREATE TABLE IF NOT EXISTS events (device_id TEXT NOT NULL, uuid TEXT NOT NULL,"
 	" time BIGINT NOT NULL, received BIGINT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,"
 	" PRIMARY KEY (device_id, uuid));"
 	"CREATE INDEX IF NOT EXISTS events_received ON events (received);"
-	"CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, created BIGINT NOT NULL, device_id TEXT,"
+	"CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, created BIGINT NOT NULL, "
+	"device_id TEXT,"
 	" rule TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL,"
 	" dedup_key TEXT NOT NULL UNIQUE, suppressed INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS alerts_dev_rule ON alerts (device_id, rule, created);"
@@ -37,7 +42,8 @@ static const char schema[] =
 	" claimed_until BIGINT NOT NULL DEFAULT 0, last_error TEXT, PRIMARY KEY (alert_id, sink));"
 	"CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt);"
 	"CREATE TABLE IF NOT EXISTS policies (sha256 TEXT PRIMARY KEY, name TEXT, version TEXT,"
-	" text TEXT NOT NULL, signature TEXT NOT NULL, report_interval BIGINT, uploaded BIGINT NOT NULL);";
+	" text TEXT NOT NULL, signature TEXT NOT NULL, report_interval BIGINT, uploaded BIGINT NOT "
+	"NULL);";
 
 int store_migrate(struct store *st)
 {
@@ -67,7 +73,8 @@ fail:
 
 int store_get_secret(struct store *st, const char *name, unsigned char out[32])
 {
-	static const char ins[] = "INSERT INTO wxg_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+	static const char ins[] =
+		"INSERT INTO wxg_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
 	static const char sel[] = "SELECT value FROM wxg_meta WHERE key = $1";
 	unsigned char rnd[32];
 	char hex[65];

@@ -1,5 +1,5 @@
-/* SQLite driver for server/store/store_driver.h: WAL mode, a busy timeout, prepared statements cached per
- * connection (keyed by the SQL text's address: the store's SQL is static strings). */
+/* SQLite driver for server/store/store_driver.h: WAL mode, a busy timeout, prepared statements
+ * cached per connection (keyed by the SQL text's address: the store's SQL is static strings). */
 #include "server/store/store_driver.h"
 
 #include <errno.h>
@@ -169,7 +169,7 @@ static int sq_end(struct store *st, const char *sql)
 	int r = sq_simple(st, sql);
 
 	if (r < 0 && strcmp(sql, "COMMIT") == 0)
-		return r;   /* still in the transaction: the caller rolls back */
+		return r; /* still in the transaction: the caller rolls back */
 	if (q->in_tx) {
 		q->in_tx = false;
 		pthread_mutex_unlock(&write_lock);
@@ -219,7 +219,8 @@ int store_sqlite_open(const char *path, struct store **ret, char *err, size_t er
 	if (r < 0)
 		return r;
 	q = st->conn;
-	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	if (sqlite3_open_v2(path, &q->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		r = q->db ? sq_err(st, q->db) : -ENOMEM;
 		goto fail;
@@ -228,7 +229,8 @@ int store_sqlite_open(const char *path, struct store **ret, char *err, size_t er
 	/* WAL + synchronous=NORMAL: a commit is a write() to the WAL, fsync only at checkpoints
 	 * (an acknowledged report survives a crash of the process, not necessarily of the
 	 * machine). */
-	r = sq_simple(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+	r = sq_simple(
+		st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
 	if (r < 0)
 		goto fail;
 	*ret = st;

@@ -7,17 +7,20 @@
 int store_token_create(struct store *st, const char *id, const char *secret_sha256, long long uses,
 		       long long expires, bool hold, long long now)
 {
-	static const char sql[] = "INSERT INTO tokens (id, secret_sha256, uses_left, uses_total, expires, hold,"
-				  " revoked, created) VALUES ($1, $2, $3, $3, $4, $5, 0, $6)";
+	static const char sql[] =
+		"INSERT INTO tokens (id, secret_sha256, uses_left, uses_total, expires, hold,"
+		" revoked, created) VALUES ($1, $2, $3, $3, $4, $5, 0, $6)";
 
-	return STORE_EXEC(st, sql, NULL, SP_TEXT(id), SP_TEXT(secret_sha256), SP_INT(uses), SP_INT(expires),
-		    SP_INT(hold), SP_INT(now));
+	return STORE_EXEC(st, sql, NULL, SP_TEXT(id), SP_TEXT(secret_sha256), SP_INT(uses),
+			  SP_INT(expires), SP_INT(hold), SP_INT(now));
 }
 
-int store_token_consume(struct store *st, const char *secret_sha256, long long now, char id[17], bool *hold)
+int store_token_consume(struct store *st, const char *secret_sha256, long long now, char id[17],
+			bool *hold)
 {
-	static const char sql[] = "UPDATE tokens SET uses_left = uses_left - 1 WHERE secret_sha256 = $1"
-				  " AND revoked = 0 AND uses_left > 0 AND expires > $2 RETURNING id, hold";
+	static const char sql[] =
+		"UPDATE tokens SET uses_left = uses_left - 1 WHERE secret_sha256 = $1"
+		" AND revoked = 0 AND uses_left > 0 AND expires > $2 RETURNING id, hold";
 	struct store_res *res;
 	int r;
 
@@ -36,10 +39,11 @@ int store_token_consume(struct store *st, const char *secret_sha256, long long n
 
 int store_token_list(struct store *st, json_t **ret)
 {
-	static const char sql[] = "SELECT id, uses_left, uses_total, expires, hold, revoked, created"
-				  " FROM tokens ORDER BY created DESC, id";
-	static const char *const spec[] = { "id:s", "uses_left:i", "uses_total:i", "expires:i", "hold:b",
-					    "revoked:b", "created:i", NULL };
+	static const char sql[] =
+		"SELECT id, uses_left, uses_total, expires, hold, revoked, created"
+		" FROM tokens ORDER BY created DESC, id";
+	static const char *const spec[] = { "id:s",   "uses_left:i", "uses_total:i", "expires:i",
+					    "hold:b", "revoked:b",   "created:i",    NULL };
 	struct store_res *res;
 	int r;
 

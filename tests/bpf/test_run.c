@@ -25,7 +25,7 @@ extern char **environ;
 
 struct agent {
 	pid_t pid;
-	int out;            /* read end of its stdout */
+	int out; /* read end of its stdout */
 	char buf[1 << 16];
 	size_t len;
 };
@@ -42,7 +42,8 @@ static const char *bin(const char *rel)
 	if (bd[0] == '/')
 		snprintf(p, PATH_MAX, "%s/%s", bd, rel);
 	else
-		snprintf(p, PATH_MAX, "%s/%s/%s", getenv("WXG_SRCDIR") ? getenv("WXG_SRCDIR") : ".", bd, rel);
+		snprintf(p, PATH_MAX, "%s/%s/%s", getenv("WXG_SRCDIR") ? getenv("WXG_SRCDIR") : ".",
+			 bd, rel);
 	return p;
 }
 
@@ -52,7 +53,8 @@ static void write_policy(const char *mode)
 
 	snprintf(text, sizeof(text),
 		 "[policy]\nname = wxgt-run\nversion = 1\nmode = %s\n\n"
-		 "[deny.wxgt-denied]\ncomm = wxgt-denied\n\n[watch]\nnotify = yes\n", mode);
+		 "[deny.wxgt-denied]\ncomm = wxgt-denied\n\n[watch]\nnotify = yes\n",
+		 mode);
 	wxg_test_write(policy, text);
 }
 
@@ -61,9 +63,9 @@ static void agent_start(struct agent *a, const char *extra)
 	char notify_cmd[PATH_MAX + 32];
 	int pipefd[2];
 	posix_spawn_file_actions_t fa;
-	char *argv[] = { (char *)bin("wxguard"), "run", "--policy", policy, "--status-file", status,
-			 "--no-posture", "--no-proc-scan", "--notify-cmd", notify_cmd,
-			 (char *)extra, NULL };
+	char *argv[] = { (char *)bin("wxguard"), "run",      "--policy",     policy,
+			 "--status-file",        status,     "--no-posture", "--no-proc-scan",
+			 "--notify-cmd",         notify_cmd, (char *)extra,  NULL };
 
 	snprintf(notify_cmd, sizeof(notify_cmd), "%s/notify.sh", dir);
 	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
@@ -171,7 +173,9 @@ static int setup(void **state)
 		char *data = NULL, sh[PATH_MAX * 2];
 		size_t len;
 
-		assert_int_equal(read_full_file(bin("tests/standins/wxgt_client"), 64 << 20, &data, &len), 0);
+		assert_int_equal(
+			read_full_file(bin("tests/standins/wxgt_client"), 64 << 20, &data, &len),
+			0);
 		assert_int_equal(write_file_atomic(denied, data, len, 0755), 0);
 		free(data);
 		snprintf(sh, sizeof(sh), "#!/bin/sh\necho \"$@\" >> %s\n", notes);
@@ -248,7 +252,8 @@ static void test_run_status_and_degraded_mode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_kills_reports_notifies_and_keeps_old_policy_on_broken_reload),
+		cmocka_unit_test(
+			test_run_kills_reports_notifies_and_keeps_old_policy_on_broken_reload),
 		cmocka_unit_test(test_run_status_and_degraded_mode),
 	};
 

@@ -32,7 +32,7 @@ struct fixture {
 	char marker[PATH_MAX];
 	char sha[HASH_SHA256_HEX];
 	struct watch *w;
-	json_t *events;      /* every event the hook saw */
+	json_t *events; /* every event the hook saw */
 };
 
 static struct fixture fx;
@@ -58,8 +58,8 @@ static const char *standin(const char *name)
 	static unsigned i;
 	char *b = p[i++ % 4];
 
-	snprintf(b, PATH_MAX, "%s/%s/tests/standins/%s", getenv("WXG_SRCDIR") ? getenv("WXG_SRCDIR") : ".",
-		 wxg_test_build_dir(), name);
+	snprintf(b, PATH_MAX, "%s/%s/tests/standins/%s",
+		 getenv("WXG_SRCDIR") ? getenv("WXG_SRCDIR") : ".", wxg_test_build_dir(), name);
 	if (wxg_test_build_dir()[0] == '/')
 		snprintf(b, PATH_MAX, "%s/tests/standins/%s", wxg_test_build_dir(), name);
 	return b;
@@ -69,15 +69,19 @@ static char *policy_text(const char *mode, unsigned max_instances)
 {
 	char *t = NULL;
 
-	assert_true(asprintf(&t,
-		"[policy]\nname = wxgt\nversion = 1\nmode = %s\n\n"
-		"[client.wxgt]\ndisplay_name = WXGT stand-in client\ncomm = wxgt-approved\n"
-		"exe = %s\nsha256 = %s\nlib_dirs = /lib, /usr/lib, %s/lib\nmax_instances = %u\n\n"
-		"[client.wxgtwine]\ncomm = WXGTWork.exe\nargv = *\\WXGTWork.exe\n"
-		"wine_prefix = .wxgt-wine\n\n"
-		"[deny.wxgt-denied]\ncomm = wxgt-denied, WXGTChat.exe\nargv = *\\WXGTChat.exe\n\n"
-		"[watch]\nnotify = no\nattachment_exec = yes\n",
-		mode, fx.approved, fx.sha, fx.dir, max_instances) > 0);
+	assert_true(
+		asprintf(
+			&t,
+			"[policy]\nname = wxgt\nversion = 1\nmode = %s\n\n"
+			"[client.wxgt]\ndisplay_name = WXGT stand-in client\ncomm = wxgt-approved\n"
+			"exe = %s\nsha256 = %s\nlib_dirs = /lib, /usr/lib, %s/lib\nmax_instances = "
+			"%u\n\n"
+			"[client.wxgtwine]\ncomm = WXGTWork.exe\nargv = *\\WXGTWork.exe\n"
+			"wine_prefix = .wxgt-wine\n\n"
+			"[deny.wxgt-denied]\ncomm = wxgt-denied, WXGTChat.exe\nargv = "
+			"*\\WXGTChat.exe\n\n"
+			"[watch]\nnotify = no\nattachment_exec = yes\n",
+			mode, fx.approved, fx.sha, fx.dir, max_instances) > 0);
 	return t;
 }
 
@@ -127,7 +131,7 @@ static int setup(void **state)
 
 	(void)state;
 	if (geteuid() != 0 || access("/sys/kernel/btf/vmlinux", R_OK) != 0)
-		return 0;   /* each test skips (or fails) through wxg_test_require_root_bpf() */
+		return 0; /* each test skips (or fails) through wxg_test_require_root_bpf() */
 	fx.dir = wxg_test_mkdtemp();
 	chmod(fx.dir, 0755);
 	mkdirs();
@@ -248,7 +252,7 @@ static size_t events_for(pid_t pid, const char *type, json_t **last)
 	json_t *ev;
 
 	drain();
-	json_array_foreach(fx.events, i, ev) {
+	json_array_foreach (fx.events, i, ev) {
 		json_t *p = json_object_get(ev, "process");
 
 		if (p && json_integer_value(json_object_get(p, "pid")) == pid &&
@@ -313,7 +317,8 @@ static void expect_blocked(const char *path, const char *const *args, const char
 		if (!killed(st))
 			fail_msg("%s: run %d not killed (status 0x%x)", path, i, st);
 		if (marker_exists())
-			fail_msg("%s: run %d executed its first instruction (marker exists)", path, i);
+			fail_msg("%s: run %d executed its first instruction (marker exists)", path,
+				 i);
 		assert_int_equal(events_for(pid, NULL, &ev), 1);
 		assert_string_equal(str(ev, "rule"), rule);
 		assert_string_equal(str(ev, "verdict"), "deny");
@@ -340,8 +345,10 @@ static void expect_reported_once(const char *path, const char *const *args, cons
 	assert_string_equal(str(ev, "mode"), "audit");
 }
 
-static const char *const wine_args_ok[] = { "WXGTWork.exe", "C:\\Program Files\\WXGT\\WXGTWork.exe", NULL };
-static const char *const wine_args_denied[] = { "WXGTChat.exe", "C:\\Program Files\\WXGT\\WXGTChat.exe", NULL };
+static const char *const wine_args_ok[] = { "WXGTWork.exe", "C:\\Program Files\\WXGT\\WXGTWork.exe",
+					    NULL };
+static const char *const wine_args_denied[] = { "WXGTChat.exe",
+						"C:\\Program Files\\WXGT\\WXGTChat.exe", NULL };
 static const char *const wine_env[] = { "WINEPREFIX=/tmp/not-the-prefix", NULL };
 
 /* Every stand-in that must not run: blocked in enforce mode, reported once in audit mode. */
@@ -485,7 +492,8 @@ static void inject(const char *how, bool with_addr)
 	assert_int_equal(events_for(inj, "inject", &ev), 1);
 	assert_string_equal(str(ev, "rule"), "client.injection");
 	assert_string_equal(str(ev, "action"), "kill");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(ev, "target"), "pid")), client);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ev, "target"), "pid")),
+			 client);
 	snprintf(fx.marker, sizeof(fx.marker), "%s", client_marker);
 	/* The client goes on (not left stopped) and its memory was not written. */
 	st = wait_status(client);
@@ -523,7 +531,7 @@ static void test_watch_memfd_exec_by_client_is_blocked(void **state)
 	pid = start(fx.approved, (const char *const[]){ "memfd", fx.other, NULL }, NULL);
 	st = wait_status(pid);
 	assert_true(killed(st));
-	assert_int_equal(events_for(pid, "exec", &ev), 2);   /* the client's start, the memfd exec */
+	assert_int_equal(events_for(pid, "exec", &ev), 2); /* the client's start, the memfd exec */
 	assert_string_equal(str(ev, "reason"), "fileless_exec");
 	assert_string_equal(str(ev, "rule"), "client.fileless");
 }
@@ -557,7 +565,7 @@ static void test_watch_file_written_by_client_then_executed_is_blocked(void **st
 		return;
 	unlink(payload);
 	run_ok(fx.approved, (const char *const[]){ "copy", fx.other, payload, NULL }, NULL);
-	run_killed(payload, NULL, NULL, "exec", &ev);   /* run by the employee, not by the client */
+	run_killed(payload, NULL, NULL, "exec", &ev); /* run by the employee, not by the client */
 	assert_string_equal(str(ev, "rule"), "watch.attachment_exec");
 	assert_non_null(watch_events_message(ev, true));
 }
@@ -578,7 +586,7 @@ static void test_watch_file_written_by_client_on_tmpfs_then_executed_is_blocked(
 		return;
 	snprintf(payload, sizeof(payload), "/dev/shm/wxgt-payload-%d", (int)getpid());
 	copy_file(fx.other, readme);
-	assert_int_equal(utimensat(AT_FDCWD, readme, old, 0), 0);   /* the client's read moves it */
+	assert_int_equal(utimensat(AT_FDCWD, readme, old, 0), 0); /* the client's read moves it */
 	usleep(50000);
 	set_mode("enforce", 1);
 	unlink(payload);
@@ -615,7 +623,8 @@ static void test_watch_library_outside_lib_dirs_is_reported(void **state)
 
 	set_mode("enforce", 1);
 	reset();
-	pid = start(fx.approved, (const char *const[]){ "open", evil, "sleep", "2000", NULL }, NULL);
+	pid = start(fx.approved, (const char *const[]){ "open", evil, "sleep", "2000", NULL },
+		    NULL);
 	for (int i = 0; i < 100 && events_for(pid, "open", NULL) == 0; i++)
 		usleep(10000);
 	st = wait_status(pid);
@@ -692,8 +701,9 @@ static void test_watch_exec_storm_has_zero_drops(void **state)
 	watch_get_state(fx.w, &st1);
 	assert_int_equal(st1.counters.drops, st0.counters.drops);
 	assert_true(st1.counters.execs - st0.counters.execs >= 4000);
-	json_array_foreach(fx.events, i, ev)
-		if (strcmp(str(ev, "type"), "exec") == 0 && strcmp(str(ev, "rule"), "client.denied") == 0)
+	json_array_foreach (fx.events, i, ev)
+		if (strcmp(str(ev, "type"), "exec") == 0 &&
+		    strcmp(str(ev, "rule"), "client.denied") == 0)
 			n++;
 	assert_int_equal(n, 1000);
 	set_mode("enforce", 1);
@@ -741,7 +751,8 @@ int main(void)
 		cmocka_unit_test(test_watch_memfd_exec_by_client_is_blocked),
 		cmocka_unit_test(test_watch_second_instance_over_limit_is_blocked),
 		cmocka_unit_test(test_watch_file_written_by_client_then_executed_is_blocked),
-		cmocka_unit_test(test_watch_file_written_by_client_on_tmpfs_then_executed_is_blocked),
+		cmocka_unit_test(
+			test_watch_file_written_by_client_on_tmpfs_then_executed_is_blocked),
 		cmocka_unit_test(test_watch_library_outside_lib_dirs_is_reported),
 		cmocka_unit_test(test_watch_fexecve_script_and_loader_are_judged),
 		cmocka_unit_test(test_watch_exec_storm_has_zero_drops),

@@ -32,7 +32,7 @@ struct srv {
 	pid_t pid;
 };
 
-static pid_t running_server;   /* killed by the group teardown if a test fails midway */
+static pid_t running_server; /* killed by the group teardown if a test fails midway */
 
 static int teardown(void **state)
 {
@@ -58,7 +58,8 @@ static unsigned free_port(void)
 
 static bool port_open(unsigned port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 				 .sin_port = htons((uint16_t)port) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
@@ -148,7 +149,8 @@ static bool srv_setup(struct srv *s, const char *dir)
 	snprintf(s->conf, sizeof(s->conf), "%s/server.conf", s->dir);
 	snprintf(text, sizeof(text),
 		 "[server]\nlisten = 127.0.0.1\nport = %u\nstate_dir = %s/state\n"
-		 "[database]\nurl = sqlite://%s/state/db.sqlite\n", s->port, s->dir, s->dir);
+		 "[database]\nurl = sqlite://%s/state/db.sqlite\n",
+		 s->port, s->dir, s->dir);
 	wxg_test_write(s->conf, text);
 	out = srv_cmd(s, "init");
 	if (!out)
@@ -217,8 +219,10 @@ static void test_attest_real_server_enroll_report_policy_and_outage(void **state
 	unsigned char *seen;
 	size_t i;
 	sd_event *e;
-	const struct attest_opts fast = { .retry_base_usec = 50000, .retry_max_usec = 500000,
-					  .interval_usec = 3600ull * 1000000, .first_report_usec = 100000,
+	const struct attest_opts fast = { .retry_base_usec = 50000,
+					  .retry_max_usec = 500000,
+					  .interval_usec = 3600ull * 1000000,
+					  .first_report_usec = 100000,
 					  .batch_delay_usec = 20000 };
 
 	if (!srv_setup(&s, dir)) {
@@ -236,11 +240,13 @@ static void test_attest_real_server_enroll_report_policy_and_outage(void **state
 
 	/* The agent: only an [enroll] drop-in, as fleet tooling would install it. */
 	snprintf(path, sizeof(path), "%s/agent.conf.d/10-enroll.conf", dir);
-	snprintf(text, sizeof(text), "[enroll]\nserver = https://127.0.0.1:%u\ntoken = %s\nca = %s/state/tls/ca.pem\n",
+	snprintf(text, sizeof(text),
+		 "[enroll]\nserver = https://127.0.0.1:%u\ntoken = %s\nca = %s/state/tls/ca.pem\n",
 		 s.port, json_string_value(json_object_get(tok, "token")), s.dir);
 	wxg_test_write(path, text);
 	snprintf(path, sizeof(path), "%s/agent.conf", dir);
-	snprintf(text, sizeof(text), "[agent]\nstate_dir = %s/agent\npolicy_dir = %s/policy.d\n", dir, dir);
+	snprintf(text, sizeof(text), "[agent]\nstate_dir = %s/agent\npolicy_dir = %s/policy.d\n",
+		 dir, dir);
 	wxg_test_write(path, text);
 	json_decref(tok);
 	assert_int_equal(agent_config_load(path, &cfg, NULL), 0);
@@ -262,7 +268,9 @@ static void test_attest_real_server_enroll_report_policy_and_outage(void **state
 
 	/* A server policy: uploaded, announced in the next reply, fetched, verified, applied. */
 	snprintf(path, sizeof(path), "%s/server-policy.ini", dir);
-	wxg_test_write(path, "[policy]\nname = from-server\nversion = 9\nmode = audit\nreport_interval = 600\n");
+	wxg_test_write(
+		path,
+		"[policy]\nname = from-server\nversion = 9\nmode = audit\nreport_interval = 600\n");
 	snprintf(text, sizeof(text), "policy upload %s", path);
 	out = srv_cmd(&s, text);
 	assert_non_null(out);
@@ -293,7 +301,8 @@ static void test_attest_real_server_enroll_report_policy_and_outage(void **state
 	step("1000 events spooled");
 	run_loop(e, 20);
 	st = status(a);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "spool"), "depth")), N_EVENTS);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "spool"), "depth")),
+			 N_EVENTS);
 	json_decref(st);
 
 	srv_start(&s);
@@ -309,7 +318,8 @@ static void test_attest_real_server_enroll_report_policy_and_outage(void **state
 		run_loop(e, 1);
 	}
 	st = status(a);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "spool"), "depth")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "spool"), "depth")),
+			 0);
 	json_decref(st);
 
 	step("spool drained");
@@ -320,7 +330,7 @@ static void test_attest_real_server_enroll_report_policy_and_outage(void **state
 	free(out);
 	assert_true(json_is_array(evs));
 	seen = calloc(N_EVENTS, 1);
-	json_array_foreach(evs, i, v) {
+	json_array_foreach (evs, i, v) {
 		json_t *ev = json_object_get(v, "event");
 		json_int_t n = json_integer_value(json_object_get(ev ? ev : v, "n"));
 
@@ -348,6 +358,6 @@ int main(void)
 		cmocka_unit_test(test_attest_real_server_enroll_report_policy_and_outage),
 	};
 
-	uplink_child_entry();   /* when re-executed as the uplink child */
+	uplink_child_entry(); /* when re-executed as the uplink child */
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -29,7 +29,7 @@ struct receiver {
 	char *bodies[256];
 	char *paths[256];
 	int n;
-	int fail_first_json;   /* answer the first JSON-webhook POST with 500 (tests retries) */
+	int fail_first_json; /* answer the first JSON-webhook POST with 500 (tests retries) */
 };
 
 static void *receiver_main(void *arg)
@@ -75,9 +75,12 @@ static void *receiver_main(void *arg)
 			pthread_mutex_unlock(&rv->lock);
 		}
 		{
-			const char *ok = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\n"
-					 "Connection: close\r\n\r\n{\"errcode\":0,\"errmsg\":\"ok\"}";
-			const char *bad = "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+			const char *ok =
+				"HTTP/1.1 200 OK\r\nContent-Type: "
+				"application/json\r\nContent-Length: 27\r\n"
+				"Connection: close\r\n\r\n{\"errcode\":0,\"errmsg\":\"ok\"}";
+			const char *bad = "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: "
+					  "close\r\n\r\n";
 			const char *rep = fail ? bad : ok;
 
 			if (write(c, rep, strlen(rep)) < 0)
@@ -108,7 +111,8 @@ static char *receiver_wait(struct receiver *rv, const char *prefix, const char *
 	for (int t = 0; t < seconds * 10; t++) {
 		pthread_mutex_lock(&rv->lock);
 		for (int i = 0; i < rv->n; i++)
-			if (strncmp(rv->paths[i], prefix, strlen(prefix)) == 0 && strstr(rv->bodies[i], needle)) {
+			if (strncmp(rv->paths[i], prefix, strlen(prefix)) == 0 &&
+			    strstr(rv->bodies[i], needle)) {
 				char *r = strdup(rv->bodies[i]);
 
 				pthread_mutex_unlock(&rv->lock);
@@ -157,11 +161,13 @@ static int start_server_db(long long interval, const char *db, const char *share
 	f = fopen(E.conf, "w");
 	assert_non_null(f);
 	fprintf(f,
-		"[server]\nlisten = 127.0.0.1\nport = 0\nworkers = 2\nstate_dir = %s\nmax_body = 65536\n"
+		"[server]\nlisten = 127.0.0.1\nport = 0\nworkers = 2\nstate_dir = %s\nmax_body = "
+		"65536\n"
 		"[database]\nurl = %s\n"
 		"[reports]\ninterval = %lld\nstale_grace = 1\n"
 		"[alerts]\nwecom_webhook = http://127.0.0.1:%d/cgi-bin/webhook/send?key=test-key\n"
-		"json_webhook = http://127.0.0.1:%d/hook\nsyslog = true\nretry_base = 1\nsweep_ms = 200\n",
+		"json_webhook = http://127.0.0.1:%d/hook\nsyslog = true\nretry_base = 1\nsweep_ms "
+		"= 200\n",
 		E.dir, dburl, interval, E.rv.port, E.rv.port);
 	fclose(f);
 	assert_int_equal(pipe(pipefd), 0);
@@ -240,8 +246,8 @@ static size_t collect(char *p, size_t sz, size_t n, void *u)
 static long https_at(int port, const char *method, const char *path, const char *body, size_t len,
 		     const char *header, struct resp *out);
 
-static long https(const char *method, const char *path, const char *body, size_t len, const char *header,
-		  struct resp *out)
+static long https(const char *method, const char *path, const char *body, size_t len,
+		  const char *header, struct resp *out)
 {
 	return https_at(E.port, method, path, body, len, header, out);
 }
@@ -319,10 +325,13 @@ static void test_e2e_enroll_over_https_with_cli_token(void **state)
 	assert_non_null(t);
 	assert_int_equal(simclient_new(&C), 0);
 	assert_int_equal(https_json("/api/v1/enroll/challenge", json_object(), &ch), 200);
-	assert_int_equal(https_json("/api/v1/enroll",
-				    simclient_enroll(C, json_string_value(json_object_get(t, "token")),
-						     json_string_value(json_object_get(ch, "challenge")), "e2e-laptop"),
-				    &rep), 200);
+	assert_int_equal(
+		https_json("/api/v1/enroll",
+			   simclient_enroll(C, json_string_value(json_object_get(t, "token")),
+					    json_string_value(json_object_get(ch, "challenge")),
+					    "e2e-laptop"),
+			   &rep),
+		200);
 	assert_int_equal(simclient_enrolled(C, rep), 0);
 	json_decref(rep);
 	json_decref(ch);
@@ -335,10 +344,13 @@ static void test_e2e_reports_accepted_and_noncompliance_reaches_wecom(void **sta
 	json_t *rep;
 	char *msg;
 
-	assert_int_equal(https_json("/api/v1/report", simclient_report(C, time(NULL), NULL, -1), &rep), 200);
+	assert_int_equal(
+		https_json("/api/v1/report", simclient_report(C, time(NULL), NULL, -1), &rep), 200);
 	simclient_accepted(C, rep);
 	json_decref(rep);
-	assert_int_equal(https_json("/api/v1/report", simclient_report(C, time(NULL), "disk_encryption", -1), &rep), 200);
+	assert_int_equal(https_json("/api/v1/report",
+				    simclient_report(C, time(NULL), "disk_encryption", -1), &rep),
+			 200);
 	simclient_accepted(C, rep);
 	json_decref(rep);
 	msg = receiver_wait(&E.rv, "/cgi-bin/webhook/send?key=test-key", "noncompliant", 10);
@@ -347,7 +359,8 @@ static void test_e2e_reports_accepted_and_noncompliance_reaches_wecom(void **sta
 		json_t *j = json_loads(msg, 0, NULL);
 
 		assert_string_equal(json_string_value(json_object_get(j, "msgtype")), "markdown");
-		assert_non_null(strstr(json_string_value(json_object_get(json_object_get(j, "markdown"), "content")),
+		assert_non_null(strstr(json_string_value(json_object_get(
+					       json_object_get(j, "markdown"), "content")),
 				       "disk_encryption"));
 		json_decref(j);
 	}
@@ -378,7 +391,8 @@ static void test_e2e_bad_requests_get_clear_4xx(void **state)
 	memset(big, ' ', 300000);
 	big[0] = '{';
 	big[299999] = '}';
-	https("POST", "/api/v1/events", big, 300000, NULL, &r);   /* 413, or a reset while uploading */
+	https("POST", "/api/v1/events", big, 300000, NULL,
+	      &r); /* 413, or a reset while uploading */
 	free(big);
 	env = simclient_report(C, time(NULL), NULL, -1);
 	json_object_set_new(json_object_get(env, "report"), "boot_id", json_string("tampered"));
@@ -393,11 +407,11 @@ static void test_e2e_bad_requests_get_clear_4xx(void **state)
 	assert_non_null(strstr(r.buf, "wxguard_reports_accepted_total 2"));
 	assert_non_null(strstr(r.buf, "wxguard_reports_refused_total{reason=\"malformed\"} 1"));
 	assert_non_null(strstr(r.buf, "wxguard_reports_refused_total{reason=\"too_large\"} 1"));
-	assert_non_null(strstr(r.buf, "wxguard_event_batches_refused_total{reason=\"too_large\"} 0"));
+	assert_non_null(
+		strstr(r.buf, "wxguard_event_batches_refused_total{reason=\"too_large\"} 0"));
 	assert_non_null(strstr(r.buf, "\nwxguard_http_too_large_total 2\n"));
 	assert_non_null(strstr(r.buf, "wxguard_reports_refused_total{reason=\"bad_signature\"} 1"));
 }
-
 
 static int count_lines(const char *s)
 {
@@ -415,11 +429,15 @@ static void test_e2e_watcher_events_alert_and_cli_options_after_command(void **s
 	json_t *evs = json_array(), *rep, *j;
 	char *msg, *out;
 
-	json_array_append_new(evs, simclient_watch_event(time(NULL), "exec", "client.denied", "denied_name", "deny", "kill"));
-	json_array_append_new(evs, simclient_watch_event(time(NULL), "exec", "watch.attachment_exec", "attachment_exec",
-							 "deny", "none"));
-	json_array_append_new(evs, simclient_watch_event(time(NULL), "exec", "client.approved", "approved", "allow", "none"));
-	assert_int_equal(https_json("/api/v1/events", simclient_batch(C, time(NULL), evs), &rep), 200);
+	json_array_append_new(evs, simclient_watch_event(time(NULL), "exec", "client.denied",
+							 "denied_name", "deny", "kill"));
+	json_array_append_new(evs,
+			      simclient_watch_event(time(NULL), "exec", "watch.attachment_exec",
+						    "attachment_exec", "deny", "none"));
+	json_array_append_new(evs, simclient_watch_event(time(NULL), "exec", "client.approved",
+							 "approved", "allow", "none"));
+	assert_int_equal(https_json("/api/v1/events", simclient_batch(C, time(NULL), evs), &rep),
+			 200);
 	assert_int_equal(json_integer_value(json_object_get(rep, "accepted")), 3);
 	json_decref(rep);
 	msg = receiver_wait(&E.rv, "/cgi-bin/webhook/send", "attachment_exec", 10);
@@ -499,9 +517,13 @@ static struct simclient *dash_device(const char *host, const char *token)
 
 	assert_int_equal(simclient_new(&c), 0);
 	assert_int_equal(https_json("/api/v1/enroll/challenge", json_object(), &ch), 200);
-	assert_int_equal(https_json("/api/v1/enroll",
-				    simclient_enroll(c, token, json_string_value(json_object_get(ch, "challenge")), host),
-				    &rep), 200);
+	assert_int_equal(
+		https_json("/api/v1/enroll",
+			   simclient_enroll(c, token,
+					    json_string_value(json_object_get(ch, "challenge")),
+					    host),
+			   &rep),
+		200);
 	assert_int_equal(simclient_enrolled(c, rep), 0);
 	json_decref(ch);
 	json_decref(rep);
@@ -512,14 +534,17 @@ static void dash_report(struct simclient *c, const char *failing)
 {
 	json_t *rep;
 
-	assert_int_equal(https_json("/api/v1/report", simclient_report(c, time(NULL), failing, -1), &rep), 200);
+	assert_int_equal(
+		https_json("/api/v1/report", simclient_report(c, time(NULL), failing, -1), &rep),
+		200);
 	simclient_accepted(c, rep);
 	json_decref(rep);
 }
 
 static void test_e2e_dashboard_in_headless_chromium(void **state)
 {
-	static const char *const hosts[] = { "dash-ok-1", "dash-ok-2", "dash-ok-3", "dash-bad-1", "dash-bad-2", "dash-never" };
+	static const char *const hosts[] = { "dash-ok-1",  "dash-ok-2",  "dash-ok-3",
+					     "dash-bad-1", "dash-bad-2", "dash-never" };
 	char *tok = cli("--json token create --uses 10 --expires 1h"), cmd[4096], url[256];
 	json_t *t = json_loads(tok, 0, NULL);
 	struct simclient *c[6];
@@ -541,12 +566,22 @@ static void test_e2e_dashboard_in_headless_chromium(void **state)
 
 		json_t *evs = json_array();
 
-		assert_int_equal(https_json("/api/v1/events", simclient_events(c[3], time(NULL), 1, "client.blocked"), &rep), 200);
+		assert_int_equal(https_json("/api/v1/events",
+					    simclient_events(c[3], time(NULL), 1, "client.blocked"),
+					    &rep),
+				 200);
 		json_decref(rep);
-		json_array_append_new(evs, simclient_watch_event(time(NULL), "exec", "client.denied", "denied_name", "deny", "kill"));
-		json_array_append_new(evs, simclient_watch_event(time(NULL), "open", "client.plugins", "library", "deny", "none"));
-		json_array_append_new(evs, simclient_watch_event(time(NULL), "drops", "watch", "", "allow", "none"));
-		assert_int_equal(https_json("/api/v1/events", simclient_batch(c[3], time(NULL), evs), &rep), 200);
+		json_array_append_new(evs,
+				      simclient_watch_event(time(NULL), "exec", "client.denied",
+							    "denied_name", "deny", "kill"));
+		json_array_append_new(evs,
+				      simclient_watch_event(time(NULL), "open", "client.plugins",
+							    "library", "deny", "none"));
+		json_array_append_new(evs, simclient_watch_event(time(NULL), "drops", "watch", "",
+								 "allow", "none"));
+		assert_int_equal(
+			https_json("/api/v1/events", simclient_batch(c[3], time(NULL), evs), &rep),
+			200);
 		json_decref(rep);
 	}
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/", E.port);
@@ -569,7 +604,6 @@ static void test_e2e_dashboard_in_headless_chromium(void **state)
 	free(tok);
 }
 
-
 /* ---- PostgreSQL: a restart under running servers, two servers on one database ---- */
 
 static char pgdir[256], pgurl[600];
@@ -589,8 +623,8 @@ static int setup_pg(void **state)
 	FILE *p;
 
 	snprintf(pgdir, sizeof(pgdir), "/tmp/wxgpg-e2e.%d", (int)getpid());
-	snprintf(cmd, sizeof(cmd), "%s/tests/e2e/server_pg.sh start %s", getenv("WXG_SRCDIR") ? getenv("WXG_SRCDIR") : ".",
-		 pgdir);
+	snprintf(cmd, sizeof(cmd), "%s/tests/e2e/server_pg.sh start %s",
+		 getenv("WXG_SRCDIR") ? getenv("WXG_SRCDIR") : ".", pgdir);
 	p = popen(cmd, "r");
 	if (!p || !fgets(conninfo, sizeof(conninfo), p) || pclose(p) != 0) {
 		fprintf(stderr, "cannot start PostgreSQL (%s)\n", cmd);
@@ -653,7 +687,8 @@ static long long metric(int port, const char *name)
 	char needle[256];
 
 	snprintf(needle, sizeof(needle), "\n%s ", name);
-	if (https_at(port, "GET", "/metrics", NULL, 0, NULL, r) == 200 && (p = strstr(r->buf, needle)))
+	if (https_at(port, "GET", "/metrics", NULL, 0, NULL, r) == 200 &&
+	    (p = strstr(r->buf, needle)))
 		v = atoll(p + strlen(needle));
 	free(r);
 	return v;
@@ -666,11 +701,15 @@ static struct simclient *pg_enroll(int challenge_port, int enroll_port)
 	struct simclient *c;
 
 	assert_int_equal(simclient_new(&c), 0);
-	assert_int_equal(post_at(challenge_port, "/api/v1/enroll/challenge", json_object(), &ch), 200);
-	assert_int_equal(post_at(enroll_port, "/api/v1/enroll",
-				 simclient_enroll(c, json_string_value(json_object_get(t, "token")),
-						  json_string_value(json_object_get(ch, "challenge")), "pg-laptop"),
-				 &rep), 200);
+	assert_int_equal(post_at(challenge_port, "/api/v1/enroll/challenge", json_object(), &ch),
+			 200);
+	assert_int_equal(
+		post_at(enroll_port, "/api/v1/enroll",
+			simclient_enroll(c, json_string_value(json_object_get(t, "token")),
+					 json_string_value(json_object_get(ch, "challenge")),
+					 "pg-laptop"),
+			&rep),
+		200);
 	assert_int_equal(simclient_enrolled(c, rep), 0);
 	json_decref(rep);
 	json_decref(ch);
@@ -682,7 +721,8 @@ static struct simclient *pg_enroll(int challenge_port, int enroll_port)
 static long pg_report(int port, struct simclient *c, json_t **reply)
 {
 	json_t *rep = NULL;
-	long code = post_at(port, "/api/v1/report", simclient_report(c, time(NULL), NULL, -1), &rep);
+	long code = post_at(port, "/api/v1/report", simclient_report(c, time(NULL), NULL, -1),
+			    &rep);
 
 	if (code == 200)
 		simclient_accepted(c, rep);
@@ -705,19 +745,23 @@ static void test_e2e_pg_restart_under_running_server(void **state)
 	assert_int_equal(pg_cmd("down"), 0);
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(pg_report(a, c, &rep), 503);
-		assert_string_equal(json_string_value(json_object_get(rep, "error")), "unavailable");
+		assert_string_equal(json_string_value(json_object_get(rep, "error")),
+				    "unavailable");
 		json_decref(rep);
 	}
-	assert_int_equal(post_at(a, "/api/v1/events", simclient_events(c, time(NULL), 1, "client.seen"), NULL), 503);
+	assert_int_equal(post_at(a, "/api/v1/events",
+				 simclient_events(c, time(NULL), 1, "client.seen"), NULL),
+			 503);
 	assert_int_equal(metric(a, "wxguard_up"), 0);
 	assert_int_equal(metric(a, "wxguard_reports_refused_total{reason=\"unavailable\"}"), 4);
-	assert_int_equal(metric(a, "wxguard_event_batches_refused_total{reason=\"unavailable\"}"), 1);
+	assert_int_equal(metric(a, "wxguard_event_batches_refused_total{reason=\"unavailable\"}"),
+			 1);
 	assert_true(metric(a, "wxguard_db_errors_total") >= 5);
 	/* back: the very next report is accepted (connections are re-opened as needed) */
 	assert_int_equal(pg_cmd("up"), 0);
 	assert_int_equal(pg_report(a, c, NULL), 200);
 	assert_int_equal(pg_report(a, c, NULL), 200);
-	assert_int_equal(pg_report(a, c, NULL), 200);   /* with 2 workers: both connections */
+	assert_int_equal(pg_report(a, c, NULL), 200); /* with 2 workers: both connections */
 	assert_int_equal(metric(a, "wxguard_up"), 1);
 	/* a restart between two requests costs no failed request at all */
 	assert_int_equal(pg_cmd("down"), 0);
@@ -750,7 +794,8 @@ static void *race_main(void *arg)
 static void test_e2e_two_servers_one_database_keep_seq_nonce_and_replay_checks(void **state)
 {
 	int a = envs[2].port, b = envs[3].port, won = 0;
-	struct simclient *c = pg_enroll(a, b);   /* challenge from one process, enrollment at the other */
+	struct simclient *c = pg_enroll(
+		a, b); /* challenge from one process, enrollment at the other */
 	json_t *rep, *env;
 	char old_nonce[64], raced_hash[65], *txt;
 
@@ -768,11 +813,13 @@ static void test_e2e_two_servers_one_database_keep_seq_nonce_and_replay_checks(v
 	{
 		struct resp *r = malloc(sizeof(*r));
 
-		assert_int_equal(https_at(a, "POST", "/api/v1/report", txt, strlen(txt), NULL, r), 200);
+		assert_int_equal(https_at(a, "POST", "/api/v1/report", txt, strlen(txt), NULL, r),
+				 200);
 		rep = json_loads(r->buf, 0, NULL);
 		simclient_accepted(c, rep);
 		json_decref(rep);
-		assert_int_equal(https_at(b, "POST", "/api/v1/report", txt, strlen(txt), NULL, r), 409);
+		assert_int_equal(https_at(b, "POST", "/api/v1/report", txt, strlen(txt), NULL, r),
+				 409);
 		rep = json_loads(r->buf, 0, NULL);
 		assert_string_equal(json_string_value(json_object_get(rep, "error")), "replay");
 		assert_true(json_is_true(json_object_get(rep, "duplicate")));
@@ -813,15 +860,20 @@ static void test_e2e_two_servers_one_database_keep_seq_nonce_and_replay_checks(v
 			pthread_join(t[k], NULL);
 		pthread_barrier_destroy(&go);
 		free(txt);
-		if (!((r[0].code == 200 && r[1].code == 409) || (r[0].code == 409 && r[1].code == 200)))
-			fail_msg("race %d: A answered %ld, B answered %ld (want one 200 and one 409)", i, r[0].code, r[1].code);
+		if (!((r[0].code == 200 && r[1].code == 409) ||
+		      (r[0].code == 409 && r[1].code == 200)))
+			fail_msg("race %d: A answered %ld, B answered %ld (want one 200 and one "
+				 "409)",
+				 i, r[0].code, r[1].code);
 		won += r[0].code == 200;
-		/* advance the client as the winner's reply would: fetch the nonce by a refused resend */
+		/* advance the client as the winner's reply would: fetch the nonce by a refused
+		 * resend */
 		env = simclient_report(c, time(NULL), NULL, c->seq + 1);
 		assert_int_equal(post_at(a, "/api/v1/report", env, &rep), 409);
 		c->seq++;
 		memcpy(c->prev_hash, raced_hash, sizeof(c->prev_hash));
-		snprintf(c->nonce, sizeof(c->nonce), "%s", json_string_value(json_object_get(rep, "nonce")));
+		snprintf(c->nonce, sizeof(c->nonce), "%s",
+			 json_string_value(json_object_get(rep, "nonce")));
 		json_decref(rep);
 	}
 	fprintf(stderr, "# races: A won %d of 20, B %d\n", won, 20 - won);
@@ -843,7 +895,8 @@ int main(void)
 	};
 	const struct CMUnitTest pg[] = {
 		cmocka_unit_test(test_e2e_pg_restart_under_running_server),
-		cmocka_unit_test(test_e2e_two_servers_one_database_keep_seq_nonce_and_replay_checks),
+		cmocka_unit_test(
+			test_e2e_two_servers_one_database_keep_seq_nonce_and_replay_checks),
 	};
 	const struct CMUnitTest dash[] = {
 		cmocka_unit_test(test_e2e_dashboard_in_headless_chromium),

@@ -29,9 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < diags.n; i++)
 		policy_diag_format(&diags.v[i], line, sizeof(line));
 	if (r < 0 && p)
-		abort();   /* *ret is set only on success */
+		abort(); /* *ret is set only on success */
 	if (r == 0 && diags.n)
-		abort();   /* success means no diagnostic */
+		abort(); /* success means no diagnostic */
 	policy_diags_clear(&diags);
 	if (r < 0)
 		return 0;

@@ -72,16 +72,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (data[0]) {
 		case 'e': rq.path = "/api/v1/events"; break;
 		case 'n': rq.path = "/api/v1/enroll"; break;
-		case 'p': rq.path = "/api/v1/admin/policy"; rq.authorization = admin; break;
+		case 'p':
+			rq.path = "/api/v1/admin/policy";
+			rq.authorization = admin;
+			break;
 		case 'a': {
 			json_t *ev = json_loadb((const char *)data + 1, size - 1, 0, NULL);
 			struct alert_event a;
 			char text[4096], key[160];
 
 			if (ev && alert_event_classify(ev, &a)) {
-				alert_event_message(ev, &a, "fuzz", FUZZ_DEVICE, text, sizeof(text));
+				alert_event_message(ev, &a, "fuzz", FUZZ_DEVICE, text,
+						    sizeof(text));
 				alert_event_key(ev, &a, FUZZ_DEVICE, 1795000000, key, sizeof(key));
-				json_decref(json_string(text));   /* must stay valid UTF-8 */
+				json_decref(json_string(text)); /* must stay valid UTF-8 */
 			}
 			json_decref(ev);
 			return 0;

@@ -1,16 +1,14 @@
-/* libFuzzer target for the messages between the agent and its uplink child (agent/uplink/uplink_msg.c,
- * agent/uplink/uplink_reply.c; docs/attestation.md "Privilege separation"). The first byte picks the
- * side:
- *   'p'  the parent's decoders on a payload from the child: RESP (with typed replies), READY, ERROR
- *   'c'  the child's decoders on a payload from the parent: INIT, REQ, CANCEL/ERROR text
- *   's'  the channel: the rest is packets (u16 LE length + bytes) sent over a SOCK_SEQPACKET
- *        socketpair and reassembled by uplink_chan_recv(); complete messages are decoded as
- *        their type says
- *   'j'  the child's JSON parser: byte 2 is the reply kind, byte 3 picks the HTTP status, the
- *        rest is the server's body. Whatever the child makes of it must be accepted by the
- *        parent's decoder (encode -> decode round trip), or the target aborts.
- *   else every decoder on the whole input.
- * Decoded strings are read to the end, so ASan sees any pointer past the buffer. */
+/* libFuzzer target for the messages between the agent and its uplink child
+ * (agent/uplink/uplink_msg.c, agent/uplink/uplink_reply.c; docs/attestation.md "Privilege
+ * separation"). The first byte picks the side: 'p'  the parent's decoders on a payload from the
+ * child: RESP (with typed replies), READY, ERROR 'c'  the child's decoders on a payload from the
+ * parent: INIT, REQ, CANCEL/ERROR text 's'  the channel: the rest is packets (u16 LE length +
+ * bytes) sent over a SOCK_SEQPACKET socketpair and reassembled by uplink_chan_recv(); complete
+ * messages are decoded as their type says 'j'  the child's JSON parser: byte 2 is the reply kind,
+ * byte 3 picks the HTTP status, the rest is the server's body. Whatever the child makes of it must
+ * be accepted by the parent's decoder (encode -> decode round trip), or the target aborts. else
+ * every decoder on the whole input. Decoded strings are read to the end, so ASan sees any pointer
+ * past the buffer. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,8 +41,10 @@ static void touch_bytes(const char *p, size_t n)
 
 static void touch_reply(const struct uplink_reply *y)
 {
-	const char *strs[] = { y->invalid, y->error, y->message, y->nonce, y->status, y->policy_sha256,
-			       y->challenge, y->device_id, y->server_public_key, y->name, y->version, y->sha256,
+	const char *strs[] = { y->invalid,   y->error,     y->message,
+			       y->nonce,     y->status,    y->policy_sha256,
+			       y->challenge, y->device_id, y->server_public_key,
+			       y->name,      y->version,   y->sha256,
 			       y->signature };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
@@ -76,7 +76,7 @@ static void parent_side(const char *p, size_t n)
 		touch_bytes(rs.body, rs.len + 1);
 		if (rs.has_reply) {
 			if (uplink_reply_check(&rs.reply, rs.status, &why) != 0)
-				abort();   /* the decoder let through what the check refuses */
+				abort(); /* the decoder let through what the check refuses */
 			touch_reply(&rs.reply);
 		}
 	} else if (!why)
@@ -155,7 +155,8 @@ static void channel(const uint8_t *d, size_t n)
 				break;
 			if (m.payload[m.len] != 0)
 				abort();
-			if (m.type == UPLINK_MSG_RESP || m.type == UPLINK_MSG_READY || m.type == UPLINK_MSG_ERROR)
+			if (m.type == UPLINK_MSG_RESP || m.type == UPLINK_MSG_READY ||
+			    m.type == UPLINK_MSG_ERROR)
 				parent_side(m.payload, m.len);
 			else
 				child_side(m.payload, m.len);
@@ -168,7 +169,8 @@ static void channel(const uint8_t *d, size_t n)
 
 static void json_reply(const uint8_t *d, size_t n)
 {
-	static const long statuses[] = { 200, 201, 400, 401, 403, 404, 409, 413, 500, 503, 302, 99, 600, 0 };
+	static const long statuses[] = { 200, 201, 400, 401, 403, 404, 409,
+					 413, 500, 503, 302, 99,  600, 0 };
 	struct uplink_response raw = { 0 };
 	struct uplink_reply_buf b;
 	struct uplink_msg_resp m, out;
@@ -178,7 +180,7 @@ static void json_reply(const uint8_t *d, size_t n)
 
 	if (n < 2)
 		return;
-	kind = d[0] % (UPLINK_REPLY_KIND_MAX + 2);   /* RAW and one unknown kind too */
+	kind = d[0] % (UPLINK_REPLY_KIND_MAX + 2); /* RAW and one unknown kind too */
 	raw.status = statuses[d[1] % (sizeof(statuses) / sizeof(statuses[0]))];
 	raw.err = d[1] == 0xff ? -ETIMEDOUT : 0;
 	raw.error = raw.err ? "timed out" : "";
@@ -187,7 +189,8 @@ static void json_reply(const uint8_t *d, size_t n)
 	raw.len = n - 2;
 	uplink_reply_make_resp(kind, &raw, &m, &b);
 	if (uplink_msg_resp_roundtrip(&m, &buf, &out, &why) != 0) {
-		/* An unknown kind is refused by the parent; anything else the child builds must pass. */
+		/* An unknown kind is refused by the parent; anything else the child builds must
+		 * pass. */
 		if (kind <= UPLINK_REPLY_KIND_MAX) {
 			fprintf(stderr, "child's reply refused by the parent: %s\n", why);
 			abort();
@@ -219,12 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		child_side(p, size - 1);
 		free(p);
 		break;
-	case 's':
-		channel(data + 1, size - 1);
-		break;
-	case 'j':
-		json_reply(data + 1, size - 1);
-		break;
+	case 's': channel(data + 1, size - 1); break;
+	case 'j': json_reply(data + 1, size - 1); break;
 	default:
 		p = copy(data, size);
 		parent_side(p, size);

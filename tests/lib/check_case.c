@@ -22,7 +22,7 @@
 struct case_line {
 	char section[16];
 	char key[128];
-	char op[3];                /* "=", "~", "!~" */
+	char op[3]; /* "=", "~", "!~" */
 	char value[512];
 	unsigned lineno;
 };
@@ -34,8 +34,8 @@ struct case_info {
 };
 
 /* snprintf for paths: a truncated path fails the test. */
-__attribute__((format(printf, 3, 4)))
-static void case_path(char *buf, size_t size, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void case_path(char *buf, size_t size, const char *fmt,
+							    ...)
 {
 	va_list ap;
 	int n;
@@ -119,7 +119,8 @@ static bool case_time(const char *s, time_t base, time_t *ret)
 	if (end == s)
 		return false;
 	switch (*end) {
-	case 0: case 's': mult = 1; break;
+	case 0:
+	case 's': mult = 1; break;
 	case 'm': mult = 60; break;
 	case 'h': mult = 3600; break;
 	case 'd': mult = 86400; break;
@@ -180,7 +181,8 @@ static bool case_step(const struct case_info *ci, const struct case_line *cl, co
 	time_t t;
 
 	if (strcmp(cl->key, "now") == 0) {
-		if (!case_time(cl->value, strcmp(cl->section, "then") == 0 ? *now : CHECK_CASE_NOW, now))
+		if (!case_time(cl->value, strcmp(cl->section, "then") == 0 ? *now : CHECK_CASE_NOW,
+			       now))
 			fail_msg("%s/case:%u: bad time '%s'", ci->dir, cl->lineno, cl->value);
 		return true;
 	}
@@ -190,13 +192,15 @@ static bool case_step(const struct case_info *ci, const struct case_line *cl, co
 		case_path(path, sizeof(path), "%s%s", root, a);
 		ts[0].tv_sec = ts[1].tv_sec = t;
 		if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
-			fail_msg("%s/case:%u: mtime %s: %s", ci->dir, cl->lineno, path, strerror(errno));
+			fail_msg("%s/case:%u: mtime %s: %s", ci->dir, cl->lineno, path,
+				 strerror(errno));
 		return true;
 	}
 	if (strcmp(cl->key, "remove") == 0) {
 		case_path(path, sizeof(path), "%s%s", root, cl->value);
 		if (unlink(path) < 0)
-			fail_msg("%s/case:%u: remove %s: %s", ci->dir, cl->lineno, path, strerror(errno));
+			fail_msg("%s/case:%u: remove %s: %s", ci->dir, cl->lineno, path,
+				 strerror(errno));
 		return true;
 	}
 	if (strcmp(cl->key, "copy") == 0) {
@@ -204,7 +208,8 @@ static bool case_step(const struct case_info *ci, const struct case_line *cl, co
 		size_t len = 0;
 
 		if (sscanf(cl->value, "%4095s %4095s", a, b) != 2)
-			fail_msg("%s/case:%u: want: copy = <case file> <root path>", ci->dir, cl->lineno);
+			fail_msg("%s/case:%u: want: copy = <case file> <root path>", ci->dir,
+				 cl->lineno);
 		case_path(path, sizeof(path), "%s/%s", ci->dir, a);
 		assert_int_equal(read_full_file(path, 64u * 1024 * 1024, &data, &len), 0);
 		case_path(path, sizeof(path), "%s%s", root, b);
@@ -217,10 +222,11 @@ static bool case_step(const struct case_info *ci, const struct case_line *cl, co
 
 static void case_print_result(const struct check_result *r)
 {
-	print_message("    status=%s\n    summary: %s\n    summary_zh: %s\n    fix: %s\n    fix_zh: %s\n",
-		      check_status_to_string(r->status), r->summary_en ? r->summary_en : "(null)",
-		      r->summary_zh ? r->summary_zh : "(null)", r->fix_en ? r->fix_en : "(none)",
-		      r->fix_zh ? r->fix_zh : "(none)");
+	print_message(
+		"    status=%s\n    summary: %s\n    summary_zh: %s\n    fix: %s\n    fix_zh: %s\n",
+		check_status_to_string(r->status), r->summary_en ? r->summary_en : "(null)",
+		r->summary_zh ? r->summary_zh : "(null)", r->fix_en ? r->fix_en : "(none)",
+		r->fix_zh ? r->fix_zh : "(none)");
 	for (size_t i = 0; i < r->n_evidence; i++)
 		print_message("    evidence.%s = %s\n", r->evidence[i].key, r->evidence[i].value);
 	for (size_t i = 0; i < r->changes.n; i++)
@@ -270,7 +276,8 @@ static bool case_expect_file(const struct case_info *ci, const struct case_line 
 		}
 	}
 	*w = 0;
-	ok = read_full_file(path, 1024 * 1024, &content, NULL) == 0 && case_match(cl, want, content);
+	ok = read_full_file(path, 1024 * 1024, &content, NULL) == 0 &&
+	     case_match(cl, want, content);
 	if (!ok)
 		print_error("%s/case:%u: %s is:\n%s\n", ci->dir, cl->lineno, path,
 			    content ? content : "(unreadable)");
@@ -330,9 +337,8 @@ done:
 }
 
 /* Every line of one expectation section against r; the result is printed on a mismatch. */
-static bool case_expect_section(const struct case_info *ci, const struct case_line *lines,
-				size_t n, const char *section, const struct check_result *r,
-				const char *root)
+static bool case_expect_section(const struct case_info *ci, const struct case_line *lines, size_t n,
+				const char *section, const struct check_result *r, const char *root)
 {
 	bool ok = true;
 
@@ -348,8 +354,8 @@ static bool case_expect_section(const struct case_info *ci, const struct case_li
 
 /* A [policy] line: mode is the policy mode (and ctx.remediate, as the agent sets it), the
  * rest is the suite's. */
-static void case_policy(const struct case_info *ci, const struct case_line *cl,
-			struct policy *pol, struct check_ctx *ctx)
+static void case_policy(const struct case_info *ci, const struct case_line *cl, struct policy *pol,
+			struct check_ctx *ctx)
 {
 	if (strcmp(cl->key, "mode") == 0) {
 		if (strcmp(cl->value, "enforce") == 0)
@@ -402,13 +408,15 @@ static void case_test(void **state)
 			if (strcmp(cl->key, "cache") == 0)
 				ctx.cache_dir = check_case_bool(cl->value) ? cache : NULL;
 			else if (!case_step(ci, cl, root, &now))
-				fail_msg("%s/case:%u: unknown setup key '%s'", ci->dir, cl->lineno, cl->key);
+				fail_msg("%s/case:%u: unknown setup key '%s'", ci->dir, cl->lineno,
+					 cl->key);
 		} else if (strcmp(cl->section, "then") == 0) {
 			then = true;
 		} else if (strcmp(cl->section, "again") == 0) {
 			again = true;
 		} else if (strcmp(cl->section, "expect") != 0) {
-			fail_msg("%s/case:%u: unknown section [%s]", ci->dir, cl->lineno, cl->section);
+			fail_msg("%s/case:%u: unknown section [%s]", ci->dir, cl->lineno,
+				 cl->section);
 		}
 	}
 
@@ -420,8 +428,10 @@ static void case_test(void **state)
 	if (then) {
 		check_result_clear(&res);
 		for (size_t i = 0; i < n; i++)
-			if (strcmp(lines[i].section, "then") == 0 && !case_step(ci, &lines[i], root, &now))
-				fail_msg("%s/case:%u: unknown step '%s'", ci->dir, lines[i].lineno, lines[i].key);
+			if (strcmp(lines[i].section, "then") == 0 &&
+			    !case_step(ci, &lines[i], root, &now))
+				fail_msg("%s/case:%u: unknown step '%s'", ci->dir, lines[i].lineno,
+					 lines[i].key);
 		ctx.now = now;
 		check_run_one(def, &ctx, &res);
 	}
@@ -457,7 +467,8 @@ void check_case_run_real(const char *check_id, const struct policy *pol, struct 
 
 static int case_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct case_info *)a)->test_name, ((const struct case_info *)b)->test_name);
+	return strcmp(((const struct case_info *)a)->test_name,
+		      ((const struct case_info *)b)->test_name);
 }
 
 /* Run extra (hand-written tests) plus one test per case directory of the suite. */
@@ -493,8 +504,8 @@ int check_case_run_suite(const struct check_case_suite *suite, const struct CMUn
 			memset(&cases[n], 0, sizeof(cases[n]));
 			cases[n].suite = suite;
 			case_path(cases[n].dir, sizeof(cases[n].dir), "%s/%s", dir, de->d_name);
-			case_path(cases[n].test_name, sizeof(cases[n].test_name), "test_%s_%s", suite->name,
-				 de->d_name);
+			case_path(cases[n].test_name, sizeof(cases[n].test_name), "test_%s_%s",
+				  suite->name, de->d_name);
 			n++;
 		}
 		closedir(d);

@@ -42,7 +42,7 @@
 #include "agent/checks/check.h"
 #include "common/policy/policy.h"
 
-#define CHECK_CASE_NOW ((time_t)1795176000)  /* 2026-11-20 12:00:00 UTC */
+#define CHECK_CASE_NOW ((time_t)1795176000) /* 2026-11-20 12:00:00 UTC */
 
 /* Set one [policy] key; false if the key is unknown (the case then fails). */
 typedef bool (*check_case_policy_fn)(struct policy *p, const char *key, const char *value);
@@ -50,8 +50,8 @@ typedef bool (*check_case_policy_fn)(struct policy *p, const char *key, const ch
 typedef void (*check_case_policy_clear_fn)(struct policy *p);
 
 struct check_case_suite {
-	const char *name;          /* tests/data/<name>/ and the test-name prefix */
-	const char *check_id;      /* check_def_find() */
+	const char *name;     /* tests/data/<name>/ and the test-name prefix */
+	const char *check_id; /* check_def_find() */
 	check_case_policy_fn policy;
 	check_case_policy_clear_fn policy_clear;
 };

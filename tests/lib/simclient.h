@@ -8,9 +8,9 @@
 
 struct simclient {
 	struct sign_key *key;
-	char *public_key;      /* base64 */
+	char *public_key; /* base64 */
 	char device_id[64];
-	long long seq;         /* last accepted */
+	long long seq; /* last accepted */
 	char nonce[64];
 	char prev_hash[65];    /* sha256 of canon(last accepted report) */
 	char pending_hash[65]; /* of the last report built */
@@ -20,12 +20,14 @@ struct simclient {
 int simclient_new(struct simclient **ret);
 void simclient_free(struct simclient *c);
 /* {"enroll": {...}, "signature": ...} */
-json_t *simclient_enroll(struct simclient *c, const char *token, const char *challenge, const char *hostname);
+json_t *simclient_enroll(struct simclient *c, const char *token, const char *challenge,
+			 const char *hostname);
 /* Take device_id and nonce from the enroll reply. */
 int simclient_enrolled(struct simclient *c, const json_t *reply);
 /* A report with seq = last accepted + 1 (or seq_override >= 0); failing: a check id to report
  * as "fail" (NULL: all pass). */
-json_t *simclient_report(struct simclient *c, long long now, const char *failing, long long seq_override);
+json_t *simclient_report(struct simclient *c, long long now, const char *failing,
+			 long long seq_override);
 /* Take the new nonce and advance seq/prev_hash after a 200 reply. */
 int simclient_accepted(struct simclient *c, const json_t *reply);
 /* One watcher event shaped like docs/events.md (v, ts, type, mode, rule, reason, verdict,

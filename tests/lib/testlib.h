@@ -17,7 +17,8 @@ void wxg_test_rmtree(const char *path);
 /* Write a file, creating parent directories. */
 void wxg_test_write(const char *path, const char *content);
 /* For BPF tests: returns true when the test may run. When it may not (not root, BPF refused),
- * calls skip(), or fail() when WXGUARD_REQUIRE_BPF=1. Call as: if (!wxg_test_require_root_bpf()) return; */
+ * calls skip(), or fail() when WXGUARD_REQUIRE_BPF=1. Call as: if (!wxg_test_require_root_bpf())
+ * return; */
 bool wxg_test_require_root_bpf(void);
 /* The build directory (WXG_BUILD, default "build"). */
 const char *wxg_test_build_dir(void);

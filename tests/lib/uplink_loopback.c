@@ -113,15 +113,17 @@ static void serve(struct uplink_loopback *s, int fd)
 	*hdr_end = 0;
 	body = hdr_end + 4;
 	body[clen] = 0;
-	req = (struct uplink_loopback_req){ .method = method, .path = path, .headers = buf, .body = body,
-					    .len = clen };
+	req = (struct uplink_loopback_req){
+		.method = method, .path = path, .headers = buf, .body = body, .len = clen
+	};
 	pthread_mutex_lock(&s->lock);
 	answer = s->fn(s->userdata, &req, &status, &resp);
 	pthread_mutex_unlock(&s->lock);
 	if (!answer)
 		goto out;
 	snprintf(head, sizeof(head),
-		 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: "
+		 "%zu\r\nConnection: close\r\n\r\n",
 		 status, resp ? strlen(resp) : 0);
 	if (conn_write(&c, head, strlen(head)) == 0 && resp)
 		conn_write(&c, resp, strlen(resp));
@@ -147,7 +149,8 @@ static void *loop(void *arg)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = s->stop_pipe[0], .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN },
+				       { .fd = s->stop_pipe[0], .events = POLLIN } };
 		int fd;
 
 		if (poll(p, 2, -1) < 0) {
@@ -167,7 +170,8 @@ static void *loop(void *arg)
 int uplink_loopback_start(unsigned port, const char *cert, const char *key, uplink_loopback_fn fn,
 			  void *userdata, struct uplink_loopback **ret)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 				 .sin_port = htons((uint16_t)port) };
 	socklen_t alen = sizeof(a);
 	struct uplink_loopback *s;

@@ -10,15 +10,15 @@ struct uplink_loopback;
 struct uplink_loopback_req {
 	const char *method;
 	const char *path;
-	const char *headers;   /* raw header block, "Name: value\r\n"... */
-	const char *body;      /* NUL-terminated */
+	const char *headers; /* raw header block, "Name: value\r\n"... */
+	const char *body;    /* NUL-terminated */
 	size_t len;
 };
 
 /* Fill *status and *body (malloc'd, may stay NULL for an empty body). Return false to drop the
  * connection without answering (a crash-like failure). */
-typedef bool (*uplink_loopback_fn)(void *userdata, const struct uplink_loopback_req *req, int *status,
-				   char **body);
+typedef bool (*uplink_loopback_fn)(void *userdata, const struct uplink_loopback_req *req,
+				   int *status, char **body);
 
 /* cert and key: PEM files for TLS, or NULL for plain HTTP. port 0: any free port. */
 int uplink_loopback_start(unsigned port, const char *cert, const char *key, uplink_loopback_fn fn,

@@ -46,7 +46,8 @@ int main(int argc, char **argv)
 		int fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 		if (fd >= 0) {
-			int n = snprintf(line, sizeof(line), "%d %p\n", (int)getpid(), (void *)wxgt_buffer);
+			int n = snprintf(line, sizeof(line), "%d %p\n", (int)getpid(),
+					 (void *)wxgt_buffer);
 
 			if (write(fd, line, n) != n)
 				return 2;

@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 	pid = atoi(argv[2]);
 	if (strcmp(argv[1], "ptrace") == 0 || strcmp(argv[1], "seize") == 0) {
 		long r = strcmp(argv[1], "ptrace") == 0 ? ptrace(PTRACE_ATTACH, pid, 0, 0)
-							 : ptrace(PTRACE_SEIZE, pid, 0, 0);
+							: ptrace(PTRACE_SEIZE, pid, 0, 0);
 
 		if (r == 0) {
 			if (argv[1][0] == 'p')

@@ -40,7 +40,10 @@ static void test_antivirus_real_root_is_never_error(void **state)
 int main(void)
 {
 	static const struct check_case_suite suite = {
-		"antivirus", "antivirus", policy_set, policy_clear,
+		"antivirus",
+		"antivirus",
+		policy_set,
+		policy_clear,
 	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_antivirus_real_root_is_never_error),

@@ -26,7 +26,7 @@
 #define MAX_UUIDS 4096
 
 struct fake {
-	struct sign_key *key;          /* the server's */
+	struct sign_key *key; /* the server's */
 	char *key_b64;
 	char device_pub[64];
 	char device_id[64];
@@ -36,11 +36,11 @@ struct fake {
 	char last_hash[HASH_SHA256_HEX];
 	unsigned reports, chain_gaps, bad_sigs, bad_nonces, replays;
 	unsigned enrolls, enroll_refused;
-	bool down;                     /* drop every connection */
+	bool down; /* drop every connection */
 	bool events_503;
 	char *uuids[MAX_UUIDS];
 	unsigned n_uuids, duplicates, batches;
-	char *policy_text;             /* served at /api/v1/policy */
+	char *policy_text; /* served at /api/v1/policy */
 	bool policy_bad_sig;
 	unsigned policy_gets;
 	json_t *last_report;
@@ -90,20 +90,25 @@ static bool fake_handler(void *ud, const struct uplink_loopback_req *req, int *s
 		const char *pub = json_string_value(json_object_get(en, "public_key"));
 
 		if (!pub || !verify(f, body, "enroll", pub) ||
-		    strcmp(json_string_value(json_object_get(en, "challenge")) ?: "", "chal-1") != 0) {
+		    strcmp(json_string_value(json_object_get(en, "challenge")) ?: "", "chal-1") !=
+			    0) {
 			*status = 400;
 			*out = reply("{\"error\":\"bad_signature\",\"message\":\"no\"}");
-		} else if (strcmp(json_string_value(json_object_get(en, "token")) ?: "", "good-token") != 0) {
+		} else if (strcmp(json_string_value(json_object_get(en, "token")) ?: "",
+				  "good-token") != 0) {
 			f->enroll_refused++;
 			*status = 403;
-			*out = reply("{\"error\":\"bad_token\",\"message\":\"token unknown or used up\"}");
+			*out = reply("{\"error\":\"bad_token\",\"message\":\"token unknown or used "
+				     "up\"}");
 		} else {
 			f->enrolls++;
 			snprintf(f->device_pub, sizeof(f->device_pub), "%s", pub);
 			snprintf(f->device_id, sizeof(f->device_id), "dev-%u", f->enrolls);
 			fake_new_nonce(f);
-			*out = reply("{\"device_id\":\"%s\",\"nonce\":\"%s\",\"server_public_key\":\"%s\","
-				     "\"report_interval\":300,\"approved\":true}", f->device_id, f->nonce, f->key_b64);
+			*out = reply("{\"device_id\":\"%s\",\"nonce\":\"%s\",\"server_public_key\":"
+				     "\"%s\","
+				     "\"report_interval\":300,\"approved\":true}",
+				     f->device_id, f->nonce, f->key_b64);
 		}
 	} else if (strcmp(req->path, "/api/v1/report") == 0) {
 		json_t *rep = json_object_get(body, "report");
@@ -129,7 +134,8 @@ static bool fake_handler(void *ud, const struct uplink_loopback_req *req, int *s
 			f->bad_nonces++;
 			fake_new_nonce(f);
 			*status = 400;
-			*out = reply("{\"error\":\"bad_nonce\",\"message\":\"x\",\"nonce\":\"%s\"}", f->nonce);
+			*out = reply("{\"error\":\"bad_nonce\",\"message\":\"x\",\"nonce\":\"%s\"}",
+				     f->nonce);
 		} else {
 			if (strcmp(ph, f->last_hash[0] ? f->last_hash : REPORT_ZERO_HASH) != 0)
 				f->chain_gaps++;
@@ -139,11 +145,13 @@ static bool fake_handler(void *ud, const struct uplink_loopback_req *req, int *s
 			json_decref(f->last_report);
 			f->last_report = json_incref(rep);
 			fake_new_nonce(f);
-			*out = reply("{\"status\":\"accepted\",\"nonce\":\"%s\",\"policy_sha256\":%s,\"report_interval\":300}",
+			*out = reply("{\"status\":\"accepted\",\"nonce\":\"%s\",\"policy_sha256\":%"
+				     "s,\"report_interval\":300}",
 				     f->nonce, want);
 		}
 	} else if (strcmp(req->path, "/api/v1/events") == 0) {
-		json_t *b = json_object_get(body, "batch"), *evs = json_object_get(b, "events"), *ev;
+		json_t *b = json_object_get(body, "batch"), *evs = json_object_get(b, "events"),
+		       *ev;
 		unsigned acc = 0, dup = 0;
 		size_t i;
 
@@ -155,7 +163,7 @@ static bool fake_handler(void *ud, const struct uplink_loopback_req *req, int *s
 			*out = reply("{\"error\":\"bad_signature\"}");
 		} else {
 			f->batches++;
-			json_array_foreach(evs, i, ev) {
+			json_array_foreach (evs, i, ev) {
 				const char *u = json_string_value(json_object_get(ev, "uuid"));
 				bool seen = false;
 
@@ -184,8 +192,8 @@ static bool fake_handler(void *ud, const struct uplink_loopback_req *req, int *s
 			sign_data_b64(f->key, f->policy_text, strlen(f->policy_text), &sig);
 			if (f->policy_bad_sig)
 				sig[3] = sig[3] == 'A' ? 'B' : 'A';
-			o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", "srv", "version", "2", "sha256", hex,
-				      "text", f->policy_text, "signature", sig);
+			o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", "srv", "version", "2",
+				      "sha256", hex, "text", f->policy_text, "signature", sig);
 			*out = json_dumps(o, 0);
 			json_decref(o);
 			free(sig);
@@ -220,7 +228,9 @@ static void env_setup(struct env *v, const char *token)
 	v->f.last_seq = 0;
 	assert_int_equal(uplink_loopback_start(0, NULL, NULL, fake_handler, &v->f, &v->lb), 0);
 	assert_int_equal(sd_event_new(&v->e), 0);
-	snprintf(text, sizeof(text), "[enroll]\nserver = %s\ntoken = %s\n[agent]\nstate_dir = %s\npolicy_dir = %s/policy.d\n",
+	snprintf(text, sizeof(text),
+		 "[enroll]\nserver = %s\ntoken = %s\n[agent]\nstate_dir = %s\npolicy_dir = "
+		 "%s/policy.d\n",
 		 uplink_loopback_url(v->lb), token, v->state_dir, v->dir);
 	assert_int_equal(agent_config_load_buffer("test.conf", text, &v->cfg, NULL), 0);
 }
@@ -241,22 +251,25 @@ static void env_teardown(struct env *v)
 }
 
 static const struct attest_opts fast = {
-	.retry_base_usec = 20000, .retry_max_usec = 200000, .interval_usec = 60000000,
-	.first_report_usec = 50000, .batch_delay_usec = 10000,
+	.retry_base_usec = 20000,
+	.retry_max_usec = 200000,
+	.interval_usec = 60000000,
+	.first_report_usec = 50000,
+	.batch_delay_usec = 10000,
 };
 
 /* Run the loop until cond (read under the server's lock) holds, or fail after ~15 s. */
-#define RUN_UNTIL(v, cond)                                                          \
-	do {                                                                        \
-		bool ok_ = false;                                                   \
-		for (int i_ = 0; i_ < 1500 && !ok_; i_++) {                         \
-			assert_true(sd_event_run((v)->e, 10000) >= 0);              \
-			uplink_loopback_lock((v)->lb);                              \
-			ok_ = (cond);                                               \
-			uplink_loopback_unlock((v)->lb);                            \
-		}                                                                   \
-		if (!ok_)                                                           \
-			fail_msg("timed out waiting for %s", #cond);                \
+#define RUN_UNTIL(v, cond)                                             \
+	do {                                                           \
+		bool ok_ = false;                                      \
+		for (int i_ = 0; i_ < 1500 && !ok_; i_++) {            \
+			assert_true(sd_event_run((v)->e, 10000) >= 0); \
+			uplink_loopback_lock((v)->lb);                 \
+			ok_ = (cond);                                  \
+			uplink_loopback_unlock((v)->lb);               \
+		}                                                      \
+		if (!ok_)                                              \
+			fail_msg("timed out waiting for %s", #cond);   \
 	} while (0)
 
 /* The server counted the report; let the agent read the reply. */
@@ -267,7 +280,9 @@ static void wait_result(struct env *v, struct attest *a, const char *want)
 		bool ok;
 
 		assert_int_equal(attest_status_json(a, &st), 0);
-		ok = strcmp(json_string_value(json_object_get(json_object_get(st, "report"), "last_result")), want) == 0;
+		ok = strcmp(json_string_value(
+				    json_object_get(json_object_get(st, "report"), "last_result")),
+			    want) == 0;
 		json_decref(st);
 		if (ok)
 			return;
@@ -299,14 +314,17 @@ static void test_attest_enrolls_from_dropin_then_sends_chained_signed_reports(vo
 	assert_int_equal(v.f.chain_gaps, 0);
 	assert_int_equal(v.f.bad_nonces, 0);
 	assert_true(v.f.last_seq == seq1 + 2);
-	assert_string_equal(json_string_value(json_object_get(v.f.last_report, "device_id")), "dev-1");
+	assert_string_equal(json_string_value(json_object_get(v.f.last_report, "device_id")),
+			    "dev-1");
 	uplink_loopback_unlock(v.lb);
 
 	wait_result(&v, a, "accepted");
 	assert_int_equal(attest_status_json(a, &st), 0);
 	assert_true(json_is_true(json_object_get(st, "enrolled")));
 	assert_string_equal(json_string_value(json_object_get(st, "device_id")), "dev-1");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(st, "report"), "last_result")), "accepted");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(st, "report"), "last_result")),
+		"accepted");
 	assert_true(json_is_object(json_object_get(json_object_get(st, "last_report"), "report")));
 	json_decref(st);
 	attest_free(a);
@@ -338,7 +356,8 @@ static void test_attest_stale_nonce_is_recovered(void **state)
 	env_setup(&v, "good-token");
 	assert_int_equal(attest_new_opts(v.e, v.cfg, &fast, &a), 0);
 	RUN_UNTIL(&v, v.f.reports >= 1);
-	/* The server forgets the nonce it gave (e.g. restarted): the refusal carries a fresh one. */
+	/* The server forgets the nonce it gave (e.g. restarted): the refusal carries a fresh one.
+	 */
 	uplink_loopback_lock(v.lb);
 	fake_new_nonce(&v.f);
 	uplink_loopback_unlock(v.lb);
@@ -363,8 +382,9 @@ static void test_attest_bad_token_is_retried_with_backoff_and_reported(void **st
 	RUN_UNTIL(&v, v.f.enroll_refused >= 2);
 	assert_int_equal(attest_status_json(a, &st), 0);
 	assert_false(json_is_true(json_object_get(st, "enrolled")));
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(st, "enrollment"), "error")),
-			       "bad_token"));
+	assert_non_null(strstr(
+		json_string_value(json_object_get(json_object_get(st, "enrollment"), "error")),
+		"bad_token"));
 	json_decref(st);
 	/* Events wait in the spool until the device is enrolled. */
 	{
@@ -397,7 +417,8 @@ static void test_attest_events_survive_outage_and_restart_exactly_once(void **st
 	v.f.down = true;
 	uplink_loopback_unlock(v.lb);
 	for (unsigned i = 0; i < N; i++) {
-		json_t *ev = json_pack("{s:s, s:I, s:i}", "type", "client.blocked", "time", (json_int_t)1795000000, "n", i);
+		json_t *ev = json_pack("{s:s, s:I, s:i}", "type", "client.blocked", "time",
+				       (json_int_t)1795000000, "n", i);
 
 		assert_int_equal(attest_on_event(a, ev), 0);
 		json_decref(ev);
@@ -412,8 +433,10 @@ static void test_attest_events_survive_outage_and_restart_exactly_once(void **st
 	for (int i = 0; i < 30; i++)
 		sd_event_run(v.e, 10000);
 	assert_int_equal(attest_status_json(a, &st), 0);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "spool"), "depth")), N);
-	assert_true(json_integer_value(json_object_get(json_object_get(st, "events"), "retry_attempt")) > 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "spool"), "depth")),
+			 N);
+	assert_true(json_integer_value(
+			    json_object_get(json_object_get(st, "events"), "retry_attempt")) > 0);
 	json_decref(st);
 	/* 503 for a while, then back. */
 	uplink_loopback_lock(v.lb);
@@ -433,7 +456,8 @@ static void test_attest_events_survive_outage_and_restart_exactly_once(void **st
 	assert_int_equal(v.f.bad_sigs, 0);
 	uplink_loopback_unlock(v.lb);
 	assert_int_equal(attest_status_json(a, &st), 0);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "spool"), "depth")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "spool"), "depth")),
+			 0);
 	json_decref(st);
 	attest_free(a);
 	env_teardown(&v);
@@ -447,7 +471,8 @@ static void on_policy_hook(void *ud, const char *path)
 	assert_non_null(strstr(path, POLICY_FETCH_FILE));
 }
 
-static const char good_policy[] = "[policy]\nname = srv\nversion = 2\nmode = audit\nreport_interval = 600\n";
+static const char good_policy[] =
+	"[policy]\nname = srv\nversion = 2\nmode = audit\nreport_interval = 600\n";
 
 static void test_attest_server_policy_verified_applied_and_hooked(void **state)
 {
@@ -487,7 +512,9 @@ static void test_attest_server_policy_verified_applied_and_hooked(void **state)
 	assert_string_equal(text, good_policy);
 	free(text);
 	assert_int_equal(attest_status_json(a, &st), 0);
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(st, "policy"), "last_error")), "signature"));
+	assert_non_null(strstr(
+		json_string_value(json_object_get(json_object_get(st, "policy"), "last_error")),
+		"signature"));
 	json_decref(st);
 	attest_free(a);
 	env_teardown(&v);
@@ -495,7 +522,8 @@ static void test_attest_server_policy_verified_applied_and_hooked(void **state)
 
 static void test_policy_fetch_refuses_unlintable_and_mismatched(void **state)
 {
-	char *dir = wxg_test_mkdtemp(), pdir[PATH_MAX], detail[512], hex[HASH_SHA256_HEX], *sig, *body;
+	char *dir = wxg_test_mkdtemp(), pdir[PATH_MAX], detail[512], hex[HASH_SHA256_HEX], *sig,
+	     *body;
 	struct sign_key *k;
 	char *pub;
 	const char *bad = "[policy]\nname = x\nno_such_key = 1\n";
@@ -511,31 +539,47 @@ static void test_policy_fetch_refuses_unlintable_and_mismatched(void **state)
 	o = json_pack("{s:s, s:s, s:s}", "sha256", hex, "text", bad, "signature", sig);
 	body = json_dumps(o, 0);
 	/* What the uplink child makes of the body: typed fields. */
-	assert_int_equal(uplink_reply_parse(UPLINK_REPLY_POLICY, 200, body, strlen(body), &y, &yb), 0);
+	assert_int_equal(uplink_reply_parse(UPLINK_REPLY_POLICY, 200, body, strlen(body), &y, &yb),
+			 0);
 	assert_true(y.valid);
-	assert_int_equal(policy_fetch_apply(&y, &(struct policy_fetch_opts){ .policy_dir = pdir,
-			 .server_public_key = pub }, detail, sizeof(detail)), -EBADMSG);
+	assert_int_equal(policy_fetch_apply(&y,
+					    &(struct policy_fetch_opts){ .policy_dir = pdir,
+									 .server_public_key = pub },
+					    detail, sizeof(detail)),
+			 -EBADMSG);
 	assert_non_null(strstr(detail, "lint"));
 	assert_int_equal(policy_fetch_current_sha256(pdir, hex), -ENOENT);
 	/* Announced hash differs from the text's. */
-	assert_int_equal(policy_fetch_apply(&y, &(struct policy_fetch_opts){ .policy_dir = pdir,
-			 .server_public_key = pub, .want_sha256 = REPORT_ZERO_HASH }, detail, sizeof(detail)), -EBADMSG);
+	assert_int_equal(
+		policy_fetch_apply(&y,
+				   &(struct policy_fetch_opts){ .policy_dir = pdir,
+								.server_public_key = pub,
+								.want_sha256 = REPORT_ZERO_HASH },
+				   detail, sizeof(detail)),
+		-EBADMSG);
 	assert_non_null(strstr(detail, "hash mismatch"));
 	/* A text that is not the signed one: the signature check (in the agent) refuses it. */
 	y.text = "[policy]\nname = x\n";
 	y.text_len = strlen(y.text);
-	assert_int_equal(policy_fetch_apply(&y, &(struct policy_fetch_opts){ .policy_dir = pdir,
-			 .server_public_key = pub }, detail, sizeof(detail)), -EBADMSG);
+	assert_int_equal(policy_fetch_apply(&y,
+					    &(struct policy_fetch_opts){ .policy_dir = pdir,
+									 .server_public_key = pub },
+					    detail, sizeof(detail)),
+			 -EBADMSG);
 	assert_non_null(strstr(detail, "signature"));
 	uplink_reply_buf_clear(&yb);
 	/* A reply without a signature never gets that far: not valid, nothing to verify. */
 	json_object_del(o, "signature");
 	free(body);
 	body = json_dumps(o, 0);
-	assert_int_equal(uplink_reply_parse(UPLINK_REPLY_POLICY, 200, body, strlen(body), &y, &yb), 0);
+	assert_int_equal(uplink_reply_parse(UPLINK_REPLY_POLICY, 200, body, strlen(body), &y, &yb),
+			 0);
 	assert_false(y.valid);
-	assert_int_equal(policy_fetch_apply(&y, &(struct policy_fetch_opts){ .policy_dir = pdir,
-			 .server_public_key = pub }, detail, sizeof(detail)), -EBADMSG);
+	assert_int_equal(policy_fetch_apply(&y,
+					    &(struct policy_fetch_opts){ .policy_dir = pdir,
+									 .server_public_key = pub },
+					    detail, sizeof(detail)),
+			 -EBADMSG);
 	assert_non_null(strstr(detail, "malformed reply"));
 	uplink_reply_buf_clear(&yb);
 	free(body);
@@ -549,17 +593,19 @@ static void test_policy_fetch_refuses_unlintable_and_mismatched(void **state)
 
 static void test_attest_check_status_change_triggers_report(void **state)
 {
-	static struct check_result res[1] = { { .id = "screen_lock", .status = CHECK_PASS, .summary_en = "ok" } };
+	static struct check_result res[1] = {
+		{ .id = "screen_lock", .status = CHECK_PASS, .summary_en = "ok" }
+	};
 	struct check_report rep = { .results = res, .n_results = 1 };
 	struct attest_opts slow = fast;
 	struct env v;
 	struct attest *a;
 	unsigned before;
 
-	slow.first_report_usec = 60000000;    /* only a change can make it report now */
+	slow.first_report_usec = 60000000; /* only a change can make it report now */
 	env_setup(&v, "good-token");
 	assert_int_equal(attest_new_opts(v.e, v.cfg, &slow, &a), 0);
-	RUN_UNTIL(&v, v.f.reports >= 1);      /* the one right after enrollment */
+	RUN_UNTIL(&v, v.f.reports >= 1); /* the one right after enrollment */
 	assert_int_equal(attest_on_checks(a, &rep, NULL), 0);
 	RUN_UNTIL(&v, v.f.reports >= 2);
 	uplink_loopback_lock(v.lb);
@@ -577,8 +623,10 @@ static void test_attest_check_status_change_triggers_report(void **state)
 	assert_int_equal(attest_on_checks(a, &rep, NULL), 0);
 	RUN_UNTIL(&v, v.f.reports >= before + 1);
 	uplink_loopback_lock(v.lb);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(v.f.last_report, "checks"), 0),
-							      "status")), "fail");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(v.f.last_report, "checks"), 0), "status")),
+		"fail");
 	uplink_loopback_unlock(v.lb);
 	attest_free(a);
 	env_teardown(&v);
@@ -612,6 +660,6 @@ int main(void)
 		cmocka_unit_test(test_attest_event_with_real_number_is_refused),
 	};
 
-	uplink_child_entry();   /* when re-executed as the uplink child */
+	uplink_child_entry(); /* when re-executed as the uplink child */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

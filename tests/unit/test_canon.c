@@ -24,8 +24,9 @@ static void expect_canon(const char *in, const char *want)
 
 static void test_canon_sorts_keys_and_compacts(void **state)
 {
-	expect_canon("{ \"b\" : 1,\n \"a\": {\"z\": [1, 2, {\"y\": null, \"x\": true}], \"c\": \"s\"} }",
-		     "{\"a\":{\"c\":\"s\",\"z\":[1,2,{\"x\":true,\"y\":null}]},\"b\":1}");
+	expect_canon(
+		"{ \"b\" : 1,\n \"a\": {\"z\": [1, 2, {\"y\": null, \"x\": true}], \"c\": \"s\"} }",
+		"{\"a\":{\"c\":\"s\",\"z\":[1,2,{\"x\":true,\"y\":null}]},\"b\":1}");
 }
 
 static void test_canon_escapes_non_ascii(void **state)
@@ -57,7 +58,7 @@ static void test_canon_refuses_real_anywhere(void **state)
 
 		assert_non_null(j);
 		assert_int_equal(canon_dump(j, &out, NULL), -EINVAL);
-		assert_ptr_equal(out, (char *)0x1);   /* untouched on failure */
+		assert_ptr_equal(out, (char *)0x1); /* untouched on failure */
 		json_decref(j);
 	}
 }
@@ -80,7 +81,8 @@ static void test_canon_refuses_too_deep(void **state)
 
 static void test_canon_integers_are_exact(void **state)
 {
-	expect_canon("{\"seq\": 9007199254740993, \"neg\": -1}", "{\"neg\":-1,\"seq\":9007199254740993}");
+	expect_canon("{\"seq\": 9007199254740993, \"neg\": -1}",
+		     "{\"neg\":-1,\"seq\":9007199254740993}");
 }
 
 int main(void)

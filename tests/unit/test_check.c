@@ -69,7 +69,8 @@ static void test_check_unknown_is_never_labelled_fail(void **state)
 {
 	assert_string_equal(check_status_label(CHECK_UNKNOWN, false), "UNKNOWN");
 	assert_string_equal(check_status_label(CHECK_UNKNOWN, true), "未知");
-	assert_string_not_equal(check_status_label(CHECK_UNKNOWN, true), check_status_label(CHECK_FAIL, true));
+	assert_string_not_equal(check_status_label(CHECK_UNKNOWN, true),
+				check_status_label(CHECK_FAIL, true));
 }
 
 static void fake_report(struct check_report *rep, struct check_result *res)
@@ -78,7 +79,9 @@ static void fake_report(struct check_report *rep, struct check_result *res)
 	struct check_ctx ctx = { 0 };
 
 	check_run_one(&def, &ctx, res);
-	*rep = (struct check_report){ .results = res, .n_results = 1, .overall = CHECK_FAIL, .time = 0 };
+	*rep = (struct check_report){
+		.results = res, .n_results = 1, .overall = CHECK_FAIL, .time = 0
+	};
 }
 
 static void test_check_json_document_shape(void **state)
@@ -92,18 +95,26 @@ static void test_check_json_document_shape(void **state)
 	assert_int_equal(check_output_json(&rep, &pol, "laptop", &doc), 0);
 	assert_string_equal(json_string_value(json_object_get(doc, "schema")), "wxguard.check/1");
 	assert_string_equal(json_string_value(json_object_get(doc, "overall")), "fail");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "policy"), "mode")), "enforce");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "counts"), "fail")), 1);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "counts"), "pass")), 0);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(doc, "policy"), "mode")),
+		"enforce");
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(doc, "counts"), "fail")), 1);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(doc, "counts"), "pass")), 0);
 	c = json_array_get(json_object_get(doc, "checks"), 0);
 	assert_string_equal(json_string_value(json_object_get(c, "id")), "screen_lock");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "summary"), "zh")), "1/2 个用户未锁屏");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "title"), "en")), "Screen lock");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "summary"), "zh")),
+			    "1/2 个用户未锁屏");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "title"), "en")),
+			    "Screen lock");
 	users = json_object_get(json_object_get(c, "evidence"), "user");
 	assert_true(json_is_array(users));
 	assert_int_equal(json_array_size(users), 2);
 	assert_string_equal(json_string_value(json_array_get(users, 1)), "bob");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "evidence"), "idle_seconds")), "0");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(c, "evidence"), "idle_seconds")),
+		"0");
 	assert_int_equal(json_array_size(json_object_get(c, "changes")), 1);
 	json_decref(doc);
 	check_result_clear(&res);

@@ -34,7 +34,10 @@ static void test_client_approved_real_root_is_never_error(void **state)
 int main(void)
 {
 	static const struct check_case_suite suite = {
-		"client/approved", "client.approved", client_policy_set, client_policy_clear,
+		"client/approved",
+		"client.approved",
+		client_policy_set,
+		client_policy_clear,
 	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_client_approved_real_root_is_never_error),

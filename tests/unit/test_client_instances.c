@@ -32,7 +32,10 @@ static void test_client_instances_real_root_counts_self(void **state)
 int main(void)
 {
 	static const struct check_case_suite suite = {
-		"client/instances", "client.instances", client_policy_set, client_policy_clear,
+		"client/instances",
+		"client.instances",
+		client_policy_set,
+		client_policy_clear,
 	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_client_instances_real_root_counts_self),

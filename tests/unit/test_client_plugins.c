@@ -19,7 +19,8 @@ static void test_client_plugins_real_root_inspects_self(void **state)
 
 	(void)state;
 	client_policy_add_self(&pol, self, sizeof(self));
-	assert_true(client_policy_set(&pol, "client.self.lib_dirs", "/lib, /lib64, /usr/lib, /usr/lib64"));
+	assert_true(client_policy_set(&pol, "client.self.lib_dirs",
+				      "/lib, /lib64, /usr/lib, /usr/lib64"));
 	check_case_run_real("client.plugins", &pol, &res);
 	assert_int_not_equal(res.status, CHECK_ERROR);
 	assert_int_not_equal(res.status, CHECK_NOT_APPLICABLE);
@@ -33,7 +34,10 @@ static void test_client_plugins_real_root_inspects_self(void **state)
 int main(void)
 {
 	static const struct check_case_suite suite = {
-		"client/plugins", "client.plugins", client_policy_set, client_policy_clear,
+		"client/plugins",
+		"client.plugins",
+		client_policy_set,
+		client_policy_clear,
 	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_client_plugins_real_root_inspects_self),

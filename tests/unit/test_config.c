@@ -29,13 +29,15 @@ static void test_config_all_keys_and_dropin_override(void **state)
 	struct agent_config *c;
 
 	snprintf(path, sizeof(path), "%s/agent.conf", dir);
-	wxg_test_write(path,
-		       "[server]\nurl = https://wxg.example.com\nca = /etc/wxguard/ca.pem\n"
-		       "pin_sha256 = sha256//AAAA\nproxy = http://proxy:3128\n"
-		       "[agent]\nstate_dir = /var/lib/wxg\npolicy_dir = /etc/wxg/policy.d\nreport_jitter = 20%\n"
-		       "[spool]\nmax_events = 500\nmax_bytes = 2M\n");
+	wxg_test_write(path, "[server]\nurl = https://wxg.example.com\nca = /etc/wxguard/ca.pem\n"
+			     "pin_sha256 = sha256//AAAA\nproxy = http://proxy:3128\n"
+			     "[agent]\nstate_dir = /var/lib/wxg\npolicy_dir = "
+			     "/etc/wxg/policy.d\nreport_jitter = 20%\n"
+			     "[spool]\nmax_events = 500\nmax_bytes = 2M\n");
 	snprintf(p2, sizeof(p2), "%s/agent.conf.d/10-enroll.conf", dir);
-	wxg_test_write(p2, "[enroll]\nserver = https://enroll.example.com\ntoken = tok123\nca = /x/ca.pem\n");
+	wxg_test_write(
+		p2,
+		"[enroll]\nserver = https://enroll.example.com\ntoken = tok123\nca = /x/ca.pem\n");
 	snprintf(p2, sizeof(p2), "%s/agent.conf.d/20-jitter.conf", dir);
 	wxg_test_write(p2, "[agent]\nreport_jitter = 5\n");
 	snprintf(p2, sizeof(p2), "%s/agent.conf.d/README", dir);
@@ -65,8 +67,11 @@ static void test_config_enroll_dropin_alone_supplies_server(void **state)
 {
 	struct agent_config *c;
 
-	assert_int_equal(agent_config_load_buffer("x.conf", "[enroll]\nserver=https://e.example\ntoken=t\nca=/ca.pem\n",
-						  &c, NULL), 0);
+	assert_int_equal(agent_config_load_buffer(
+				 "x.conf",
+				 "[enroll]\nserver=https://e.example\ntoken=t\nca=/ca.pem\n", &c,
+				 NULL),
+			 0);
 	assert_string_equal(agent_config_server_url(c), "https://e.example");
 	assert_string_equal(agent_config_ca(c), "/ca.pem");
 	agent_config_free(c);

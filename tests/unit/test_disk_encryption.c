@@ -39,7 +39,10 @@ static void test_disk_encryption_real_root_is_never_error(void **state)
 int main(void)
 {
 	static const struct check_case_suite suite = {
-		"disk_encryption", "device.disk_encryption", policy_set, policy_clear,
+		"disk_encryption",
+		"device.disk_encryption",
+		policy_set,
+		policy_clear,
 	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_disk_encryption_real_root_is_never_error),

@@ -57,11 +57,13 @@ static void test_hash_known_vectors(void **state)
 	int fd;
 
 	assert_int_equal(hash_sha256_buf("abc", 3, hex), 0);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(hex,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	snprintf(path, sizeof(path), "%s/f", dir);
 	assert_int_equal(write_file_atomic(path, "abc", 3, 0644), 0);
 	assert_int_equal(hash_sha256_file(path, hex), 0);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(hex,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_int_equal(hash_md5_file(path, md5), 0);
 	assert_string_equal(md5, "900150983cd24fb0d6963f7d28e17f72");
 	memset(hex, 0, sizeof(hex));
@@ -71,7 +73,8 @@ static void test_hash_known_vectors(void **state)
 	assert_int_equal(hash_md5_sha256_fd(fd, md5, hex), 0);
 	close(fd);
 	assert_string_equal(md5, "900150983cd24fb0d6963f7d28e17f72");
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(hex,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	wxg_test_rmtree(dir);
 	free(dir);
 }

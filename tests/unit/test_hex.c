@@ -10,8 +10,10 @@ static void test_hex_is_sha256_exact_length_only(void **state)
 	assert_true(hex_is_sha256(ok));
 	assert_false(hex_is_sha256("0123"));
 	assert_false(hex_is_sha256(NULL));
-	assert_false(hex_is_sha256("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0"));
-	assert_false(hex_is_sha256("g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+	assert_false(
+		hex_is_sha256("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0"));
+	assert_false(
+		hex_is_sha256("g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
 }
 
 static void test_hex_span_stops_at_non_hex_and_max(void **state)

@@ -62,9 +62,13 @@ static void test_identity_enrollment_persisted(void **state)
 	assert_int_equal(sign_key_generate(&srv), 0);
 	assert_int_equal(sign_key_public_b64(srv, &srv_pub), 0);
 	assert_int_equal(identity_load(dir, &a), 0);
-	assert_int_equal(identity_set_enrollment(a, "dev-1", "https://s", NULL, "not-base64!", true), -EBADMSG);
+	assert_int_equal(
+		identity_set_enrollment(a, "dev-1", "https://s", NULL, "not-base64!", true),
+		-EBADMSG);
 	assert_false(identity_enrolled(a));
-	assert_int_equal(identity_set_enrollment(a, "dev-1", "https://s", "/etc/wxguard/ca.pem", srv_pub, false), 0);
+	assert_int_equal(identity_set_enrollment(a, "dev-1", "https://s", "/etc/wxguard/ca.pem",
+						 srv_pub, false),
+			 0);
 	assert_true(identity_enrolled(a));
 	assert_int_equal(identity_load(dir, &b), 0);
 	assert_true(identity_enrolled(b));
@@ -99,16 +103,20 @@ static void test_identity_facts_from_fixture_root(void **state)
 	snprintf(p, sizeof(p), "%s/proc/sys/kernel/random/boot_id", dir);
 	wxg_test_write(p, "9f6a1c3e-1111-2222-3333-444455556666\n");
 	snprintf(p, sizeof(p), "%s/etc/os-release", dir);
-	wxg_test_write(p, "NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
+	wxg_test_write(p, "NAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian "
+			  "GNU/Linux 12 (bookworm)\"\n");
 
 	assert_int_equal(sysroot_new(dir, &root), 0);
 	assert_int_equal(identity_facts(root, &f), 0);
-	assert_string_equal(json_string_value(json_object_get(f, "machine_id")), "0123456789abcdef0123456789abcdef");
-	assert_string_equal(json_string_value(json_object_get(f, "product_uuid")), "4c4c4544-0042-3510-8052-b4c04f4e3732");
+	assert_string_equal(json_string_value(json_object_get(f, "machine_id")),
+			    "0123456789abcdef0123456789abcdef");
+	assert_string_equal(json_string_value(json_object_get(f, "product_uuid")),
+			    "4c4c4544-0042-3510-8052-b4c04f4e3732");
 	/* Unreadable (here: absent) serial is empty, not an error. */
 	assert_string_equal(json_string_value(json_object_get(f, "serial")), "");
 	assert_string_equal(json_string_value(json_object_get(f, "hostname")), "laptop-42");
-	assert_string_equal(json_string_value(json_object_get(f, "os")), "Debian GNU/Linux 12 (bookworm)");
+	assert_string_equal(json_string_value(json_object_get(f, "os")),
+			    "Debian GNU/Linux 12 (bookworm)");
 	assert_string_equal(json_string_value(json_object_get(f, "kernel")), "6.1.0-18-amd64");
 	assert_string_equal(json_string_value(json_object_get(f, "agent_version")), WXG_VERSION);
 	/* Exactly the documented facts (docs/privacy.md) and nothing else. */

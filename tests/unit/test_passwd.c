@@ -8,14 +8,14 @@
 
 #include "agent/host/passwd.h"
 
-#define PASSWD_TEXT                                                \
-	"root:x:0:0:root:/root:/bin/bash\n"                        \
-	"\n"                                                       \
-	"broken line without fields\n"                             \
-	"baduid:x:12abc:100::/home/baduid:/bin/sh\n"               \
-	"alice:x:1000:1000::/home/alice:/bin/bash\n"               \
-	"nohome:x:1001:1001:No Home::/usr/sbin/nologin\n"          \
-	"alice2:x:1000:1000::/home/alice2:/bin/bash\n"             \
+#define PASSWD_TEXT                                       \
+	"root:x:0:0:root:/root:/bin/bash\n"               \
+	"\n"                                              \
+	"broken line without fields\n"                    \
+	"baduid:x:12abc:100::/home/baduid:/bin/sh\n"      \
+	"alice:x:1000:1000::/home/alice:/bin/bash\n"      \
+	"nohome:x:1001:1001:No Home::/usr/sbin/nologin\n" \
+	"alice2:x:1000:1000::/home/alice2:/bin/bash\n"    \
 	"short:x:1002:1002\n"
 
 struct fixture {
@@ -54,7 +54,7 @@ static void test_passwd_lookup_uid_gives_name_and_home(void **state)
 	char *name = NULL, *home = NULL;
 
 	assert_int_equal(passwd_lookup_uid(fx->sr, 1000, &name, &home), 0);
-	assert_string_equal(name, "alice");      /* the first line for the uid wins */
+	assert_string_equal(name, "alice"); /* the first line for the uid wins */
 	assert_string_equal(home, "/home/alice");
 	free(name);
 	free(home);
@@ -128,7 +128,7 @@ static void test_passwd_foreach_walks_well_formed_lines_in_order(void **state)
 
 	memset(&c, 0, sizeof(c));
 	c.stop_after = 2;
-	assert_int_equal(passwd_foreach(fx->sr, collect_cb, &c), 7);   /* cb's value stops it */
+	assert_int_equal(passwd_foreach(fx->sr, collect_cb, &c), 7); /* cb's value stops it */
 	assert_int_equal(c.n, 2);
 }
 
@@ -166,10 +166,14 @@ static void test_passwd_parse_uid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_passwd_lookup_uid_gives_name_and_home, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_passwd_lookup_uid_unknown_or_malformed_is_enoent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_passwd_lookup_name_gives_uid_and_home, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_passwd_foreach_walks_well_formed_lines_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passwd_lookup_uid_gives_name_and_home, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_passwd_lookup_uid_unknown_or_malformed_is_enoent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passwd_lookup_name_gives_uid_and_home, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_passwd_foreach_walks_well_formed_lines_in_order, setup, teardown),
 		cmocka_unit_test(test_passwd_missing_file_is_an_error),
 		cmocka_unit_test(test_passwd_parse_uid),
 	};

@@ -40,7 +40,10 @@ static bool policy_set(struct policy *p, const char *key, const char *value)
 int main(void)
 {
 	static const struct check_case_suite suite = {
-		"patch_updates", "patch.updates", policy_set, policy_clear,
+		"patch_updates",
+		"patch.updates",
+		policy_set,
+		policy_clear,
 	};
 
 	return check_case_run_suite(&suite, NULL, 0);

@@ -37,7 +37,8 @@ static char *copy_root(const char *name, char **tmp)
 	return root;
 }
 
-static const struct pkgdb_file_issue *find_issue(const struct pkgdb_verify_result *vr, const char *path)
+static const struct pkgdb_file_issue *find_issue(const struct pkgdb_verify_result *vr,
+						 const char *path)
 {
 	for (size_t i = 0; i < vr->n_issues; i++)
 		if (strcmp(vr->issues[i].path, path) == 0)
@@ -54,12 +55,12 @@ static void test_pkgdb_dpkg_installed_states(void **state)
 	assert_int_equal(pkgdb_backend(db), PKGDB_DPKG);
 	assert_string_equal(pkgdb_backend_to_string(PKGDB_DPKG), "dpkg");
 	assert_int_equal(pkgdb_is_installed(db, "wechat"), 1);
-	assert_int_equal(pkgdb_is_installed(db, "libmulti"), 1);        /* two architectures */
-	assert_int_equal(pkgdb_is_installed(db, "halfpkg"), 1);         /* half-installed: files on disk */
+	assert_int_equal(pkgdb_is_installed(db, "libmulti"), 1); /* two architectures */
+	assert_int_equal(pkgdb_is_installed(db, "halfpkg"), 1);  /* half-installed: files on disk */
 	assert_int_equal(pkgdb_is_installed(db, "libstdc++6"), 1);
-	assert_int_equal(pkgdb_is_installed(db, "oldpkg"), 0);          /* config-files only */
+	assert_int_equal(pkgdb_is_installed(db, "oldpkg"), 0); /* config-files only */
 	assert_int_equal(pkgdb_is_installed(db, "no-such-package"), 0);
-	assert_int_equal(pkgdb_is_installed(db, "-rf"), -EINVAL);       /* never an option */
+	assert_int_equal(pkgdb_is_installed(db, "-rf"), -EINVAL); /* never an option */
 	assert_int_equal(pkgdb_is_installed(db, "a/b"), -EINVAL);
 	assert_int_equal(pkgdb_version(db, "wechat", &v), 0);
 	assert_string_equal(v, "4.0.1.11");
@@ -81,29 +82,32 @@ static void test_pkgdb_dpkg_files_and_owner(void **state)
 	assert_true(strv_contains(files, "/etc/wechat/wechat.conf"));
 	assert_false(strv_contains(files, "/."));
 	for (size_t i = 1; i < files->n; i++)
-		assert_true(strcmp(files->v[i - 1], files->v[i]) < 0);   /* sorted, unique */
+		assert_true(strcmp(files->v[i - 1], files->v[i]) < 0); /* sorted, unique */
 	assert_int_equal(pkgdb_files(db, "oldpkg", &files), -ENOENT);
 
 	assert_int_equal(pkgdb_owns(db, "wechat", "/opt/wechat/libwxutil.so"), 1);
 	assert_int_equal(pkgdb_owns(db, "wechat", "/usr/bin/bash"), 0);
-	assert_int_equal(pkgdb_owns(db, "bash", "/usr/bin/bash"), 1);   /* .list says /bin/bash */
+	assert_int_equal(pkgdb_owns(db, "bash", "/usr/bin/bash"), 1); /* .list says /bin/bash */
 
 	assert_int_equal(pkgdb_owner_of(db, "/opt/wechat/wechat", NULL, &owner), 0);
 	assert_string_equal(owner, "wechat");
 	free(owner);
-	assert_int_equal(pkgdb_owner_of(db, "/usr/bin/bash", "wechat", &owner), 0);  /* wrong hint */
+	assert_int_equal(pkgdb_owner_of(db, "/usr/bin/bash", "wechat", &owner), 0); /* wrong hint */
 	assert_string_equal(owner, "bash");
 	free(owner);
-	assert_int_equal(pkgdb_owner_of(db, "/usr/lib/i386-linux-gnu/libmulti.so.1", NULL, &owner), 0);
-	assert_string_equal(owner, "libmulti");                               /* "libmulti:i386.list" */
+	assert_int_equal(pkgdb_owner_of(db, "/usr/lib/i386-linux-gnu/libmulti.so.1", NULL, &owner),
+			 0);
+	assert_string_equal(owner, "libmulti"); /* "libmulti:i386.list" */
 	free(owner);
-	assert_int_equal(pkgdb_owner_of(db, "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", NULL, &owner), 0);
+	assert_int_equal(
+		pkgdb_owner_of(db, "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", NULL, &owner), 0);
 	assert_string_equal(owner, "libstdc++6");
 	free(owner);
 	/* a prefix of a listed path is not that path */
 	assert_int_equal(pkgdb_owner_of(db, "/opt/wechat/wech", NULL, &owner), -ENOENT);
 	assert_int_equal(pkgdb_owner_of(db, "/home/alice/wechat", NULL, &owner), -ENOENT);
-	assert_int_equal(pkgdb_owner_of(db, "/home/alice/wechat", NULL, &owner), -ENOENT);  /* cached */
+	assert_int_equal(pkgdb_owner_of(db, "/home/alice/wechat", NULL, &owner),
+			 -ENOENT); /* cached */
 	assert_int_equal(pkgdb_owner_of(db, "relative", NULL, &owner), -EINVAL);
 	pkgdb_free(db);
 	sysroot_free(sr);
@@ -121,7 +125,7 @@ static void test_pkgdb_dpkg_file_md5(void **state)
 	snprintf(path, sizeof(path), "%s/opt/wechat/wechat", wxg_test_data("pkgdb/dpkg"));
 	assert_int_equal(hash_md5_file(path, real), 0);
 	assert_string_equal(hex, real);
-	assert_int_equal(pkgdb_file_md5(db, "/usr/bin/bash", NULL, hex, NULL), 0);      /* alias */
+	assert_int_equal(pkgdb_file_md5(db, "/usr/bin/bash", NULL, hex, NULL), 0); /* alias */
 	assert_int_equal(pkgdb_file_md5(db, "/etc/wechat/wechat.conf", NULL, hex, NULL), -ENODATA);
 	assert_int_equal(pkgdb_file_md5(db, "/usr/bin/nosums", NULL, hex, NULL), -ENODATA);
 	assert_int_equal(pkgdb_file_md5(db, "/usr/bin/nobody", NULL, hex, NULL), -ENOENT);
@@ -145,7 +149,7 @@ static void test_pkgdb_dpkg_verify_genuine_excludes_conffiles_and_path_exclude(v
 	assert_int_equal(vr.n_checked, 2);
 	assert_int_equal(vr.n_issues, 0);
 	pkgdb_verify_result_clear(&vr);
-	assert_int_equal(pkgdb_verify(db, "bash", &vr), 0);   /* /bin/bash through the /bin symlink */
+	assert_int_equal(pkgdb_verify(db, "bash", &vr), 0); /* /bin/bash through the /bin symlink */
 	assert_int_equal(vr.n_issues, 0);
 	pkgdb_verify_result_clear(&vr);
 	assert_int_equal(pkgdb_verify(db, "nosums", &vr), -ENODATA);
@@ -164,8 +168,10 @@ static void test_pkgdb_dpkg_verify_reports_changed_missing_and_replaced(void **s
 	const struct pkgdb_file_issue *is;
 
 	snprintf(p, sizeof(p), "%s/opt/wechat/libwxutil.so", root);
-	wxg_test_write(p, "\x7f" "ELF hooked\n");
-	snprintf(p, sizeof(p), "%s/usr/share/doc/wechat/copyright", root);   /* path-include: counts */
+	wxg_test_write(p, "\x7f"
+			  "ELF hooked\n");
+	snprintf(p, sizeof(p), "%s/usr/share/doc/wechat/copyright",
+		 root); /* path-include: counts */
 	assert_int_equal(unlink(p), 0);
 	snprintf(p, sizeof(p), "%s/opt/wechat/wechat", root);
 	assert_int_equal(unlink(p), 0);
@@ -181,7 +187,7 @@ static void test_pkgdb_dpkg_verify_reports_changed_missing_and_replaced(void **s
 	assert_int_equal(is->state, PKGDB_FILE_CHANGED);
 	is = find_issue(&vr, "/opt/wechat/wechat");
 	assert_non_null(is);
-	assert_int_equal(is->state, PKGDB_FILE_CHANGED);     /* a symlink now */
+	assert_int_equal(is->state, PKGDB_FILE_CHANGED); /* a symlink now */
 	is = find_issue(&vr, "/usr/share/doc/wechat/copyright");
 	assert_non_null(is);
 	assert_int_equal(is->state, PKGDB_FILE_MISSING);
@@ -211,7 +217,9 @@ static void test_pkgdb_check_file_states(void **state)
 	assert_int_equal(st, PKGDB_FILE_OK);
 	assert_string_equal(owner, "wechat");
 	free(owner);
-	assert_int_equal(pkgdb_check_file(db, "/usr/lib/x86_64-linux-gnu/libmulti.so.1", NULL, &st, NULL), 0);
+	assert_int_equal(
+		pkgdb_check_file(db, "/usr/lib/x86_64-linux-gnu/libmulti.so.1", NULL, &st, NULL),
+		0);
 	assert_int_equal(st, PKGDB_FILE_CHANGED);
 	assert_int_equal(pkgdb_check_file(db, "/home/alice/wechat", NULL, &st, &owner), 0);
 	assert_int_equal(st, PKGDB_FILE_NOT_OWNED);
@@ -248,10 +256,10 @@ static void test_pkgdb_digest_cache_sees_in_place_patch(void **state)
 	snprintf(p, sizeof(p), "%s/opt/wechat/wechat", root);
 	db = open_root(root, &sr);
 	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW);
-	assert_int_equal(pkgdb_flush(db), 0);                 /* nothing hashed: nothing written */
+	assert_int_equal(pkgdb_flush(db), 0); /* nothing hashed: nothing written */
 	assert_int_equal(stat(cfile, &st), -1);
 	assert_int_equal(pkgdb_digest(db, "/opt/wechat/wechat", m, a), 0);
-	assert_int_equal(pkgdb_digest(db, "/opt/wechat/wechat", NULL, b), 0);   /* memory hit */
+	assert_int_equal(pkgdb_digest(db, "/opt/wechat/wechat", NULL, b), 0); /* memory hit */
 	assert_string_equal(a, b);
 	assert_int_equal(pkgdb_flush(db), 0);
 	assert_int_equal(read_full_file(cfile, 1 << 20, &data, &len), 0);
@@ -264,11 +272,11 @@ static void test_pkgdb_digest_cache_sees_in_place_patch(void **state)
 	usleep(20000);
 	fd = open(p, O_WRONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "X", 1, 1), 1);           /* same size, same inode */
+	assert_int_equal(pwrite(fd, "X", 1, 1), 1); /* same size, same inode */
 	close(fd);
 	ts[0] = st.st_atim;
 	ts[1] = st.st_mtim;
-	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);   /* mtime set back */
+	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0); /* mtime set back */
 
 	assert_int_equal(pkgdb_new(sr, &db), 0);
 	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW);
@@ -292,7 +300,7 @@ static void test_pkgdb_digest_refuses_fifo_and_directory(void **state)
 	assert_int_equal(mkfifo(p, 0600), 0);
 	db = open_root(tmp, &sr);
 	assert_int_equal(pkgdb_backend(db), PKGDB_NONE);
-	assert_int_equal(pkgdb_digest(db, "/fifo.dll", NULL, sha), -EINVAL);   /* does not block */
+	assert_int_equal(pkgdb_digest(db, "/fifo.dll", NULL, sha), -EINVAL); /* does not block */
 	assert_int_equal(pkgdb_digest(db, "/", NULL, sha), -EINVAL);
 	assert_int_equal(pkgdb_digest(db, "/missing", NULL, sha), -ENOENT);
 	assert_int_equal(pkgdb_is_installed(db, "wechat"), -EOPNOTSUPP);
@@ -323,8 +331,9 @@ static void test_pkgdb_rpm_queries(void **state)
 	assert_string_equal(owner, "wechat");
 	free(owner);
 	assert_int_equal(pkgdb_owner_of(db, "/usr/local/bin/hack", NULL, &owner), -ENOENT);
-	assert_int_equal(pkgdb_file_md5(db, "/opt/wechat/wechat", NULL, (char[HASH_MD5_HEX]){ 0 }, NULL),
-			 -EOPNOTSUPP);
+	assert_int_equal(
+		pkgdb_file_md5(db, "/opt/wechat/wechat", NULL, (char[HASH_MD5_HEX]){ 0 }, NULL),
+		-EOPNOTSUPP);
 	pkgdb_free(db);
 	sysroot_free(sr);
 }
@@ -383,7 +392,7 @@ static void test_pkgdb_rpm_verify_is_cached(void **state)
 	pkgdb_free(db);
 
 	snprintf(p, sizeof(p), "%s/.fixture/cmd/rpm-V-wechat.out", root);
-	assert_int_equal(unlink(p), 0);     /* a second run does not ask rpm again */
+	assert_int_equal(unlink(p), 0); /* a second run does not ask rpm again */
 	assert_int_equal(pkgdb_new(sr, &db), 0);
 	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW + 60);
 	assert_int_equal(pkgdb_verify(db, "wechat", &vr), 0);
@@ -392,7 +401,8 @@ static void test_pkgdb_rpm_verify_is_cached(void **state)
 	pkgdb_free(db);
 
 	assert_int_equal(pkgdb_new(sr, &db), 0);
-	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW + 7200);   /* expired: asks rpm, which has no answer */
+	pkgdb_set_cache_dir(db, cache,
+			    CHECK_CASE_NOW + 7200); /* expired: asks rpm, which has no answer */
 	assert_int_equal(pkgdb_verify(db, "wechat", &vr), -ENOENT);
 	pkgdb_free(db);
 	sysroot_free(sr);
@@ -431,7 +441,9 @@ static void test_pkgdb_owner_cache_follows_dpkg_state(void **state)
 
 	/* dpkg ran (status changed): scanned again */
 	snprintf(p, sizeof(p), "%s/var/lib/dpkg/status", root);
-	assert_int_equal(utimensat(AT_FDCWD, p, (struct timespec[2]){ { 0, UTIME_NOW }, { 1000, 0 } }, 0), 0);
+	assert_int_equal(
+		utimensat(AT_FDCWD, p, (struct timespec[2]){ { 0, UTIME_NOW }, { 1000, 0 } }, 0),
+		0);
 	assert_int_equal(pkgdb_new(sr, &db), 0);
 	pkgdb_set_cache_dir(db, cache, CHECK_CASE_NOW + 20);
 	assert_int_equal(pkgdb_owner_of(db, "/usr/bin/bash", NULL, &owner), -ENOENT);
@@ -535,7 +547,8 @@ int main(void)
 		cmocka_unit_test(test_pkgdb_dpkg_installed_states),
 		cmocka_unit_test(test_pkgdb_dpkg_files_and_owner),
 		cmocka_unit_test(test_pkgdb_dpkg_file_md5),
-		cmocka_unit_test(test_pkgdb_dpkg_verify_genuine_excludes_conffiles_and_path_exclude),
+		cmocka_unit_test(
+			test_pkgdb_dpkg_verify_genuine_excludes_conffiles_and_path_exclude),
 		cmocka_unit_test(test_pkgdb_dpkg_verify_reports_changed_missing_and_replaced),
 		cmocka_unit_test(test_pkgdb_check_file_states),
 		cmocka_unit_test(test_pkgdb_digest_cache_sees_in_place_patch),

@@ -59,7 +59,7 @@ static void list_names(const char *dir, const char *suffix, struct strv *out)
 		if (de->d_name[0] != '.' && str_endswith(de->d_name, suffix))
 			assert_int_equal(strv_push(out, de->d_name), 0);
 	closedir(d);
-	for (size_t i = 0; i + 1 < out->n; i++)   /* few names: a bubble sort will do */
+	for (size_t i = 0; i + 1 < out->n; i++) /* few names: a bubble sort will do */
 		for (size_t j = 0; j + 1 < out->n - i; j++)
 			if (strcmp(out->v[j], out->v[j + 1]) > 0) {
 				char *t = out->v[j];
@@ -98,7 +98,8 @@ static void flatten(const struct policy *p, struct strv *out)
 		}
 		eq = strchr(l, '=');
 		assert_non_null(eq);
-		snprintf(key, sizeof(key), "%s.%.*s", sec, (int)(eq - l > 0 && eq[-1] == ' ' ? eq - l - 1 : eq - l), l);
+		snprintf(key, sizeof(key), "%s.%.*s", sec,
+			 (int)(eq - l > 0 && eq[-1] == ' ' ? eq - l - 1 : eq - l), l);
 		val = eq[1] == ' ' ? eq + 2 : eq + 1;
 		if (strcmp(key, last) == 0 && out->n) {
 			char *joined;
@@ -171,7 +172,8 @@ static void assert_refused(const char *text, const char *want)
 
 	if (r != -EBADMSG || d.n != 1) {
 		print_diags(text, &d);
-		fail_msg("want one diag with '%s', got r=%d and %zu diags for:\n%s", want, r, d.n, text);
+		fail_msg("want one diag with '%s', got r=%d and %zu diags for:\n%s", want, r, d.n,
+			 text);
 	}
 	assert_null(p);
 	policy_diag_format(&d.v[0], line, sizeof(line));
@@ -207,8 +209,10 @@ static void test_policy_good_cases_load_and_match_expect(void **state)
 				size_t n = strlen(w + 1);
 
 				for (size_t k = 0; k < flat.n; k++)
-					if (strncmp(flat.v[k], w + 1, n) == 0 && flat.v[k][n] == ' ')
-						fail_msg("%s: %s should be unset, got '%s'", names.v[i], w + 1, flat.v[k]);
+					if (strncmp(flat.v[k], w + 1, n) == 0 &&
+					    flat.v[k][n] == ' ')
+						fail_msg("%s: %s should be unset, got '%s'",
+							 names.v[i], w + 1, flat.v[k]);
 			} else if (!strv_contains(&flat, w)) {
 				for (size_t k = 0; k < flat.n; k++)
 					print_message("  have: %s\n", flat.v[k]);
@@ -233,7 +237,7 @@ static void test_policy_bad_cases_report_every_expected_diag(void **state)
 		char path[PATH_MAX], exp[PATH_MAX], line[1024];
 		struct policy_diags d = { 0 };
 		struct strv want = { 0 };
-		struct policy *p = (struct policy *)&want;   /* must stay untouched */
+		struct policy *p = (struct policy *)&want; /* must stay untouched */
 		int r;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names.v[i]);
@@ -245,7 +249,8 @@ static void test_policy_bad_cases_report_every_expected_diag(void **state)
 		r = policy_load(path, &p, &d);
 		if (r != -EBADMSG || d.n != want.n) {
 			print_diags(names.v[i], &d);
-			fail_msg("%s: r=%d, %zu diags, expected -EBADMSG and %zu", names.v[i], r, d.n, want.n);
+			fail_msg("%s: r=%d, %zu diags, expected -EBADMSG and %zu", names.v[i], r,
+				 d.n, want.n);
 		}
 		assert_ptr_equal(p, (struct policy *)&want);
 		for (size_t j = 0; j < d.n; j++) {
@@ -255,8 +260,8 @@ static void test_policy_bad_cases_report_every_expected_diag(void **state)
 			policy_diag_format(&d.v[j], line, sizeof(line));
 			if (!strstr(line, want.v[j])) {
 				print_diags(names.v[i], &d);
-				fail_msg("%s: diag %zu is '%s', expected it to contain '%s'", names.v[i], j,
-					 line, want.v[j]);
+				fail_msg("%s: diag %zu is '%s', expected it to contain '%s'",
+					 names.v[i], j, line, want.v[j]);
 			}
 		}
 		policy_diags_clear(&d);
@@ -342,18 +347,23 @@ static void test_policy_every_enum_value_parses(void **state)
 		int got;
 
 		snprintf(text, sizeof(text), "[policy]\nname = x\n%s%s%s\n%s = %s\n",
-			 strcmp(cases[i].sec, "policy") ? "[" : "", strcmp(cases[i].sec, "policy") ? cases[i].sec : "",
+			 strcmp(cases[i].sec, "policy") ? "[" : "",
+			 strcmp(cases[i].sec, "policy") ? cases[i].sec : "",
 			 strcmp(cases[i].sec, "policy") ? "]" : "", cases[i].key, cases[i].val);
 		p = load_buf_ok(text);
-		got = strcmp(cases[i].key, "mode") == 0 ? (int)p->mode :
-		      strcmp(cases[i].key, "disk_encryption") == 0 ? (int)p->device.disk_encryption :
-								      (int)p->patches.reboot_required;
+		got = strcmp(cases[i].key, "mode") == 0 ? (int)p->mode
+		      : strcmp(cases[i].key, "disk_encryption") == 0
+			      ? (int)p->device.disk_encryption
+			      : (int)p->patches.reboot_required;
 		assert_int_equal(got, cases[i].want);
 		policy_free(p);
 	}
-	assert_refused("[policy]\nname = x\nmode = audit-only\n", ":3: [policy] mode: 'audit-only' is not allowed: use audit or enforce");
-	assert_refused("[policy]\nname = x\n[device]\ndisk_encryption = luks\n", "use off, warn or require");
-	assert_refused("[policy]\nname = x\n[patches]\nreboot_required = no\n", "use ignore, warn or fail");
+	assert_refused("[policy]\nname = x\nmode = audit-only\n",
+		       ":3: [policy] mode: 'audit-only' is not allowed: use audit or enforce");
+	assert_refused("[policy]\nname = x\n[device]\ndisk_encryption = luks\n",
+		       "use off, warn or require");
+	assert_refused("[policy]\nname = x\n[patches]\nreboot_required = no\n",
+		       "use ignore, warn or fail");
 
 	assert_string_equal(policy_mode_to_string(POLICY_MODE_AUDIT), "audit");
 	assert_string_equal(policy_mode_to_string(POLICY_MODE_ENFORCE), "enforce");
@@ -372,28 +382,34 @@ static void test_policy_booleans_accept_all_spellings(void **state)
 	struct policy *p;
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		snprintf(text, sizeof(text), "[policy]\nname = x\n[screen_lock]\nremediate = %s\nrequired = %s\n",
+		snprintf(text, sizeof(text),
+			 "[policy]\nname = x\n[screen_lock]\nremediate = %s\nrequired = %s\n",
 			 yes[i], no[i]);
 		p = load_buf_ok(text);
 		assert_true(p->screen_lock.remediate);
 		assert_false(p->screen_lock.required);
 		policy_free(p);
 	}
-	assert_refused("[policy]\nname = x\n[watch]\nnotify = yes please\n", "[watch] notify: 'yes please' is not a yes/no value");
+	assert_refused("[policy]\nname = x\n[watch]\nnotify = yes please\n",
+		       "[watch] notify: 'yes please' is not a yes/no value");
 }
 
 static void test_policy_number_ranges_are_inclusive(void **state)
 {
-	struct policy *p = load_buf_ok("[policy]\nname = x\nreport_interval = 10\n[device]\nmin_ptrace_scope = 3\n"
-				       "[client.c]\ncomm = c\nmax_instances = 1000\n[screen_lock]\nmax_idle_seconds = 86400\n");
+	struct policy *p = load_buf_ok(
+		"[policy]\nname = x\nreport_interval = 10\n[device]\nmin_ptrace_scope = 3\n"
+		"[client.c]\ncomm = c\nmax_instances = 1000\n[screen_lock]\nmax_idle_seconds = "
+		"86400\n");
 
 	assert_int_equal(p->report_interval, 10);
 	assert_int_equal(p->device.min_ptrace_scope, 3);
 	assert_int_equal(p->clients[0].max_instances, 1000);
 	assert_int_equal(p->screen_lock.max_idle_seconds, 86400);
 	policy_free(p);
-	assert_refused("[policy]\nname = x\nreport_interval = 9\n", "9 is out of range: write a whole number from 10 to 604800");
-	assert_refused("[policy]\nname = x\n[client.c]\ncomm = c\nmax_instances = 1001\n", "from 0 to 1000");
+	assert_refused("[policy]\nname = x\nreport_interval = 9\n",
+		       "9 is out of range: write a whole number from 10 to 604800");
+	assert_refused("[policy]\nname = x\n[client.c]\ncomm = c\nmax_instances = 1001\n",
+		       "from 0 to 1000");
 	assert_refused("[policy]\nname = x\nreport_interval = 4294967296\n", "out of range");
 	assert_refused("[policy]\nname = x\nreport_interval = 3 00\n", "'3 00' is not a number");
 }
@@ -409,7 +425,8 @@ static void test_policy_comm_is_at_most_15_bytes(void **state)
 	/* 15 bytes of UTF-8 is 5 Chinese characters */
 	p = load_buf_ok("[policy]\nname = x\n[deny.d]\ncomm = 企业微信版\n");
 	policy_free(p);
-	assert_refused("[policy]\nname = x\n[deny.d]\ncomm = 企业微信客户端\n", "longer than 15 bytes");
+	assert_refused("[policy]\nname = x\n[deny.d]\ncomm = 企业微信客户端\n",
+		       "longer than 15 bytes");
 }
 
 static void test_policy_values_are_normalized(void **state)
@@ -419,7 +436,8 @@ static void test_policy_values_are_normalized(void **state)
 		"sha256 = ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789\n"
 		"wine_prefix = ~/.deepinwine/Deepin-WXWork//\n");
 
-	assert_string_equal(p->clients[0].sha256, "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+	assert_string_equal(p->clients[0].sha256,
+			    "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
 	assert_string_equal(p->clients[0].wine_prefix, ".deepinwine/Deepin-WXWork");
 	policy_free(p);
 }
@@ -454,14 +472,16 @@ static void test_policy_line_limit_is_190_characters(void **state)
 
 	val[0] = '/';
 	memset(val + 1, 'a', 185);
-	val[186] = 0;   /* "exe=" + 186 = 190: fits; spaces around '=' and comments do not count */
-	snprintf(text, sizeof(text), "[policy]\nname = x\n[client.c]\n  exe   =   %s   ; comment\n", val);
+	val[186] = 0; /* "exe=" + 186 = 190: fits; spaces around '=' and comments do not count */
+	snprintf(text, sizeof(text), "[policy]\nname = x\n[client.c]\n  exe   =   %s   ; comment\n",
+		 val);
 	p = load_buf_ok(text);
 	assert_int_equal(strlen(p->clients[0].exe.v[0]), 186);
 	policy_free(p);
 	strcat(val, "a");
 	snprintf(text, sizeof(text), "[policy]\nname = x\n[client.c]\ncomm = c\nexe = %s\n", val);
-	assert_refused(text, "t.ini:5: [client.c] exe: line too long (191 characters, at most 190)");
+	assert_refused(text,
+		       "t.ini:5: [client.c] exe: line too long (191 characters, at most 190)");
 	/* a line that fits can still hold a value too long for its key */
 	memset(val, 'v', 182);
 	val[182] = 0;
@@ -515,7 +535,7 @@ static void test_policy_buffer_edge_cases(void **state)
 
 	/* an embedded NUL is a diagnostic, not a silent truncation */
 	assert_int_equal(policy_load_buffer(NULL, nul, sizeof(nul) - 1, &p, &d), -EBADMSG);
-	assert_int_equal(d.n, 2);   /* the NUL line, then the name it hid */
+	assert_int_equal(d.n, 2); /* the NUL line, then the name it hid */
 	assert_string_equal(d.v[0].file, "<buffer>");
 	assert_int_equal(d.v[0].line, 2);
 	policy_diags_clear(&d);
@@ -543,7 +563,7 @@ static void test_policy_directory_later_files_override_keys(void **state)
 	struct policy *p = load_ok(dir);
 	char *a, *b, *cat, hex[HASH_SHA256_HEX];
 
-	assert_int_equal(p->sources.n, 2);   /* README, .hidden.ini, *.ini.off, sub.ini/ ignored */
+	assert_int_equal(p->sources.n, 2); /* README, .hidden.ini, *.ini.off, sub.ini/ ignored */
 	assert_true(str_endswith(p->sources.v[0], "/10-base.ini"));
 	assert_true(str_endswith(p->sources.v[1], "/20-override.ini"));
 	assert_string_equal(p->name, "dir-test");
@@ -624,21 +644,22 @@ static void test_policy_sha256_follows_the_bytes(void **state)
 {
 	static const char v1[] = "[policy]\nname = x\n; comment one\n";
 	static const char v2[] = "[policy]\nname = x\n; comment two\n";
-	char *tmp = wxg_test_mkdtemp(), path[PATH_MAX], hex[HASH_SHA256_HEX], first[HASH_SHA256_HEX];
+	char *tmp = wxg_test_mkdtemp(), path[PATH_MAX], hex[HASH_SHA256_HEX],
+	     first[HASH_SHA256_HEX];
 	struct policy *p, *q;
 
 	snprintf(path, sizeof(path), "%s/p.ini", tmp);
 	wxg_test_write(path, v1);
 	p = load_ok(path);
 	assert_int_equal(hash_sha256_buf(v1, strlen(v1), hex), 0);
-	assert_string_equal(p->sha256, hex);   /* equals `sha256sum p.ini` */
+	assert_string_equal(p->sha256, hex); /* equals `sha256sum p.ini` */
 	snprintf(first, sizeof(first), "%s", p->sha256);
 	q = load_buf_ok(v1);
-	assert_string_equal(q->sha256, first);   /* same bytes from memory, same digest */
+	assert_string_equal(q->sha256, first); /* same bytes from memory, same digest */
 	policy_free(q);
 	policy_free(p);
 
-	wxg_test_write(path, v2);   /* a comment changed: the policy did not, the digest does */
+	wxg_test_write(path, v2); /* a comment changed: the policy did not, the digest does */
 	p = load_ok(path);
 	assert_string_not_equal(p->sha256, first);
 	assert_int_equal(hash_sha256_buf(v2, strlen(v2), hex), 0);
@@ -662,10 +683,11 @@ static void load_tree_ok(const char *dir, unsigned *count)
 
 		if (de->d_name[0] == '.')
 			continue;
-		assert_true(snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path));
+		assert_true(snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) <
+			    (int)sizeof(path));
 		assert_int_equal(stat(path, &st), 0);
 		if (S_ISDIR(st.st_mode) || str_endswith(path, ".ini")) {
-			policy_free(load_ok(path));   /* a directory is one policy */
+			policy_free(load_ok(path)); /* a directory is one policy */
 			(*count)++;
 		}
 	}
@@ -681,7 +703,7 @@ static void test_policy_shipped_default_and_examples_load_cleanly(void **state)
 	policy_free(load_ok(path));
 	snprintf(path, sizeof(path), "%s/policy/examples", src_dir());
 	load_tree_ok(path, &n);
-	assert_true(n >= 3);   /* enforce-strict.ini, wechat-only.ini, policy.d/ */
+	assert_true(n >= 3); /* enforce-strict.ini, wechat-only.ini, policy.d/ */
 
 	snprintf(path, sizeof(path), "%s/policy/examples/enforce-strict.ini", src_dir());
 	{
@@ -697,9 +719,9 @@ static void test_policy_shipped_default_and_examples_load_cleanly(void **state)
 		struct policy *p = load_ok(path);
 
 		assert_int_equal(p->sources.n, 2);
-		assert_int_equal(p->mode, POLICY_MODE_ENFORCE);       /* 50-site.ini overrides */
+		assert_int_equal(p->mode, POLICY_MODE_ENFORCE); /* 50-site.ini overrides */
 		assert_int_equal(p->clients[0].max_instances, 2);
-		assert_true(p->clients[0].comm.n > 0);                /* kept from 10-base.ini */
+		assert_true(p->clients[0].comm.n > 0); /* kept from 10-base.ini */
 		policy_free(p);
 	}
 }
@@ -735,14 +757,22 @@ static void test_policy_default_ini_has_the_product_rules(void **state)
 	assert_true(strv_contains(&wecom->comm, "WXWork.exe"));
 	assert_string_equal(wecom->package, "com.qq.weixin.work.deepin");
 	assert_string_equal(wecom->wine_prefix, ".deepinwine/Deepin-WXWork");
-	assert_true(strv_fnmatch_any(&wecom->argv, "C:\\Program Files\\WXWork\\WXWork.exe", FNM_NOESCAPE) >= 0);
-	assert_true(strv_fnmatch_any(&wecom->exe, "/opt/apps/com.qq.weixin.work.deepin/files/run.sh", FNM_NOESCAPE) >= 0);
-	assert_true(policy_lib_dir_match(&wecom->lib_dirs, "/home/alice",
+	assert_true(strv_fnmatch_any(&wecom->argv, "C:\\Program Files\\WXWork\\WXWork.exe",
+				     FNM_NOESCAPE) >= 0);
+	assert_true(strv_fnmatch_any(&wecom->exe,
+				     "/opt/apps/com.qq.weixin.work.deepin/files/run.sh",
+				     FNM_NOESCAPE) >= 0);
+	assert_true(policy_lib_dir_match(
+		&wecom->lib_dirs, "/home/alice",
 		"/home/alice/.deepinwine/Deepin-WXWork/drive_c/windows/system32/kernel32.dll"));
-	assert_true(policy_lib_dir_match(&wecom->lib_dirs, "/home/alice", "/opt/deepin-wine6-stable/lib/wine/ntdll.so"));
-	assert_true(policy_lib_dir_match(&wecom->lib_dirs, "/home/alice", "/usr/lib/x86_64-linux-gnu/libc.so.6"));
-	assert_false(policy_lib_dir_match(&wecom->lib_dirs, "/home/alice", "/usr/local/lib/libhook.so"));
-	assert_false(policy_lib_dir_match(&wecom->lib_dirs, "/home/alice", "/home/alice/Downloads/inject.dll"));
+	assert_true(policy_lib_dir_match(&wecom->lib_dirs, "/home/alice",
+					 "/opt/deepin-wine6-stable/lib/wine/ntdll.so"));
+	assert_true(policy_lib_dir_match(&wecom->lib_dirs, "/home/alice",
+					 "/usr/lib/x86_64-linux-gnu/libc.so.6"));
+	assert_false(
+		policy_lib_dir_match(&wecom->lib_dirs, "/home/alice", "/usr/local/lib/libhook.so"));
+	assert_false(policy_lib_dir_match(&wecom->lib_dirs, "/home/alice",
+					  "/home/alice/Downloads/inject.dll"));
 	wechat = find_client(p, "wechat");
 	assert_non_null(wechat);
 	assert_true(strv_contains(&wechat->comm, "wechat"));
@@ -761,13 +791,16 @@ static void test_policy_default_ini_has_the_product_rules(void **state)
 	assert_non_null(d);
 	assert_true(strv_contains(&d->comm, "WeChat.exe"));
 	assert_true(strv_contains(&d->comm, "Weixin.exe"));
-	assert_true(strv_fnmatch_any(&d->argv, "C:\\Program Files\\Tencent\\WeChat\\WeChat.exe", FNM_NOESCAPE) >= 0);
+	assert_true(strv_fnmatch_any(&d->argv, "C:\\Program Files\\Tencent\\WeChat\\WeChat.exe",
+				     FNM_NOESCAPE) >= 0);
 	/* no deny entry may catch the approved clients' own names or binaries */
 	for (size_t i = 0; i < p->n_denies; i++) {
 		assert_false(strv_contains(&p->denies[i].comm, "WXWork.exe"));
 		assert_false(strv_contains(&p->denies[i].comm, "wechat"));
-		assert_true(strv_fnmatch_any(&p->denies[i].exe, "/opt/wechat/wechat", FNM_NOESCAPE) < 0);
-		assert_true(strv_fnmatch_any(&p->denies[i].argv, "C:\\Program Files\\WXWork\\WXWork.exe",
+		assert_true(strv_fnmatch_any(&p->denies[i].exe, "/opt/wechat/wechat",
+					     FNM_NOESCAPE) < 0);
+		assert_true(strv_fnmatch_any(&p->denies[i].argv,
+					     "C:\\Program Files\\WXWork\\WXWork.exe",
 					     FNM_NOESCAPE | FNM_CASEFOLD) < 0);
 	}
 	policy_free(p);
@@ -820,8 +853,11 @@ static void test_policy_format_reloads_to_the_same_policy(void **state)
 
 static void test_policy_diag_format_shapes(void **state)
 {
-	struct policy_diag d = { .file = "a.ini", .line = 7, .section = "screen_lock",
-				 .key = "max_idle_seconds", .message = "bad" };
+	struct policy_diag d = { .file = "a.ini",
+				 .line = 7,
+				 .section = "screen_lock",
+				 .key = "max_idle_seconds",
+				 .message = "bad" };
 	char buf[128];
 
 	policy_diag_format(&d, buf, sizeof(buf));
@@ -836,8 +872,10 @@ static void test_policy_diag_format_shapes(void **state)
 	d.file = NULL;
 	policy_diag_format(&d, buf, sizeof(buf));
 	assert_string_equal(buf, "<policy>: bad");
-	d = (struct policy_diag){ .file = "a.ini", .line = 12345, .section = "s", .key = "k", .message = "m" };
-	policy_diag_format(&d, buf, 8);   /* truncates, stays terminated */
+	d = (struct policy_diag){
+		.file = "a.ini", .line = 12345, .section = "s", .key = "k", .message = "m"
+	};
+	policy_diag_format(&d, buf, 8); /* truncates, stays terminated */
 	assert_string_equal(buf, "a.ini:1");
 }
 
@@ -845,15 +883,22 @@ static void test_policy_lib_dir_match_covers_trees(void **state)
 {
 	struct strv dirs = { 0 };
 
-	assert_int_equal(strv_split(&dirs, "/usr/lib, /opt/deepin-wine*, /opt/a/, ~/.wine/drive_c/windows", ","), 0);
-	assert_true(policy_lib_dir_match(&dirs, NULL, "/usr/lib/x86_64-linux-gnu/gtk-3.0/modules/libx.so"));
+	assert_int_equal(strv_split(&dirs,
+				    "/usr/lib, /opt/deepin-wine*, /opt/a/, ~/.wine/drive_c/windows",
+				    ","),
+			 0);
+	assert_true(policy_lib_dir_match(&dirs, NULL,
+					 "/usr/lib/x86_64-linux-gnu/gtk-3.0/modules/libx.so"));
 	assert_false(policy_lib_dir_match(&dirs, NULL, "/usr/lib"));
 	assert_false(policy_lib_dir_match(&dirs, NULL, "/usr/libexec/x.so"));
 	assert_true(policy_lib_dir_match(&dirs, NULL, "/opt/deepin-wine8-stable/lib/wine/x.so"));
 	assert_true(policy_lib_dir_match(&dirs, NULL, "/opt/a/b.so"));
-	assert_true(policy_lib_dir_match(&dirs, "/home/al", "/home/al/.wine/drive_c/windows/system32/x.dll"));
-	assert_true(policy_lib_dir_match(&dirs, "/home/al/", "/home/al/.wine/drive_c/windows/x.dll"));
-	assert_false(policy_lib_dir_match(&dirs, "/home/bo", "/home/al/.wine/drive_c/windows/x.dll"));
+	assert_true(policy_lib_dir_match(&dirs, "/home/al",
+					 "/home/al/.wine/drive_c/windows/system32/x.dll"));
+	assert_true(
+		policy_lib_dir_match(&dirs, "/home/al/", "/home/al/.wine/drive_c/windows/x.dll"));
+	assert_false(
+		policy_lib_dir_match(&dirs, "/home/bo", "/home/al/.wine/drive_c/windows/x.dll"));
 	assert_false(policy_lib_dir_match(&dirs, NULL, "/home/al/.wine/drive_c/windows/x.dll"));
 	assert_false(policy_lib_dir_match(&dirs, "/home/al", "/home/al/.wine/drive_c/users/x.dll"));
 	assert_false(policy_lib_dir_match(NULL, NULL, "/usr/lib/x"));

@@ -32,9 +32,9 @@ static void test_client_match_comm_is_exact(void **state)
 	assert_string_equal(m.client->id, "wecom");
 	assert_string_equal(m.field, "comm");
 	assert_string_equal(m.pattern, "WXWork.exe");
-	policy_match_process(&p, "wxwork.exe", NULL, NULL, 0, &m);     /* comm is not case-folded */
+	policy_match_process(&p, "wxwork.exe", NULL, NULL, 0, &m); /* comm is not case-folded */
 	assert_int_equal(m.kind, POLICY_MATCH_NONE);
-	policy_match_process(&p, "WXWork.ex", NULL, NULL, 0, &m);      /* nor a prefix */
+	policy_match_process(&p, "WXWork.ex", NULL, NULL, 0, &m); /* nor a prefix */
 	assert_int_equal(m.kind, POLICY_MATCH_NONE);
 	policy_match_process(&p, "wechat2", NULL, NULL, 0, &m);
 	assert_int_equal(m.kind, POLICY_MATCH_NONE);
@@ -73,7 +73,8 @@ static void test_client_match_deny_wins(void **state)
 
 	make_policy(&p);
 	/* the approved wecom exe glob matches the shared wine loader, the deny argv wins */
-	policy_match_process(&p, "WeChat.exe", "/opt/deepin-wine6-stable/bin/wine64-preloader", argv, 1, &m);
+	policy_match_process(&p, "WeChat.exe", "/opt/deepin-wine6-stable/bin/wine64-preloader",
+			     argv, 1, &m);
 	assert_int_equal(m.kind, POLICY_MATCH_DENIED);
 	assert_string_equal(m.deny->id, "wine-wechat");
 	assert_null(m.client);
@@ -111,7 +112,8 @@ int main(void)
 		cmocka_unit_test(test_client_match_comm_is_exact),
 		cmocka_unit_test(test_client_match_argv_windows_path_ignores_case),
 		cmocka_unit_test(test_client_match_deny_wins),
-		cmocka_unit_test(test_client_match_exe_is_case_sensitive_and_nothing_matches_nothing),
+		cmocka_unit_test(
+			test_client_match_exe_is_case_sensitive_and_nothing_matches_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,9 +11,9 @@
 #include "agent/checks/posture.h"
 
 /* Only the cheap checks matter here: no apt simulation, no home scan of this machine. */
-#define POLICY_FMT                                                                  \
-	"[policy]\nname = %s\nversion = 1\n"                                        \
-	"[patches]\nrequired = no\n[antivirus]\nrequired = no\n"                    \
+#define POLICY_FMT                                               \
+	"[policy]\nname = %s\nversion = 1\n"                     \
+	"[patches]\nrequired = no\n[antivirus]\nrequired = no\n" \
 	"[screen_lock]\nrequired = no\n[scan]\nhome_dirs = /nonexistent-wxguard\n"
 
 struct seen {
@@ -147,13 +147,14 @@ static void test_posture_broken_policy_skips_the_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_posture_runs_checks_off_the_loop_and_delivers_them,
-						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_posture_start_during_a_run_runs_again_with_the_new_policy, fixture_setup,
+			test_posture_runs_checks_off_the_loop_and_delivers_them, fixture_setup,
 			fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_posture_broken_policy_skips_the_run, fixture_setup,
-						fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_posture_start_during_a_run_runs_again_with_the_new_policy,
+			fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_posture_broken_policy_skips_the_run,
+						fixture_setup, fixture_teardown),
 	};
 	return cmocka_run_group_tests_name("posture", tests, NULL, NULL);
 }

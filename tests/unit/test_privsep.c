@@ -159,10 +159,17 @@ static void test_privsep_child_runs_unprivileged_and_speaks_pinned_https(void **
 	assert_int_equal(uplink_loopback_start(0, pki.cert, pki.key, handler, &s, &lb), 0);
 	assert_int_equal(sd_event_new(&e), 0);
 	/* The CA sits in a 0700 root directory: only the parent can read it. */
-	assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb), .ca = pki.ca,
-				    .pin_sha256 = pki.pin, .isolation = UPLINK_ISOLATION_CHILD }, &u), 0);
-	assert_int_equal(uplink_request(u, "POST", "/api/v1/report", (const char *const[]){ "X-A: b", NULL },
-					"{\"a\":1}", 7, on_done, &res), 0);
+	assert_int_equal(uplink_new(e,
+				    &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
+							   .ca = pki.ca,
+							   .pin_sha256 = pki.pin,
+							   .isolation = UPLINK_ISOLATION_CHILD },
+				    &u),
+			 0);
+	assert_int_equal(uplink_request(u, "POST", "/api/v1/report",
+					(const char *const[]){ "X-A: b", NULL }, "{\"a\":1}", 7,
+					on_done, &res),
+			 0);
 	run_until(e, &res.done, 1);
 	assert_int_equal(res.err, 0);
 	assert_int_equal(res.status, 200);
@@ -180,9 +187,16 @@ static void test_privsep_child_runs_unprivileged_and_speaks_pinned_https(void **
 	/* A wrong pin is still refused inside the child. */
 	uplink_free(u);
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb), .ca = pki.ca,
-				    .pin_sha256 = "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-				    .isolation = UPLINK_ISOLATION_CHILD }, &u), 0);
+	assert_int_equal(
+		uplink_new(e,
+			   &(struct uplink_opts){
+				   .base_url = uplink_loopback_url(lb),
+				   .ca = pki.ca,
+				   .pin_sha256 =
+					   "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+				   .isolation = UPLINK_ISOLATION_CHILD },
+			   &u),
+		0);
 	assert_int_equal(uplink_request(u, "POST", "/x", NULL, "{}", 2, on_done, &res), 0);
 	run_until(e, &res.done, 1);
 	assert_int_equal(res.err, UPLINK_ETLS);
@@ -214,10 +228,15 @@ static void test_privsep_child_killed_mid_request_fails_it_and_is_replaced(void 
 
 	assert_int_equal(uplink_loopback_start(0, NULL, NULL, handler, &s, &lb), 0);
 	assert_int_equal(sd_event_new(&e), 0);
-	assert_int_equal(sd_event_add_time_relative(e, &tick, CLOCK_MONOTONIC, 20 * 1000, 0, on_tick, NULL), 0);
+	assert_int_equal(
+		sd_event_add_time_relative(e, &tick, CLOCK_MONOTONIC, 20 * 1000, 0, on_tick, NULL),
+		0);
 	sd_event_source_set_enabled(tick, SD_EVENT_ON);
-	assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
-				    .isolation = UPLINK_ISOLATION_CHILD }, &u), 0);
+	assert_int_equal(uplink_new(e,
+				    &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
+							   .isolation = UPLINK_ISOLATION_CHILD },
+				    &u),
+			 0);
 	assert_int_equal(uplink_request(u, "POST", "/slow", NULL, "{}", 2, on_done, &res), 0);
 	/* Wait until the server has the request, then kill the child. */
 	for (int i = 0; i < 500; i++) {
@@ -276,8 +295,11 @@ static void test_privsep_malformed_message_from_child_is_refused(void **state)
 		return;
 	assert_int_equal(uplink_loopback_start(0, NULL, NULL, handler, &s, &lb), 0);
 	assert_int_equal(sd_event_new(&e), 0);
-	assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
-				    .isolation = UPLINK_ISOLATION_CHILD }, &u), 0);
+	assert_int_equal(uplink_new(e,
+				    &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
+							   .isolation = UPLINK_ISOLATION_CHILD },
+				    &u),
+			 0);
 	assert_int_equal(uplink_request(u, "POST", "/slow", NULL, "{}", 2, on_done, &res), 0);
 	for (int i = 0; i < 100; i++)
 		assert_true(sd_event_run(e, 10 * 1000) >= 0);
@@ -403,8 +425,14 @@ static void test_privsep_malformed_message_from_parent_is_refused(void **state)
 
 	/* A good INIT, then garbage, then bad requests: each refused, the child carries on. */
 	pid = start_raw_child(&ch);
-	assert_int_equal(uplink_msg_encode_init(&(struct uplink_msg_init){ .flags = UPLINK_INIT_DROP, .uid = uid,
-				.gid = gid, .timeout_s = 5, .base_url = uplink_loopback_url(lb) }, &p, &n), 0);
+	assert_int_equal(uplink_msg_encode_init(
+				 &(struct uplink_msg_init){ .flags = UPLINK_INIT_DROP,
+							    .uid = uid,
+							    .gid = gid,
+							    .timeout_s = 5,
+							    .base_url = uplink_loopback_url(lb) },
+				 &p, &n),
+			 0);
 	assert_int_equal(uplink_chan_send(ch, UPLINK_MSG_INIT, 0, p, n), 0);
 	assert_int_equal(raw_recv(ch, &m), 1);
 	assert_int_equal(m.type, UPLINK_MSG_READY);
@@ -420,9 +448,14 @@ static void test_privsep_malformed_message_from_parent_is_refused(void **state)
 	free(m.payload);
 
 	/* Header injection and a relative path. */
-	raw_send_req(ch, 7, &(struct uplink_msg_req){ .method = "POST", .path = "/x",
-			.headers = { "X-A: b\r\nX-Evil: 1", NULL }, .body = "{}", .len = 2 });
-	raw_send_req(ch, 8, &(struct uplink_msg_req){ .method = "GET", .path = "http://elsewhere/" });
+	raw_send_req(ch, 7,
+		     &(struct uplink_msg_req){ .method = "POST",
+					       .path = "/x",
+					       .headers = { "X-A: b\r\nX-Evil: 1", NULL },
+					       .body = "{}",
+					       .len = 2 });
+	raw_send_req(ch, 8,
+		     &(struct uplink_msg_req){ .method = "GET", .path = "http://elsewhere/" });
 	for (uint64_t id = 7; id <= 8; id++) {
 		assert_int_equal(raw_recv(ch, &m), 1);
 		assert_int_equal(m.type, UPLINK_MSG_RESP);
@@ -458,8 +491,14 @@ static void test_privsep_decoders_refuse_truncated_and_bad_fields(void **state)
 	char *p;
 	size_t n;
 
-	assert_int_equal(uplink_msg_encode_req(&(struct uplink_msg_req){ .method = "POST", .path = "/a",
-				.headers = { "X: y", NULL }, .body = "{}", .len = 2 }, &p, &n), 0);
+	assert_int_equal(
+		uplink_msg_encode_req(&(struct uplink_msg_req){ .method = "POST",
+								.path = "/a",
+								.headers = { "X: y", NULL },
+								.body = "{}",
+								.len = 2 },
+				      &p, &n),
+		0);
 	assert_int_equal(uplink_msg_decode_req(p, n, &req, &why), 0);
 	assert_string_equal(req.path, "/a");
 	assert_string_equal(req.headers[0], "X: y");
@@ -479,24 +518,41 @@ static void test_privsep_decoders_refuse_truncated_and_bad_fields(void **state)
 	assert_int_equal(uplink_msg_decode_req(p, n, &req, &why), -EBADMSG);
 	free(p);
 
-	assert_int_equal(uplink_msg_encode_resp(&(struct uplink_msg_resp){ .err = 0, .status = 200, .error = "",
-				.body = "x", .len = 1 }, &p, &n), 0);
+	assert_int_equal(
+		uplink_msg_encode_resp(
+			&(struct uplink_msg_resp){
+				.err = 0, .status = 200, .error = "", .body = "x", .len = 1 },
+			&p, &n),
+		0);
 	assert_int_equal(uplink_msg_decode_resp(p, n, &rs, &why), 0);
 	free(p);
-	assert_int_equal(uplink_msg_encode_resp(&(struct uplink_msg_resp){ .err = 0, .status = 1000, .error = "",
-				.body = "" }, &p, &n), 0);
+	assert_int_equal(uplink_msg_encode_resp(
+				 &(struct uplink_msg_resp){
+					 .err = 0, .status = 1000, .error = "", .body = "" },
+				 &p, &n),
+			 0);
 	assert_int_equal(uplink_msg_decode_resp(p, n, &rs, &why), -EBADMSG);
 	assert_string_equal(why, "HTTP status out of range");
 	free(p);
-	assert_int_equal(uplink_msg_encode_resp(&(struct uplink_msg_resp){ .err = 5, .error = "", .body = "" }, &p, &n), 0);
+	assert_int_equal(
+		uplink_msg_encode_resp(
+			&(struct uplink_msg_resp){ .err = 5, .error = "", .body = "" }, &p, &n),
+		0);
 	assert_int_equal(uplink_msg_decode_resp(p, n, &rs, &why), -EBADMSG);
 	free(p);
 	/* INIT: never "drop" to root, only https or loopback http. */
-	assert_int_equal(uplink_msg_encode_init(&(struct uplink_msg_init){ .flags = UPLINK_INIT_DROP, .uid = 0,
-				.base_url = "https://x" }, &p, &n), 0);
+	assert_int_equal(
+		uplink_msg_encode_init(&(struct uplink_msg_init){ .flags = UPLINK_INIT_DROP,
+								  .uid = 0,
+								  .base_url = "https://x" },
+				       &p, &n),
+		0);
 	assert_int_equal(uplink_msg_decode_init(p, n, &in, &why), -EBADMSG);
 	free(p);
-	assert_int_equal(uplink_msg_encode_init(&(struct uplink_msg_init){ .base_url = "http://example.com" }, &p, &n), 0);
+	assert_int_equal(
+		uplink_msg_encode_init(
+			&(struct uplink_msg_init){ .base_url = "http://example.com" }, &p, &n),
+		0);
 	assert_int_equal(uplink_msg_decode_init(p, n, &in, &why), -EBADMSG);
 	free(p);
 	/* Random bytes: refused or accepted, never a crash (ASan checks the reads). */
@@ -524,11 +580,26 @@ static void test_privsep_channel_refuses_bad_packets(void **state)
 	} cases[] = {
 		{ { 0x12345678, UPLINK_MSG_RESP, 3, 1, 8, 0 }, "12345678", 32, "bad packet magic" },
 		{ { UPLINK_PKT_MAGIC, 99, 3, 1, 8, 0 }, "12345678", 32, "unknown message type" },
-		{ { UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 3, 1, UPLINK_MSG_MAX + 1, 0 }, "12345678", 32, "message larger than allowed" },
-		{ { UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 2, 1, 8, 0 }, "12345678", 32, "continuation without a first packet" },
-		{ { UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 3, 1, 4, 0 }, "12345678", 32, "packet runs past the message's length" },
-		{ { UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 3, 1, 16, 0 }, "12345678", 32, "last-packet flag does not match the length" },
-		{ { UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 3, 1, 8, 0 }, "12345678", 10, "packet shorter than its header" },
+		{ { UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 3, 1, UPLINK_MSG_MAX + 1, 0 },
+		  "12345678",
+		  32,
+		  "message larger than allowed" },
+		{ { UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 2, 1, 8, 0 },
+		  "12345678",
+		  32,
+		  "continuation without a first packet" },
+		{ { UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 3, 1, 4, 0 },
+		  "12345678",
+		  32,
+		  "packet runs past the message's length" },
+		{ { UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 3, 1, 16, 0 },
+		  "12345678",
+		  32,
+		  "last-packet flag does not match the length" },
+		{ { UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 3, 1, 8, 0 },
+		  "12345678",
+		  10,
+		  "packet shorter than its header" },
 	};
 	struct uplink_chan *ch;
 	struct uplink_msg m;
@@ -539,7 +610,8 @@ static void test_privsep_channel_refuses_bad_packets(void **state)
 	assert_int_equal(uplink_chan_new(sv[0], &ch), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		why = NULL;
-		assert_int_equal(send(sv[1], &cases[i], cases[i].send_len, 0), (ssize_t)cases[i].send_len);
+		assert_int_equal(send(sv[1], &cases[i], cases[i].send_len, 0),
+				 (ssize_t)cases[i].send_len);
 		assert_int_equal(uplink_chan_recv(ch, &m, &why), -EBADMSG);
 		assert_string_equal(why, cases[i].why);
 	}
@@ -550,7 +622,8 @@ static void test_privsep_channel_refuses_bad_packets(void **state)
 		int sz = 1 << 20;
 
 		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-		memcpy(b, &(struct uplink_pkt_hdr){ UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 3, 1, 8, 0 }, 24);
+		memcpy(b, &(struct uplink_pkt_hdr){ UPLINK_PKT_MAGIC, UPLINK_MSG_RESP, 3, 1, 8, 0 },
+		       24);
 		assert_int_equal(send(sv[1], b, big, 0), (ssize_t)big);
 		assert_int_equal(uplink_chan_recv(ch, &m, &why), -EBADMSG);
 		assert_string_equal(why, "packet larger than allowed (truncated)");
@@ -588,8 +661,11 @@ static void test_privsep_cancel_and_in_process_mode(void **state)
 	assert_int_equal(uplink_loopback_start(0, NULL, NULL, handler, &s, &lb), 0);
 	assert_int_equal(sd_event_new(&e), 0);
 	/* Child (as any user): a cancelled request never calls back; the next one works. */
-	assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
-				    .isolation = UPLINK_ISOLATION_CHILD }, &u), 0);
+	assert_int_equal(uplink_new(e,
+				    &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
+							   .isolation = UPLINK_ISOLATION_CHILD },
+				    &u),
+			 0);
 	assert_int_equal(uplink_request(u, "POST", "/slow", NULL, "{}", 2, on_done, &res), 0);
 	assert_int_equal(uplink_request(u, "POST", "/other", NULL, "{}", 2, on_done, &other), 0);
 	for (int i = 0; i < 20; i++)
@@ -604,14 +680,18 @@ static void test_privsep_cancel_and_in_process_mode(void **state)
 	assert_int_equal(res.done, 0);
 	assert_int_equal(other.status, 200);
 	/* Bad input is refused at the API, before the child sees it. */
-	assert_int_equal(uplink_request(u, "GET", "/x", (const char *const[]){ "A: b\nC: d", NULL }, NULL, 0,
-					on_done, &res), -EINVAL);
+	assert_int_equal(uplink_request(u, "GET", "/x", (const char *const[]){ "A: b\nC: d", NULL },
+					NULL, 0, on_done, &res),
+			 -EINVAL);
 	assert_int_equal(uplink_request(u, "GET", "/x", NULL, "{}", 2, on_done, &res), -EINVAL);
 	uplink_free(u);
 
 	/* In process: no child. */
-	assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
-				    .isolation = UPLINK_ISOLATION_NONE }, &u), 0);
+	assert_int_equal(uplink_new(e,
+				    &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
+							   .isolation = UPLINK_ISOLATION_NONE },
+				    &u),
+			 0);
 	uplink_get_info(u, &info);
 	assert_int_equal(info.isolation, UPLINK_ISOLATION_NONE);
 	assert_int_equal(info.child_pid, 0);
@@ -630,14 +710,17 @@ static bool typed_handler(void *ud, const struct uplink_loopback_req *req, int *
 {
 	*status = 200;
 	if (strcmp(req->path, "/report-ok") == 0)
-		*body = strdup("{\"status\":\"accepted\",\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"policy_sha256\":"
-			       "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"report_interval\":120,"
+		*body = strdup("{\"status\":\"accepted\",\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\","
+			       "\"policy_sha256\":"
+			       "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+			       "\",\"report_interval\":120,"
 			       "\"chain_gap\":true,\"extra\":[1,2]}");
 	else if (strcmp(req->path, "/report-badnonce") == 0)
 		*body = strdup("{\"status\":\"accepted\",\"nonce\":\"not base64!\"}");
 	else if (strcmp(req->path, "/replay") == 0) {
 		*status = 409;
-		*body = strdup("{\"error\":\"replay\",\"message\":\"seq\\u0007 too low\",\"last_seq\":41,\"duplicate\":true,"
+		*body = strdup("{\"error\":\"replay\",\"message\":\"seq\\u0007 too "
+			       "low\",\"last_seq\":41,\"duplicate\":true,"
 			       "\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\"}");
 	} else if (strcmp(req->path, "/proxy-error") == 0) {
 		*status = 502;
@@ -690,11 +773,12 @@ static void typed_req(sd_event *e, struct uplink *u, enum uplink_reply_kind kind
 		      struct typed_result *t)
 {
 	t->done = 0;
-	assert_int_equal(uplink_request_typed(u, kind, "POST", path, NULL, "{}", 2, on_typed, t), 0);
+	assert_int_equal(uplink_request_typed(u, kind, "POST", path, NULL, "{}", 2, on_typed, t),
+			 0);
 	run_until(e, &t->done, 1);
 	assert_int_equal(t->err, 0);
 	assert_true(t->has_reply);
-	assert_int_equal(t->body_len, 0);   /* the body never reaches the parent */
+	assert_int_equal(t->body_len, 0); /* the body never reaches the parent */
 }
 
 static void test_privsep_typed_replies_parsed_in_child_and_in_process(void **state)
@@ -708,13 +792,18 @@ static void test_privsep_typed_replies_parsed_in_child_and_in_process(void **sta
 	assert_int_equal(uplink_loopback_start(0, NULL, NULL, typed_handler, NULL, &lb), 0);
 	assert_int_equal(sd_event_new(&e), 0);
 	for (size_t i = 0; i < 2; i++) {
-		assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
-					    .isolation = modes[i] }, &u), 0);
+		assert_int_equal(
+			uplink_new(e,
+				   &(struct uplink_opts){ .base_url = uplink_loopback_url(lb),
+							  .isolation = modes[i] },
+				   &u),
+			0);
 		typed_req(e, u, UPLINK_REPLY_REPORT, "/report-ok", &t);
 		assert_int_equal(t.status, 200);
 		assert_true(t.valid);
 		assert_string_equal(t.nonce, "AAAAAAAAAAAAAAAAAAAAAA==");
-		assert_string_equal(t.sha, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+		assert_string_equal(
+			t.sha, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 		assert_int_equal(t.interval, 120);
 		assert_true(t.chain_gap);
 		assert_int_equal(t.last_seq, -1);
@@ -728,7 +817,8 @@ static void test_privsep_typed_replies_parsed_in_child_and_in_process(void **sta
 		assert_int_equal(t.status, 409);
 		assert_true(t.valid);
 		assert_string_equal(t.error, "replay");
-		assert_string_equal(t.message, "seq  too low");   /* the control character became a space */
+		assert_string_equal(t.message,
+				    "seq  too low"); /* the control character became a space */
 		assert_int_equal(t.last_seq, 41);
 		assert_true(t.duplicate);
 
@@ -755,7 +845,8 @@ static void test_privsep_typed_reply_fields_are_checked_by_the_parent(void **sta
 {
 	static const char *bodies[] = {
 		"{\"status\":\"accepted\",\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\"}",
-		"{\"device_id\":\"dev-1\",\"server_public_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}",
+		"{\"device_id\":\"dev-1\",\"server_public_key\":"
+		"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}",
 	};
 	struct uplink_response raw = { .status = 200, .error = "" };
 	struct uplink_msg_resp m, out;
@@ -767,7 +858,8 @@ static void test_privsep_typed_reply_fields_are_checked_by_the_parent(void **sta
 	for (size_t i = 0; i < 2; i++) {
 		raw.body = bodies[i];
 		raw.len = strlen(bodies[i]);
-		uplink_reply_make_resp(i == 0 ? UPLINK_REPLY_REPORT : UPLINK_REPLY_ENROLL, &raw, &m, &b);
+		uplink_reply_make_resp(i == 0 ? UPLINK_REPLY_REPORT : UPLINK_REPLY_ENROLL, &raw, &m,
+				       &b);
 		assert_true(m.has_reply && m.reply.valid);
 		assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), 0);
 		assert_true(out.has_reply && out.reply.valid);
@@ -785,47 +877,72 @@ static void test_privsep_typed_reply_fields_are_checked_by_the_parent(void **sta
 	m.reply.policy_sha256 = "0123";
 	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
 	m.reply.policy_sha256 = "";
-	m.reply.device_id = "dev-1";   /* an enroll field in a report reply */
+	m.reply.device_id = "dev-1"; /* an enroll field in a report reply */
 	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
 	m.reply.device_id = "";
 	m.reply.message = "\x1b[31mred";
 	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
-	m.reply.message = "\xff\xfe";   /* not UTF-8 */
+	m.reply.message = "\xff\xfe"; /* not UTF-8 */
 	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
 	m.reply.message = "";
-	m.body = "{}";                    /* a body next to typed fields */
+	m.body = "{}"; /* a body next to typed fields */
 	m.len = 2;
 	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
 	assert_string_equal(why, "typed reply with a body");
 	m.body = "";
 	m.len = 0;
-	m.reply.valid = false;            /* invalid, yet carrying fields */
+	m.reply.valid = false; /* invalid, yet carrying fields */
 	m.reply.invalid = "x";
 	assert_int_equal(uplink_msg_resp_roundtrip(&m, &buf, &out, &why), -EBADMSG);
 	uplink_reply_buf_clear(&b);
 	/* The child's parser: sizes and syntax. */
 	{
-		static const struct { uint32_t kind; long status; const char *body; bool valid; } cases[] = {
-			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAA=\"}", false },          /* 5 bytes: too short */
-			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAAAAAA=\"}", true },       /* 8 bytes */
-			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"report_interval\":0}", false },
-			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"report_interval\":\"300\"}", false },
-			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\"}", false },
+		static const struct {
+			uint32_t kind;
+			long status;
+			const char *body;
+			bool valid;
+		} cases[] = {
+			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAA=\"}",
+			  false }, /* 5 bytes: too short */
+			{ UPLINK_REPLY_REPORT, 200, "{\"nonce\":\"AAAAAAAAAAA=\"}",
+			  true }, /* 8 bytes */
+			{ UPLINK_REPLY_REPORT, 200,
+			  "{\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"report_interval\":0}", false },
+			{ UPLINK_REPLY_REPORT, 200,
+			  "{\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"report_interval\":\"300\"}",
+			  false },
+			{ UPLINK_REPLY_REPORT, 200,
+			  "{\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"nonce\":"
+			  "\"AAAAAAAAAAAAAAAAAAAAAA==\"}",
+			  false },
 			{ UPLINK_REPLY_REPORT, 400, "{\"error\":\"Bad-Nonce\"}", false },
 			{ UPLINK_REPLY_REPORT, 400, "{\"error\":\"bad_nonce\"}", true },
-			{ UPLINK_REPLY_ENROLL, 200, "{\"device_id\":\"a b\",\"server_public_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}", false },
-			{ UPLINK_REPLY_ENROLL, 200, "{\"device_id\":\"a\",\"server_public_key\":\"AAAA\"}", false },
-			{ UPLINK_REPLY_POLICY, 200, "{\"sha256\":\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"}", false },
-			{ UPLINK_REPLY_CHALLENGE, 200, "{\"challenge\":\"c\",\"expires\":-1}", false },
+			{ UPLINK_REPLY_ENROLL, 200,
+			  "{\"device_id\":\"a "
+			  "b\",\"server_public_key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+			  "\"}",
+			  false },
+			{ UPLINK_REPLY_ENROLL, 200,
+			  "{\"device_id\":\"a\",\"server_public_key\":\"AAAA\"}", false },
+			{ UPLINK_REPLY_POLICY, 200,
+			  "{\"sha256\":"
+			  "\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+			  false },
+			{ UPLINK_REPLY_CHALLENGE, 200, "{\"challenge\":\"c\",\"expires\":-1}",
+			  false },
 			{ UPLINK_REPLY_EVENTS, 200, "[1,2]", false },
 		};
 		struct uplink_reply y;
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			assert_int_equal(uplink_reply_parse(cases[i].kind, cases[i].status, cases[i].body,
-							    strlen(cases[i].body), &y, &b), 0);
+			assert_int_equal(uplink_reply_parse(cases[i].kind, cases[i].status,
+							    cases[i].body, strlen(cases[i].body),
+							    &y, &b),
+					 0);
 			if (y.valid != cases[i].valid)
-				fail_msg("case %zu (%s): valid %d, %s", i, cases[i].body, y.valid, y.invalid);
+				fail_msg("case %zu (%s): valid %d, %s", i, cases[i].body, y.valid,
+					 y.invalid);
 			uplink_reply_buf_clear(&b);
 		}
 	}
@@ -845,6 +962,6 @@ int main(void)
 		cmocka_unit_test(test_privsep_typed_reply_fields_are_checked_by_the_parent),
 	};
 
-	uplink_child_entry();   /* when re-executed as the uplink child */
+	uplink_child_entry(); /* when re-executed as the uplink child */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

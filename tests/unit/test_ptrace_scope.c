@@ -32,7 +32,10 @@ static void test_ptrace_scope_real_root_is_never_error(void **state)
 int main(void)
 {
 	static const struct check_case_suite suite = {
-		"ptrace_scope", "device.ptrace_scope", policy_set, policy_clear,
+		"ptrace_scope",
+		"device.ptrace_scope",
+		policy_set,
+		policy_clear,
 	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_ptrace_scope_real_root_is_never_error),

@@ -30,18 +30,21 @@ static const char *subdir(void **state)
 {
 	static char p[PATH_MAX];
 
-	snprintf(p, sizeof(p), "%s/cache", (const char *)*state);   /* created by query_cache_put */
+	snprintf(p, sizeof(p), "%s/cache", (const char *)*state); /* created by query_cache_put */
 	return p;
 }
 
 static void test_cache_put_then_get_is_hit_with_same_bytes(void **state)
 {
-	const char data[] = "Inst libssl3 [1] (2 Debian-Security:12/stable-security [amd64])\n\0tail";
+	const char data[] =
+		"Inst libssl3 [1] (2 Debian-Security:12/stable-security [amd64])\n\0tail";
 	char *got = NULL;
 	size_t len = 0;
 
-	assert_int_equal(query_cache_put(subdir(state), "apt-get", "s1", NOW, data, sizeof(data)), 0);
-	assert_int_equal(query_cache_get(subdir(state), "apt-get", "s1", 3600, NOW + 10, &got, &len), 0);
+	assert_int_equal(query_cache_put(subdir(state), "apt-get", "s1", NOW, data, sizeof(data)),
+			 0);
+	assert_int_equal(
+		query_cache_get(subdir(state), "apt-get", "s1", 3600, NOW + 10, &got, &len), 0);
 	assert_int_equal(len, sizeof(data));
 	assert_memory_equal(got, data, sizeof(data));
 	assert_int_equal(got[len], 0);
@@ -73,7 +76,8 @@ static void test_cache_changed_stamp_is_stale(void **state)
 	char *got = NULL;
 
 	assert_int_equal(query_cache_put(*state, "k", "dpkg=1.0|lists=2.0", NOW, "x", 1), 0);
-	assert_int_equal(query_cache_get(*state, "k", "dpkg=1.5|lists=2.0", 3600, NOW, &got, NULL), -ESTALE);
+	assert_int_equal(query_cache_get(*state, "k", "dpkg=1.5|lists=2.0", 3600, NOW, &got, NULL),
+			 -ESTALE);
 	assert_null(got);
 }
 

@@ -11,11 +11,17 @@
 #include "common/canon.h"
 #include "common/sign.h"
 
-static struct check_kv ev_lock[] = { { "user", "alice" }, { "user", "bob" }, { "idle_delay", "300" } };
+static struct check_kv ev_lock[] = { { "user", "alice" },
+				     { "user", "bob" },
+				     { "idle_delay", "300" } };
 
 static struct check_result results[] = {
-	{ .id = "screen_lock", .status = CHECK_PASS, .summary_en = "locks after 300 s",
-	  .summary_zh = "300 秒后锁屏", .evidence = ev_lock, .n_evidence = 3 },
+	{ .id = "screen_lock",
+	  .status = CHECK_PASS,
+	  .summary_en = "locks after 300 s",
+	  .summary_zh = "300 秒后锁屏",
+	  .evidence = ev_lock,
+	  .n_evidence = 3 },
 	{ .id = "device.ptrace_scope", .status = CHECK_FAIL, .summary_en = "ptrace_scope is 0" },
 };
 
@@ -27,13 +33,25 @@ static void input(struct report_input *in, struct policy *p, struct report_watch
 	p->name = "corp";
 	p->version = "7";
 	p->mode = POLICY_MODE_ENFORCE;
-	strcpy(p->sha256, "ab" "cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
-	*w = (struct report_watcher){ .state = "running", .enforcement = "lsm", .events = 10, .drops = 1, .kills = 2 };
+	strcpy(p->sha256, "ab"
+			  "cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+	*w = (struct report_watcher){
+		.state = "running", .enforcement = "lsm", .events = 10, .drops = 1, .kills = 2
+	};
 	*in = (struct report_input){
-		.device_id = "d-1", .seq = 42, .boot_id = "b-1", .time = 1795000000, .nonce = "bm9uY2U=",
-		.prev_hash = NULL, .agent_version = "0.1.0",
+		.device_id = "d-1",
+		.seq = 42,
+		.boot_id = "b-1",
+		.time = 1795000000,
+		.nonce = "bm9uY2U=",
+		.prev_hash = NULL,
+		.agent_version = "0.1.0",
 		.agent_sha256 = "1111111111111111111111111111111111111111111111111111111111111111",
-		.policy = p, .checks = &checks, .watcher = w, .spool_depth = 3, .spool_evicted = 4,
+		.policy = p,
+		.checks = &checks,
+		.watcher = w,
+		.spool_depth = 3,
+		.spool_evicted = 4,
 	};
 }
 
@@ -52,12 +70,21 @@ static void test_report_build_has_every_protocol_field(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r, "time")), 1795000000);
 	assert_string_equal(json_string_value(json_object_get(r, "nonce")), "bm9uY2U=");
 	assert_string_equal(json_string_value(json_object_get(r, "prev_hash")), REPORT_ZERO_HASH);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "agent"), "version")), "0.1.0");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "policy"), "mode")), "enforce");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "policy"), "name")), "corp");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "watcher"), "enforcement")), "lsm");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "watcher"), "kills")), 2);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "spool"), "evicted")), 4);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r, "agent"), "version")),
+		"0.1.0");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r, "policy"), "mode")),
+		"enforce");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r, "policy"), "name")), "corp");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r, "watcher"), "enforcement")),
+		"lsm");
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(r, "watcher"), "kills")), 2);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(r, "spool"), "evicted")), 4);
 	assert_int_equal(json_array_size(json_object_get(r, "checks")), 2);
 	c0 = json_array_get(json_object_get(r, "checks"), 0);
 	assert_string_equal(json_string_value(json_object_get(c0, "status")), "pass");
@@ -84,7 +111,8 @@ static void test_report_without_policy_or_watcher_is_canonical(void **state)
 	in.checks = NULL;
 	assert_int_equal(report_build(&in, &r), 0);
 	assert_true(json_is_null(json_object_get(json_object_get(r, "policy"), "name")));
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "watcher"), "state")), "off");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r, "watcher"), "state")), "off");
 	assert_int_equal(canon_dump(r, &text, NULL), 0);
 	free(text);
 	json_decref(r);
@@ -110,12 +138,16 @@ static void test_report_signature_verifies_after_reserialization(void **state)
 	wire = json_dumps(env, JSON_INDENT(3));
 	parsed = json_loads(wire, 0, NULL);
 	assert_non_null(parsed);
-	assert_int_equal(sign_verify_json_b64(pub, json_object_get(parsed, "report"),
-					      json_string_value(json_object_get(parsed, "signature"))), 0);
+	assert_int_equal(
+		sign_verify_json_b64(pub, json_object_get(parsed, "report"),
+				     json_string_value(json_object_get(parsed, "signature"))),
+		0);
 	/* Content does. */
 	json_object_set_new(json_object_get(parsed, "report"), "seq", json_integer(43));
-	assert_int_equal(sign_verify_json_b64(pub, json_object_get(parsed, "report"),
-					      json_string_value(json_object_get(parsed, "signature"))), -EBADMSG);
+	assert_int_equal(
+		sign_verify_json_b64(pub, json_object_get(parsed, "report"),
+				     json_string_value(json_object_get(parsed, "signature"))),
+		-EBADMSG);
 	json_decref(parsed);
 	free(wire);
 	json_decref(env);

@@ -24,7 +24,8 @@ static void test_retry_backoff_doubles_within_jitter_bounds(void **state)
 		}
 	}
 	/* The jitter is real: not every draw is the same. */
-	assert_true(retry_backoff_usec(5, base, max, 1) != retry_backoff_usec(5, base, max, 7777777));
+	assert_true(retry_backoff_usec(5, base, max, 1) !=
+		    retry_backoff_usec(5, base, max, 7777777));
 }
 
 static void test_retry_interval_jitter_bounds(void **state)

@@ -33,7 +33,8 @@ static void test_screen_lock_desktop_names_map_to_desktops(void **state)
 {
 	(void)state;
 	assert_int_equal(screen_lock_desktop_from_string("ubuntu:GNOME"), SCREENLOCK_DE_GNOME);
-	assert_int_equal(screen_lock_desktop_from_string("GNOME-Flashback:GNOME"), SCREENLOCK_DE_GNOME);
+	assert_int_equal(screen_lock_desktop_from_string("GNOME-Flashback:GNOME"),
+			 SCREENLOCK_DE_GNOME);
 	assert_int_equal(screen_lock_desktop_from_string("X-Cinnamon"), SCREENLOCK_DE_CINNAMON);
 	assert_int_equal(screen_lock_desktop_from_string("MATE"), SCREENLOCK_DE_MATE);
 	assert_int_equal(screen_lock_desktop_from_string("UKUI"), SCREENLOCK_DE_UKUI);
@@ -76,8 +77,8 @@ static void test_screen_lock_gvariant_text_numbers_parse(void **state)
 
 static void read_gvdb_fixture(char **data, size_t *len)
 {
-	assert_int_equal(read_full_file(wxg_test_data("screen_lock/gvdb/user"), 1024 * 1024, data, len),
-			 0);
+	assert_int_equal(
+		read_full_file(wxg_test_data("screen_lock/gvdb/user"), 1024 * 1024, data, len), 0);
 }
 
 static void test_screen_lock_gvdb_reads_values_written_by_dconf(void **state)
@@ -88,17 +89,28 @@ static void test_screen_lock_gvdb_reads_values_written_by_dconf(void **state)
 
 	(void)state;
 	read_gvdb_fixture(&data, &len);
-	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/idle-delay", &v), 1);
+	assert_int_equal(screen_lock_gvdb_lookup_number(
+				 data, len, "/org/gnome/desktop/session/idle-delay", &v),
+			 1);
 	assert_int_equal(v, 600);
-	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/screensaver/lock-enabled", &v), 1);
+	assert_int_equal(screen_lock_gvdb_lookup_number(
+				 data, len, "/org/gnome/desktop/screensaver/lock-enabled", &v),
+			 1);
 	assert_int_equal(v, 0);
-	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/screensaver/lock-delay", &v), 1);
+	assert_int_equal(screen_lock_gvdb_lookup_number(
+				 data, len, "/org/gnome/desktop/screensaver/lock-delay", &v),
+			 1);
 	assert_int_equal(v, 30);
-	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/ukui/screensaver/idle-delay", &v), 1);
+	assert_int_equal(
+		screen_lock_gvdb_lookup_number(data, len, "/org/ukui/screensaver/idle-delay", &v),
+		1);
 	assert_int_equal(v, -1);
 	/* Absent keys, and prefixes of present ones, are not found. */
-	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/idle", &v), 0);
-	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/", &v), 0);
+	assert_int_equal(
+		screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/idle", &v),
+		0);
+	assert_int_equal(
+		screen_lock_gvdb_lookup_number(data, len, "/org/gnome/desktop/session/", &v), 0);
 	assert_int_equal(screen_lock_gvdb_lookup_number(data, len, "/nope/idle-delay", &v), 0);
 	free(data);
 }
@@ -117,7 +129,8 @@ static void test_screen_lock_gvdb_survives_truncated_and_corrupt_files(void **st
 		copy = malloc(n ? n : 1);
 		assert_non_null(copy);
 		memcpy(copy, data, n);
-		(void)screen_lock_gvdb_lookup_number(copy, n, "/org/gnome/desktop/session/idle-delay", &v);
+		(void)screen_lock_gvdb_lookup_number(copy, n,
+						     "/org/gnome/desktop/session/idle-delay", &v);
 		free(copy);
 	}
 	copy = malloc(len);
@@ -128,11 +141,14 @@ static void test_screen_lock_gvdb_survives_truncated_and_corrupt_files(void **st
 		for (size_t f = 0; f < sizeof(flips); f++) {
 			memcpy(copy, data, len);
 			copy[i] = (char)(f == 3 ? 0 : copy[i] ^ flips[f]);
-			(void)screen_lock_gvdb_lookup_number(copy, len, "/org/gnome/desktop/session/idle-delay", &v);
+			(void)screen_lock_gvdb_lookup_number(
+				copy, len, "/org/gnome/desktop/session/idle-delay", &v);
 		}
 	}
 	free(copy);
-	assert_int_equal(screen_lock_gvdb_lookup_number("not a gvdb file at all, sorry", 29, "/a", &v), -EBADMSG);
+	assert_int_equal(
+		screen_lock_gvdb_lookup_number("not a gvdb file at all, sorry", 29, "/a", &v),
+		-EBADMSG);
 	free(data);
 }
 
@@ -154,7 +170,10 @@ static void test_screen_lock_missing_policy_is_not_applicable(void **state)
 int main(void)
 {
 	static const struct check_case_suite suite = {
-		"screen_lock", "screen_lock", policy_set, policy_clear,
+		"screen_lock",
+		"screen_lock",
+		policy_set,
+		policy_clear,
 	};
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_screen_lock_desktop_names_map_to_desktops),

@@ -87,7 +87,8 @@ static int setup_pg(void **state)
 
 	f->dir = wxg_test_mkdtemp();
 	snprintf(f->pgdir, sizeof(f->pgdir), "/tmp/wxgpg-unit.%d", (int)getpid());
-	snprintf(cmd, sizeof(cmd), "%s/../e2e/server_pg.sh start %s", wxg_test_data_dir(), f->pgdir);
+	snprintf(cmd, sizeof(cmd), "%s/../e2e/server_pg.sh start %s", wxg_test_data_dir(),
+		 f->pgdir);
 	p = popen(cmd, "r");
 	if (!p || !fgets(conninfo, sizeof(conninfo), p)) {
 		fprintf(stderr, "cannot start PostgreSQL: %s\n", cmd);
@@ -121,7 +122,8 @@ static int teardown(void **state)
 	store_close(f->st);
 	srv_done(&f->srv);
 	if (f->pgdir[0]) {
-		snprintf(cmd, sizeof(cmd), "%s/../e2e/server_pg.sh stop %s", wxg_test_data_dir(), f->pgdir);
+		snprintf(cmd, sizeof(cmd), "%s/../e2e/server_pg.sh stop %s", wxg_test_data_dir(),
+			 f->pgdir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "pg stop failed\n");
 	}
@@ -133,11 +135,15 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-static json_t *call_raw(struct fx *f, const char *method, const char *path, const char *body, size_t len,
-			const char *auth, const char *device, int *status)
+static json_t *call_raw(struct fx *f, const char *method, const char *path, const char *body,
+			size_t len, const char *auth, const char *device, int *status)
 {
-	struct api_request rq = { .method = method, .path = path, .authorization = auth, .device = device,
-				  .body = body, .body_len = len };
+	struct api_request rq = { .method = method,
+				  .path = path,
+				  .authorization = auth,
+				  .device = device,
+				  .body = body,
+				  .body_len = len };
 	struct api_response rs;
 	json_t *j;
 	char *q = strchr(path, '?'), pbuf[256];
@@ -149,17 +155,20 @@ static json_t *call_raw(struct fx *f, const char *method, const char *path, cons
 	}
 	assert_int_equal(api_handle(&f->srv, f->st, &rq, &rs, now_s()), 0);
 	*status = rs.status;
-	j = strcmp(rs.content_type, "application/json") == 0 ? json_loadb(rs.body, rs.body_len, 0, NULL)
-							      : json_stringn(rs.body, rs.body_len);
+	j = strcmp(rs.content_type, "application/json") == 0
+		    ? json_loadb(rs.body, rs.body_len, 0, NULL)
+		    : json_stringn(rs.body, rs.body_len);
 	free(rs.body);
 	assert_non_null(j);
 	return j;
 }
 
-static json_t *call(struct fx *f, const char *method, const char *path, json_t *body, const char *auth, int *status)
+static json_t *call(struct fx *f, const char *method, const char *path, json_t *body,
+		    const char *auth, int *status)
 {
 	char *txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_t *j = call_raw(f, method, path, txt ? txt : "", txt ? strlen(txt) : 0, auth, NULL, status);
+	json_t *j = call_raw(f, method, path, txt ? txt : "", txt ? strlen(txt) : 0, auth, NULL,
+			     status);
 
 	free(txt);
 	json_decref(body);
@@ -188,16 +197,19 @@ static struct simclient *enroll(struct fx *f, bool hold)
 	assert_int_equal(st, 200);
 	assert_int_equal(simclient_enrolled(c, rep), 0);
 	assert_true(json_is_true(json_object_get(rep, "approved")) == !hold);
-	assert_string_equal(json_string_value(json_object_get(rep, "server_public_key")), f->srv.public_key_b64);
+	assert_string_equal(json_string_value(json_object_get(rep, "server_public_key")),
+			    f->srv.public_key_b64);
 	json_decref(tok);
 	json_decref(ch);
 	json_decref(rep);
 	return c;
 }
 
-static json_t *send_report(struct fx *f, struct simclient *c, long long t, const char *failing, int *st)
+static json_t *send_report(struct fx *f, struct simclient *c, long long t, const char *failing,
+			   int *st)
 {
-	json_t *rep = call(f, "POST", "/api/v1/report", simclient_report(c, t, failing, -1), NULL, st);
+	json_t *rep = call(f, "POST", "/api/v1/report", simclient_report(c, t, failing, -1), NULL,
+			   st);
 
 	if (*st == 200)
 		assert_int_equal(simclient_accepted(c, rep), 0);
@@ -211,7 +223,7 @@ static int count_alerts(struct fx *f, const char *device, const char *rule)
 	int n = 0;
 
 	assert_int_equal(store_alerts_list(f->st, device, 1000, &a), 0);
-	json_array_foreach(a, i, v)
+	json_array_foreach (a, i, v)
 		if (strcmp(json_string_value(json_object_get(v, "rule")), rule) == 0)
 			n++;
 	json_decref(a);
@@ -235,7 +247,7 @@ static void test_report_valid_is_accepted_and_chained(void **state)
 		assert_int_equal(st, 200);
 		assert_string_equal(json_string_value(json_object_get(r, "status")), "accepted");
 		assert_false(json_is_true(json_object_get(r, "chain_gap")));
-		assert_string_not_equal(c->nonce, old_nonce);   /* a fresh nonce per reply */
+		assert_string_not_equal(c->nonce, old_nonce); /* a fresh nonce per reply */
 		assert_int_equal(json_integer_value(json_object_get(r, "report_interval")), 300);
 		json_decref(r);
 	}
@@ -243,7 +255,8 @@ static void test_report_valid_is_accepted_and_chained(void **state)
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_CHAIN_GAP), 0);
 	/* the stored envelope is its canonical serialization (built from the signed bytes) */
 	{
-		static const char sql[] = "SELECT body FROM reports WHERE device_id = $1 AND seq = 4";
+		static const char sql[] =
+			"SELECT body FROM reports WHERE device_id = $1 AND seq = 4";
 		struct store_param p = SP_TEXT(c->device_id);
 		json_t *env = simclient_report(c, now_s(), "antivirus", -1);
 		char *want = json_dumps(env, CANON_FLAGS);
@@ -274,7 +287,7 @@ static void test_report_tampered_is_bad_signature(void **state)
 	r = call(f, "POST", "/api/v1/report", env, NULL, &st);
 	assert_int_equal(st, 401);
 	assert_string_equal(err_code(r), "bad_signature");
-	assert_null(json_object_get(r, "nonce"));   /* unauthenticated: no nonce handed out */
+	assert_null(json_object_get(r, "nonce")); /* unauthenticated: no nonce handed out */
 	json_decref(r);
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_VERIFY), 1);
 	/* the genuine device still works */
@@ -308,7 +321,8 @@ static void test_report_replayed_seq_is_refused(void **state)
 	free(txt);
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_VERIFY), 0);
 	/* same seq, new content, current nonce: a replay, alerted (cloned identity?) */
-	r = call(f, "POST", "/api/v1/report", simclient_report(c, now_s(), "antivirus", 1), NULL, &st);
+	r = call(f, "POST", "/api/v1/report", simclient_report(c, now_s(), "antivirus", 1), NULL,
+		 &st);
 	assert_int_equal(st, 409);
 	assert_string_equal(err_code(r), "replay");
 	assert_false(json_is_true(json_object_get(r, "duplicate")));
@@ -318,7 +332,8 @@ static void test_report_replayed_seq_is_refused(void **state)
 	r = call(f, "POST", "/api/v1/report", simclient_report(c, now_s(), NULL, 0), NULL, &st);
 	assert_int_equal(st, 409);
 	json_decref(r);
-	assert_int_equal(count_alerts(f, c->device_id, ALERT_VERIFY), 1);   /* de-duplicated per hour */
+	assert_int_equal(count_alerts(f, c->device_id, ALERT_VERIFY),
+			 1); /* de-duplicated per hour */
 	simclient_free(c);
 }
 
@@ -332,13 +347,16 @@ static void test_report_signed_by_other_key_is_refused(void **state)
 	assert_int_equal(simclient_new(&mallory), 0);
 	memcpy(mallory->device_id, c->device_id, sizeof(c->device_id));
 	memcpy(mallory->nonce, c->nonce, sizeof(c->nonce));
-	r = call(f, "POST", "/api/v1/report", simclient_report(mallory, now_s(), NULL, -1), NULL, &st);
+	r = call(f, "POST", "/api/v1/report", simclient_report(mallory, now_s(), NULL, -1), NULL,
+		 &st);
 	assert_int_equal(st, 401);
 	assert_string_equal(err_code(r), "bad_signature");
 	json_decref(r);
 	/* an unknown device id */
-	snprintf(mallory->device_id, sizeof(mallory->device_id), "00000000-0000-4000-8000-000000000000");
-	r = call(f, "POST", "/api/v1/report", simclient_report(mallory, now_s(), NULL, -1), NULL, &st);
+	snprintf(mallory->device_id, sizeof(mallory->device_id),
+		 "00000000-0000-4000-8000-000000000000");
+	r = call(f, "POST", "/api/v1/report", simclient_report(mallory, now_s(), NULL, -1), NULL,
+		 &st);
 	assert_int_equal(st, 404);
 	assert_string_equal(err_code(r), "unknown_device");
 	json_decref(r);
@@ -373,7 +391,8 @@ static void test_report_revoked_and_unapproved_devices_are_refused(void **state)
 	assert_int_equal(st, 403);
 	assert_string_equal(err_code(r), "revoked");
 	json_decref(r);
-	r = call(f, "POST", "/api/v1/events", simclient_events(c, now_s(), 1, "client.blocked"), NULL, &st);
+	r = call(f, "POST", "/api/v1/events", simclient_events(c, now_s(), 1, "client.blocked"),
+		 NULL, &st);
 	assert_int_equal(st, 403);
 	json_decref(r);
 	simclient_free(c);
@@ -417,7 +436,7 @@ static void test_report_clock_skew_is_refused(void **state)
 	r = send_report(f, c, now_s() - 3600, NULL, &st);
 	assert_int_equal(st, 400);
 	json_decref(r);
-	r = send_report(f, c, now_s() - 200, NULL, &st);   /* within max_skew (300 s) */
+	r = send_report(f, c, now_s() - 200, NULL, &st); /* within max_skew (300 s) */
 	assert_int_equal(st, 200);
 	json_decref(r);
 	simclient_free(c);
@@ -442,7 +461,7 @@ static void test_report_chain_gap_is_flagged_and_alerted(void **state)
 	assert_true(json_is_true(json_object_get(r, "chain_gap")));
 	json_decref(r);
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_CHAIN_GAP), 1);
-	r = send_report(f, c, now_s(), NULL, &st);   /* and the chain continues from there */
+	r = send_report(f, c, now_s(), NULL, &st); /* and the chain continues from there */
 	assert_false(json_is_true(json_object_get(r, "chain_gap")));
 	json_decref(r);
 	snprintf(path, sizeof(path), "/api/v1/admin/devices/%s", c->device_id);
@@ -458,7 +477,11 @@ static void test_report_malformed_bodies_are_400(void **state)
 {
 	struct fx *f = *state;
 	struct simclient *c = enroll(f, false);
-	const char *bad[] = { "", "{", "[]", "{\"report\": 1, \"signature\": \"x\"}", "{\"report\": {}}",
+	const char *bad[] = { "",
+			      "{",
+			      "[]",
+			      "{\"report\": 1, \"signature\": \"x\"}",
+			      "{\"report\": {}}",
 			      "{\"report\": {\"seq\": 1.5}, \"signature\": \"AAAA\"}",
 			      "{\"report\": {\"a\":1, \"a\":2}, \"signature\": \"AAAA\"}" };
 	json_t *env, *r;
@@ -492,12 +515,14 @@ static void test_enroll_token_uses_expiry_and_challenge(void **state)
 	assert_int_equal(simclient_new(&b), 0);
 	assert_int_equal(api_token_create(&f->srv, f->st, 1, 3600, false, now_s(), &tok), 0);
 	assert_int_equal(api_challenge_make(&f->srv, now_s(), chal, sizeof(chal)), 0);
-	r = call(f, "POST", "/api/v1/enroll", simclient_enroll(a, json_string_value(json_object_get(tok, "token")), chal, "a"),
+	r = call(f, "POST", "/api/v1/enroll",
+		 simclient_enroll(a, json_string_value(json_object_get(tok, "token")), chal, "a"),
 		 NULL, &st);
 	assert_int_equal(st, 200);
 	json_decref(r);
 	/* used up */
-	r = call(f, "POST", "/api/v1/enroll", simclient_enroll(b, json_string_value(json_object_get(tok, "token")), chal, "b"),
+	r = call(f, "POST", "/api/v1/enroll",
+		 simclient_enroll(b, json_string_value(json_object_get(tok, "token")), chal, "b"),
 		 NULL, &st);
 	assert_int_equal(st, 403);
 	assert_string_equal(err_code(r), "bad_token");
@@ -505,7 +530,8 @@ static void test_enroll_token_uses_expiry_and_challenge(void **state)
 	json_decref(tok);
 	/* expired */
 	assert_int_equal(api_token_create(&f->srv, f->st, 5, 1, false, now_s() - 10, &tok), 0);
-	r = call(f, "POST", "/api/v1/enroll", simclient_enroll(b, json_string_value(json_object_get(tok, "token")), chal, "b"),
+	r = call(f, "POST", "/api/v1/enroll",
+		 simclient_enroll(b, json_string_value(json_object_get(tok, "token")), chal, "b"),
 		 NULL, &st);
 	assert_int_equal(st, 403);
 	json_decref(r);
@@ -513,7 +539,8 @@ static void test_enroll_token_uses_expiry_and_challenge(void **state)
 	/* forged / expired challenges */
 	assert_int_equal(api_token_create(&f->srv, f->st, 5, 3600, false, now_s(), &tok), 0);
 	chal[strlen(chal) - 1] = chal[strlen(chal) - 1] == '0' ? '1' : '0';
-	r = call(f, "POST", "/api/v1/enroll", simclient_enroll(b, json_string_value(json_object_get(tok, "token")), chal, "b"),
+	r = call(f, "POST", "/api/v1/enroll",
+		 simclient_enroll(b, json_string_value(json_object_get(tok, "token")), chal, "b"),
 		 NULL, &st);
 	assert_int_equal(st, 400);
 	assert_string_equal(err_code(r), "bad_challenge");
@@ -522,15 +549,18 @@ static void test_enroll_token_uses_expiry_and_challenge(void **state)
 	assert_int_equal(api_challenge_check(&f->srv, chal, now_s()), -ETIMEDOUT);
 	/* the same key twice: conflict, and the token use is not burned */
 	assert_int_equal(api_challenge_make(&f->srv, now_s(), chal, sizeof(chal)), 0);
-	r = call(f, "POST", "/api/v1/enroll", simclient_enroll(a, json_string_value(json_object_get(tok, "token")), chal, "a"),
+	r = call(f, "POST", "/api/v1/enroll",
+		 simclient_enroll(a, json_string_value(json_object_get(tok, "token")), chal, "a"),
 		 NULL, &st);
 	assert_int_equal(st, 409);
 	json_decref(r);
 	/* enroll signature by another key than public_key */
 	{
-		json_t *env = simclient_enroll(b, json_string_value(json_object_get(tok, "token")), chal, "b");
+		json_t *env = simclient_enroll(b, json_string_value(json_object_get(tok, "token")),
+					       chal, "b");
 
-		json_object_set_new(json_object_get(env, "enroll"), "public_key", json_string(a->public_key));
+		json_object_set_new(json_object_get(env, "enroll"), "public_key",
+				    json_string(a->public_key));
 		r = call(f, "POST", "/api/v1/enroll", env, NULL, &st);
 		assert_int_equal(st, 401);
 		json_decref(r);
@@ -561,8 +591,10 @@ static void test_events_are_deduplicated_and_alerted(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r, "duplicates")), 3);
 	json_decref(r);
 	free(txt);
-	assert_int_equal(count_alerts(f, c->device_id, ALERT_CLIENT_UNAPPROVED), 3);   /* old-style type names */
-	r = call(f, "POST", "/api/v1/events", simclient_events(c, now_s(), 1, "ptrace.injection"), NULL, &st);
+	assert_int_equal(count_alerts(f, c->device_id, ALERT_CLIENT_UNAPPROVED),
+			 3); /* old-style type names */
+	r = call(f, "POST", "/api/v1/events", simclient_events(c, now_s(), 1, "ptrace.injection"),
+		 NULL, &st);
 	assert_int_equal(st, 200);
 	json_decref(r);
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_INJECTION), 1);
@@ -584,7 +616,7 @@ static void test_noncompliant_alert_once_per_transition_and_rate_limited(void **
 	r = send_report(f, c, now_s(), "disk_encryption", &st);
 	assert_int_equal(st, 200);
 	json_decref(r);
-	r = send_report(f, c, now_s(), "disk_encryption", &st);   /* still failing: no new alert */
+	r = send_report(f, c, now_s(), "disk_encryption", &st); /* still failing: no new alert */
 	json_decref(r);
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_NONCOMPLIANT), 1);
 	/* flapping: rate limit 3 per hour; later ones are kept but suppressed */
@@ -597,7 +629,7 @@ static void test_noncompliant_alert_once_per_transition_and_rate_limited(void **
 	}
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_NONCOMPLIANT), 5);
 	assert_int_equal(store_alerts_list(f->st, c->device_id, 100, &a), 0);
-	json_array_foreach(a, i, v)
+	json_array_foreach (a, i, v)
 		suppressed += json_is_true(json_object_get(v, "suppressed"));
 	assert_int_equal(suppressed, 2);
 	json_decref(a);
@@ -643,7 +675,8 @@ static void test_admin_api_needs_token(void **state)
 	assert_non_null(json_object_get(json_object_get(r, "states"), "compliant"));
 	assert_true(json_is_array(json_object_get(r, "series")));
 	json_decref(r);
-	r = call(f, "POST", "/api/v1/admin/tokens", json_pack("{s:i, s:s}", "uses", 2, "expires", "2h"), f->admin, &st);
+	r = call(f, "POST", "/api/v1/admin/tokens",
+		 json_pack("{s:i, s:s}", "uses", 2, "expires", "2h"), f->admin, &st);
 	assert_int_equal(st, 200);
 	assert_int_equal(json_integer_value(json_object_get(r, "uses")), 2);
 	json_decref(r);
@@ -653,7 +686,8 @@ static void test_policy_upload_is_signed_and_served(void **state)
 {
 	struct fx *f = *state;
 	struct simclient *c = enroll(f, false);
-	const char *ini = "[policy]\nname = corp\nversion = 7\nmode = audit\nreport_interval = 120\n";
+	const char *ini =
+		"[policy]\nname = corp\nversion = 7\nmode = audit\nreport_interval = 120\n";
 	char sha[65];
 	json_t *r;
 	int st;
@@ -667,7 +701,8 @@ static void test_policy_upload_is_signed_and_served(void **state)
 	hash_sha256_buf(ini, strlen(ini), sha);
 	assert_string_equal(json_string_value(json_object_get(r, "sha256")), sha);
 	assert_int_equal(sign_verify_b64(f->srv.public_key_b64, ini, strlen(ini),
-					 json_string_value(json_object_get(r, "signature"))), 0);
+					 json_string_value(json_object_get(r, "signature"))),
+			 0);
 	json_decref(r);
 	r = send_report(f, c, now_s(), NULL, &st);
 	assert_string_equal(json_string_value(json_object_get(r, "policy_sha256")), sha);
@@ -687,63 +722,88 @@ static void test_metrics_count_refusals_by_reason(void **state)
 
 	r = call_raw(f, "GET", "/metrics", "", 0, NULL, NULL, &st);
 	assert_int_equal(st, 200);
-	assert_non_null(strstr(json_string_value(r), "wxguard_reports_refused_total{reason=\"bad_signature\"} "));
-	assert_null(strstr(json_string_value(r), "wxguard_reports_refused_total{reason=\"bad_signature\"} 0\n"));
+	assert_non_null(strstr(json_string_value(r),
+			       "wxguard_reports_refused_total{reason=\"bad_signature\"} "));
+	assert_null(strstr(json_string_value(r),
+			   "wxguard_reports_refused_total{reason=\"bad_signature\"} 0\n"));
 	assert_non_null(strstr(json_string_value(r), "wxguard_devices{state=\"compliant\"}"));
 	assert_non_null(strstr(json_string_value(r), "wxguard_up 1"));
 	json_decref(r);
 }
 
-
 /* docs/events.md: the alert comes from rule, reason, verdict and action, not the type name. */
 static const struct {
 	const char *type, *rule, *reason, *verdict, *action;
-	const char *alert, *severity, *needle;   /* alert NULL: none */
+	const char *alert, *severity, *needle; /* alert NULL: none */
 } event_cases[] = {
-	{ "exec", "client.denied", "denied_name", "deny", "kill", ALERT_CLIENT_UNAPPROVED, "high", "blocked unapproved client electronic-wechat" },
-	{ "exec", "client.denied", "denied_executable", "deny", "lsm_deny", ALERT_CLIENT_UNAPPROVED, "high", "action lsm_deny" },
-	{ "scan", "client.denied", "denied_running", "deny", "kill_user", ALERT_CLIENT_UNAPPROVED, "high", "已阻止未经批准的客户端" },
-	{ "exec", "client.approved", "unapproved_build", "deny", "none", ALERT_CLIENT_UNAPPROVED, "high", "seen (not stopped) unapproved client wecom" },
-	{ "rename", "client.approved", "rename", "deny", "none", ALERT_CLIENT_UNAPPROVED, "high", "发现（未阻止）" },
+	{ "exec", "client.denied", "denied_name", "deny", "kill", ALERT_CLIENT_UNAPPROVED, "high",
+	  "blocked unapproved client electronic-wechat" },
+	{ "exec", "client.denied", "denied_executable", "deny", "lsm_deny", ALERT_CLIENT_UNAPPROVED,
+	  "high", "action lsm_deny" },
+	{ "scan", "client.denied", "denied_running", "deny", "kill_user", ALERT_CLIENT_UNAPPROVED,
+	  "high", "已阻止未经批准的客户端" },
+	{ "exec", "client.approved", "unapproved_build", "deny", "none", ALERT_CLIENT_UNAPPROVED,
+	  "high", "seen (not stopped) unapproved client wecom" },
+	{ "rename", "client.approved", "rename", "deny", "none", ALERT_CLIENT_UNAPPROVED, "high",
+	  "发现（未阻止）" },
 	{ "exec", "client.approved", "approved", "allow", "none", NULL, NULL, NULL },
 	{ "exec", "client.tree", "child_exec", "allow", "none", NULL, NULL, NULL },
-	{ "exec", "client.plugins", "ld_preload", "deny", "kill_user", ALERT_INJECTION, "critical", "reason ld_preload" },
-	{ "open", "client.plugins", "library", "deny", "none", ALERT_INJECTION, "critical", "library: /tmp/libhook.so" },
-	{ "inject", "client.injection", "ptrace", "deny", "lsm_deny", ALERT_INJECTION, "critical", "rule client.injection" },
-	{ "inject", "client.injection", "process_vm_writev", "deny", "kill", ALERT_INJECTION, "critical", "process_vm_writev" },
-	{ "exec", "client.fileless", "fileless_exec", "deny", "kill", ALERT_INJECTION, "critical", "fileless_exec" },
-	{ "exec", "watch.attachment_exec", "attachment_exec", "deny", "none", ALERT_ATTACHMENT_EXEC, "critical", "chat-delivered payload executed: /home/u/Documents/WXWork/Cache/invoice.pdf.sh" },
-	{ "exec", "watch.attachment_exec", "attachment_exec", "deny", "kill", ALERT_ATTACHMENT_EXEC, "high", "payload executed (blocked)" },
-	{ "drops", "watch", "", "allow", "none", ALERT_WATCHER_DROPS, "low", "lost 17 events (42 since" },
+	{ "exec", "client.plugins", "ld_preload", "deny", "kill_user", ALERT_INJECTION, "critical",
+	  "reason ld_preload" },
+	{ "open", "client.plugins", "library", "deny", "none", ALERT_INJECTION, "critical",
+	  "library: /tmp/libhook.so" },
+	{ "inject", "client.injection", "ptrace", "deny", "lsm_deny", ALERT_INJECTION, "critical",
+	  "rule client.injection" },
+	{ "inject", "client.injection", "process_vm_writev", "deny", "kill", ALERT_INJECTION,
+	  "critical", "process_vm_writev" },
+	{ "exec", "client.fileless", "fileless_exec", "deny", "kill", ALERT_INJECTION, "critical",
+	  "fileless_exec" },
+	{ "exec", "watch.attachment_exec", "attachment_exec", "deny", "none", ALERT_ATTACHMENT_EXEC,
+	  "critical",
+	  "chat-delivered payload executed: /home/u/Documents/WXWork/Cache/invoice.pdf.sh" },
+	{ "exec", "watch.attachment_exec", "attachment_exec", "deny", "kill", ALERT_ATTACHMENT_EXEC,
+	  "high", "payload executed (blocked)" },
+	{ "drops", "watch", "", "allow", "none", ALERT_WATCHER_DROPS, "low",
+	  "lost 17 events (42 since" },
 	{ "exec", "client.instances", "too_many_instances", "deny", "kill", NULL, NULL, NULL },
 	{ "agent", "policy.reload", "", "allow", "none", NULL, NULL, NULL },
 };
 
 static void test_event_alert_mapping_by_rule_reason_verdict_action(void **state)
 {
-	static const struct { const char *type, *alert; bool blocked; } old[] = {
-		{ "client.blocked", ALERT_CLIENT_UNAPPROVED, true }, { "exec.blocked", ALERT_CLIENT_UNAPPROVED, true },
-		{ "client.unapproved", ALERT_CLIENT_UNAPPROVED, false }, { "client.seen", ALERT_CLIENT_UNAPPROVED, false },
-		{ "ptrace.injection", ALERT_INJECTION, false }, { "exec", NULL, false }, { "posture", NULL, false },
+	static const struct {
+		const char *type, *alert;
+		bool blocked;
+	} old[] = {
+		{ "client.blocked", ALERT_CLIENT_UNAPPROVED, true },
+		{ "exec.blocked", ALERT_CLIENT_UNAPPROVED, true },
+		{ "client.unapproved", ALERT_CLIENT_UNAPPROVED, false },
+		{ "client.seen", ALERT_CLIENT_UNAPPROVED, false },
+		{ "ptrace.injection", ALERT_INJECTION, false },
+		{ "exec", NULL, false },
+		{ "posture", NULL, false },
 	};
 	struct alert_event a;
 	char text[4096], key[160];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(event_cases) / sizeof(event_cases[0]); i++) {
-		json_t *ev = simclient_watch_event(now_s(), event_cases[i].type, event_cases[i].rule, event_cases[i].reason,
+		json_t *ev = simclient_watch_event(now_s(), event_cases[i].type,
+						   event_cases[i].rule, event_cases[i].reason,
 						   event_cases[i].verdict, event_cases[i].action);
 		bool hit = alert_event_classify(ev, &a);
 
 		json_object_set_new(ev, "uuid", json_string("u-1"));
 		if (!event_cases[i].alert) {
 			if (hit)
-				fail_msg("case %zu (%s %s): unexpected alert %s", i, event_cases[i].rule, event_cases[i].reason, a.rule);
+				fail_msg("case %zu (%s %s): unexpected alert %s", i,
+					 event_cases[i].rule, event_cases[i].reason, a.rule);
 			json_decref(ev);
 			continue;
 		}
 		if (!hit)
-			fail_msg("case %zu (%s %s): no alert", i, event_cases[i].rule, event_cases[i].reason);
+			fail_msg("case %zu (%s %s): no alert", i, event_cases[i].rule,
+				 event_cases[i].reason);
 		assert_string_equal(a.rule, event_cases[i].alert);
 		assert_string_equal(a.severity, event_cases[i].severity);
 		alert_event_message(ev, &a, "host-a", "dev-1", text, sizeof(text));
@@ -751,15 +811,22 @@ static void test_event_alert_mapping_by_rule_reason_verdict_action(void **state)
 			fail_msg("case %zu: \"%s\" not in \"%s\"", i, event_cases[i].needle, text);
 		/* names the rule, carries the agent's message in both languages */
 		if (json_object_get(ev, "message")) {
-			assert_non_null(strstr(text, json_string_value(json_object_get(json_object_get(ev, "message"), "en"))));
-			assert_non_null(strstr(text, json_string_value(json_object_get(json_object_get(ev, "message"), "zh"))));
+			assert_non_null(
+				strstr(text, json_string_value(json_object_get(
+						     json_object_get(ev, "message"), "en"))));
+			assert_non_null(
+				strstr(text, json_string_value(json_object_get(
+						     json_object_get(ev, "message"), "zh"))));
 		}
 		alert_event_key(ev, &a, "dev-1", 7200, key, sizeof(key));
-		assert_string_equal(key, strcmp(a.rule, ALERT_WATCHER_DROPS) == 0 ? "drops:dev-1:2" : "event:dev-1:u-1");
+		assert_string_equal(key, strcmp(a.rule, ALERT_WATCHER_DROPS) == 0
+						 ? "drops:dev-1:2"
+						 : "event:dev-1:u-1");
 		json_decref(ev);
 	}
 	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
-		json_t *ev = json_pack("{s:s, s:s, s:I}", "uuid", "u", "type", old[i].type, "time", (json_int_t)1);
+		json_t *ev = json_pack("{s:s, s:s, s:I}", "uuid", "u", "type", old[i].type, "time",
+				       (json_int_t)1);
 
 		if (!old[i].alert) {
 			assert_false(alert_event_classify(ev, &a));
@@ -772,12 +839,14 @@ static void test_event_alert_mapping_by_rule_reason_verdict_action(void **state)
 	}
 	/* an old-style event names its client by its top-level comm */
 	{
-		json_t *ev = json_pack("{s:s, s:s, s:I, s:s, s:i}", "uuid", "u", "type", "client.blocked", "time",
-				       (json_int_t)1, "comm", "electronic-wechat", "pid", 4242);
+		json_t *ev = json_pack("{s:s, s:s, s:I, s:s, s:i}", "uuid", "u", "type",
+				       "client.blocked", "time", (json_int_t)1, "comm",
+				       "electronic-wechat", "pid", 4242);
 
 		assert_true(alert_event_classify(ev, &a));
 		alert_event_message(ev, &a, "host-a", "dev-1", text, sizeof(text));
-		assert_non_null(strstr(text, "blocked unapproved client electronic-wechat (rule client.blocked"));
+		assert_non_null(strstr(
+			text, "blocked unapproved client electronic-wechat (rule client.blocked"));
 		assert_non_null(strstr(text, "process electronic-wechat pid 4242)"));
 		json_decref(ev);
 	}
@@ -785,32 +854,86 @@ static void test_event_alert_mapping_by_rule_reason_verdict_action(void **state)
 
 static void test_event_alert_text_is_sanitized_and_capped(void **state)
 {
-	json_t *ev = simclient_watch_event(now_s(), "exec", "client.denied", "denied_name", "deny", "kill");
+	json_t *ev = simclient_watch_event(now_s(), "exec", "client.denied", "denied_name", "deny",
+					   "kill");
 	char big[3000], text[4096];
 	struct alert_event a;
 
 	(void)state;
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
-	memcpy(big + 595, "中文", 6);   /* a cut at 600 bytes would split the second character */
+	memcpy(big + 595, "中文", 6); /* a cut at 600 bytes would split the second character */
 	json_object_set_new(json_object_get(ev, "message"), "en", json_string(big));
-	json_object_set_new(json_object_get(ev, "message"), "zh", json_string("line1\nline2\r\x1b[31m"));
+	json_object_set_new(json_object_get(ev, "message"), "zh",
+			    json_string("line1\nline2\r\x1b[31m"));
 	assert_true(alert_event_classify(ev, &a));
 	alert_event_message(ev, &a, "host-a", "dev-1", text, sizeof(text));
 	assert_null(strchr(text, '\n'));
 	assert_null(strchr(text, '\x1b'));
-	assert_null(strstr(text, "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
-			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
-			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
-			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
-			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
-			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
-			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
-			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"
-			       "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx" "xxxxxxxxxx"));   /* 610 x: capped */
+	assert_null(strstr(text, "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx"
+				 "xxxxxxxxxx")); /* 610 x: capped */
 	assert_non_null(strstr(text, "x中 "));   /* cut before the split character, valid UTF-8 */
 	{
-		json_t *j = json_string(text);   /* jansson refuses invalid UTF-8 */
+		json_t *j = json_string(text); /* jansson refuses invalid UTF-8 */
 
 		assert_non_null(j);
 		json_decref(j);
@@ -827,35 +950,43 @@ static void test_watcher_events_over_the_api_raise_mapped_alerts(void **state)
 	int st, want_unapproved = 0, want_injection = 0, want_attach = 0;
 
 	for (i = 0; i < n; i++) {
-		json_array_append_new(evs, simclient_watch_event(now_s(), event_cases[i].type, event_cases[i].rule,
-								 event_cases[i].reason, event_cases[i].verdict,
-								 event_cases[i].action));
-		want_unapproved += event_cases[i].alert && strcmp(event_cases[i].alert, ALERT_CLIENT_UNAPPROVED) == 0;
-		want_injection += event_cases[i].alert && strcmp(event_cases[i].alert, ALERT_INJECTION) == 0;
-		want_attach += event_cases[i].alert && strcmp(event_cases[i].alert, ALERT_ATTACHMENT_EXEC) == 0;
+		json_array_append_new(
+			evs, simclient_watch_event(now_s(), event_cases[i].type,
+						   event_cases[i].rule, event_cases[i].reason,
+						   event_cases[i].verdict, event_cases[i].action));
+		want_unapproved += event_cases[i].alert &&
+				   strcmp(event_cases[i].alert, ALERT_CLIENT_UNAPPROVED) == 0;
+		want_injection += event_cases[i].alert &&
+				  strcmp(event_cases[i].alert, ALERT_INJECTION) == 0;
+		want_attach += event_cases[i].alert &&
+			       strcmp(event_cases[i].alert, ALERT_ATTACHMENT_EXEC) == 0;
 	}
 	/* a second drops record in the same hour: stored, but one alert */
-	json_array_append_new(evs, simclient_watch_event(now_s(), "drops", "watch", "", "allow", "none"));
+	json_array_append_new(
+		evs, simclient_watch_event(now_s(), "drops", "watch", "", "allow", "none"));
 	/* events as the watcher writes them: "ts" (RFC 3339), no integer "time" */
 	assert_null(json_object_get(json_array_get(evs, 0), "time"));
 	r = call(f, "POST", "/api/v1/events", simclient_batch(c, now_s(), evs), NULL, &st);
 	assert_int_equal(st, 200);
 	assert_int_equal(json_integer_value(json_object_get(r, "accepted")), (json_int_t)n + 1);
 	json_decref(r);
-	/* the rate limit (3 per device and rule per hour in this fixture) keeps them all, sends 3 */
+	/* the rate limit (3 per device and rule per hour in this fixture) keeps them all, sends 3
+	 */
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_CLIENT_UNAPPROVED), want_unapproved);
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_INJECTION), want_injection);
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_ATTACHMENT_EXEC), want_attach);
 	assert_int_equal(count_alerts(f, c->device_id, ALERT_WATCHER_DROPS), 1);
 	assert_int_equal(store_alerts_list(f->st, c->device_id, 100, &a), 0);
-	json_array_foreach(a, i, v)
+	json_array_foreach (a, i, v)
 		if (strcmp(json_string_value(json_object_get(v, "rule")), ALERT_WATCHER_DROPS) == 0)
-			assert_string_equal(json_string_value(json_object_get(v, "severity")), "low");
+			assert_string_equal(json_string_value(json_object_get(v, "severity")),
+					    "low");
 	json_decref(a);
 	/* the stored event keeps the watcher's fields; its time comes from ts */
 	r = call(f, "GET", "/api/v1/admin/events?limit=1", NULL, f->admin, &st);
 	assert_int_equal(st, 200);
-	assert_true(llabs(json_integer_value(json_object_get(json_array_get(r, 0), "time")) - now_s()) < 5);
+	assert_true(llabs(json_integer_value(json_object_get(json_array_get(r, 0), "time")) -
+			  now_s()) < 5);
 	json_decref(r);
 	/* neither time nor ts: malformed */
 	evs = json_array();
@@ -867,17 +998,23 @@ static void test_watcher_events_over_the_api_raise_mapped_alerts(void **state)
 }
 
 #define T(name) cmocka_unit_test(name)
-#define ALL_TESTS                                                                          \
-	T(test_report_valid_is_accepted_and_chained), T(test_report_tampered_is_bad_signature),      \
-	T(test_report_replayed_seq_is_refused), T(test_report_signed_by_other_key_is_refused),        \
-	T(test_report_revoked_and_unapproved_devices_are_refused), T(test_report_bad_nonce_is_refused), \
-	T(test_report_clock_skew_is_refused), T(test_report_chain_gap_is_flagged_and_alerted),        \
-	T(test_report_malformed_bodies_are_400), T(test_enroll_token_uses_expiry_and_challenge),      \
-	T(test_events_are_deduplicated_and_alerted), T(test_event_alert_mapping_by_rule_reason_verdict_action), \
-	T(test_event_alert_text_is_sanitized_and_capped), T(test_watcher_events_over_the_api_raise_mapped_alerts), \
-	T(test_noncompliant_alert_once_per_transition_and_rate_limited),                              \
-	T(test_stale_device_is_alerted_once), T(test_admin_api_needs_token),                          \
-	T(test_policy_upload_is_signed_and_served), T(test_metrics_count_refusals_by_reason)
+#define ALL_TESTS                                                                               \
+	T(test_report_valid_is_accepted_and_chained), T(test_report_tampered_is_bad_signature), \
+		T(test_report_replayed_seq_is_refused),                                         \
+		T(test_report_signed_by_other_key_is_refused),                                  \
+		T(test_report_revoked_and_unapproved_devices_are_refused),                      \
+		T(test_report_bad_nonce_is_refused), T(test_report_clock_skew_is_refused),      \
+		T(test_report_chain_gap_is_flagged_and_alerted),                                \
+		T(test_report_malformed_bodies_are_400),                                        \
+		T(test_enroll_token_uses_expiry_and_challenge),                                 \
+		T(test_events_are_deduplicated_and_alerted),                                    \
+		T(test_event_alert_mapping_by_rule_reason_verdict_action),                      \
+		T(test_event_alert_text_is_sanitized_and_capped),                               \
+		T(test_watcher_events_over_the_api_raise_mapped_alerts),                        \
+		T(test_noncompliant_alert_once_per_transition_and_rate_limited),                \
+		T(test_stale_device_is_alerted_once), T(test_admin_api_needs_token),            \
+		T(test_policy_upload_is_signed_and_served),                                     \
+		T(test_metrics_count_refusals_by_reason)
 
 int main(void)
 {

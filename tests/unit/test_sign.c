@@ -33,8 +33,8 @@ static void test_b64_rfc4648_vectors(void **state)
 
 static void test_b64_decode_is_strict(void **state)
 {
-	const char *bad[] = { "Zg=", "Zg", "Z===", "Zh==", "Zm9=", "Zm 9v", "Zm9v\n", "=Zm9", "Zg==Zm9v",
-			      "Zm9-", "Zm9_" };
+	const char *bad[] = { "Zg=",    "Zg",   "Z===",     "Zh==", "Zm9=", "Zm 9v",
+			      "Zm9v\n", "=Zm9", "Zg==Zm9v", "Zm9-", "Zm9_" };
 	unsigned char *d;
 	size_t n;
 
@@ -154,7 +154,9 @@ static void test_sign_json_ignores_key_order_not_content(void **state)
 
 	assert_int_equal(sign_envelope(k, "report", a, &env), 0);
 	assert_ptr_equal(json_object_get(env, "report"), a);
-	assert_int_equal(sign_verify_json_b64(pub, b, json_string_value(json_object_get(env, "signature"))), 0);
+	assert_int_equal(
+		sign_verify_json_b64(pub, b, json_string_value(json_object_get(env, "signature"))),
+		0);
 	json_decref(env);
 	free(pub);
 	json_decref(a);

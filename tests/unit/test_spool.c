@@ -226,8 +226,11 @@ static void test_spool_sigkill_mid_append_loses_nothing_acknowledged(void **stat
 		/* The record being written when killed may or may not be there: skip its index. */
 		next += 1;
 	}
-	assert_int_equal(spool_open(dir, &(struct spool_limits){ .max_records = 1u << 20,
-								  .max_bytes = 1ull << 32 }, &s), 0);
+	assert_int_equal(spool_open(dir,
+				    &(struct spool_limits){ .max_records = 1u << 20,
+							    .max_bytes = 1ull << 32 },
+				    &s),
+			 0);
 	spool_get_stats(s, &st);
 	assert_int_equal(st.corrupt, 0);
 	assert_true(st.depth >= reported);
@@ -327,7 +330,9 @@ static int enospc_child(const char *dir)
 		return 77;
 	if (mount("wxgtest", dir, "tmpfs", 0, "size=256k,nr_inodes=1000") < 0)
 		return 77;
-	if (spool_open(dir, &(struct spool_limits){ .max_records = 100000, .max_bytes = 1ull << 30 }, &s) < 0)
+	if (spool_open(dir,
+		       &(struct spool_limits){ .max_records = 100000, .max_bytes = 1ull << 30 },
+		       &s) < 0)
 		return 10;
 	memset(buf, 'z', sizeof(buf));
 	/* 20 x 40 KB do not fit in 256 KiB: the oldest must make room, and be counted. */

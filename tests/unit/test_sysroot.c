@@ -51,8 +51,10 @@ static void test_sysroot_run_reads_fixture_output_and_status(void **state)
 	assert_string_equal(out, "Inst libssl3\n");
 	assert_int_equal(st, 100);
 	free(out);
-	assert_int_equal(sysroot_run(sr, "missing", argv, NULL, (uid_t)-1, 1000, &out, &st), -ENOENT);
-	assert_int_equal(sysroot_run(sr, "slow", argv, NULL, (uid_t)-1, 1000, &out, &st), -ETIMEDOUT);
+	assert_int_equal(sysroot_run(sr, "missing", argv, NULL, (uid_t)-1, 1000, &out, &st),
+			 -ENOENT);
+	assert_int_equal(sysroot_run(sr, "slow", argv, NULL, (uid_t)-1, 1000, &out, &st),
+			 -ETIMEDOUT);
 	sysroot_free(sr);
 	wxg_test_rmtree(dir);
 	free(dir);
@@ -65,7 +67,8 @@ static void test_sysroot_write_file_atomic_creates_parents_under_the_root(void *
 	struct stat st;
 
 	assert_int_equal(sysroot_new(dir, &sr), 0);
-	assert_int_equal(sysroot_write_file_atomic(sr, "/etc/dconf/db/local.d/00-x", "a=1\n", 4, 0640), 0);
+	assert_int_equal(
+		sysroot_write_file_atomic(sr, "/etc/dconf/db/local.d/00-x", "a=1\n", 4, 0640), 0);
 	assert_int_equal(sysroot_read_file(sr, "/etc/dconf/db/local.d/00-x", 1024, &text, NULL), 0);
 	assert_string_equal(text, "a=1\n");
 	free(text);
@@ -76,7 +79,8 @@ static void test_sysroot_write_file_atomic_creates_parents_under_the_root(void *
 	assert_int_equal(stat(p, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	/* replaces the old content */
-	assert_int_equal(sysroot_write_file_atomic(sr, "/etc/dconf/db/local.d/00-x", "b", 1, 0644), 0);
+	assert_int_equal(sysroot_write_file_atomic(sr, "/etc/dconf/db/local.d/00-x", "b", 1, 0644),
+			 0);
 	assert_int_equal(sysroot_read_file(sr, "/etc/dconf/db/local.d/00-x", 1024, &text, NULL), 0);
 	assert_string_equal(text, "b");
 	free(text);
@@ -101,14 +105,17 @@ static void test_sysroot_run_real_command(void **state)
 	assert_int_equal(st, 3);
 	free(out);
 	assert_int_equal(sysroot_run(sr, "x", missing, NULL, (uid_t)-1, 5000, &out, &st), -ENOENT);
-	assert_int_equal(sysroot_run(sr, "sleep", sleeper, NULL, (uid_t)-1, 100, &out, &st), -ETIMEDOUT);
+	assert_int_equal(sysroot_run(sr, "sleep", sleeper, NULL, (uid_t)-1, 100, &out, &st),
+			 -ETIMEDOUT);
 	sysroot_free(sr);
 }
 
 static void test_sysroot_run_output_grows_and_is_capped(void **state)
 {
-	const char *big[] = { "sh", "-c", "i=0; while [ $i -lt 20000 ]; do echo 0123456789; "
-			      "i=$((i+1)); done", NULL };
+	const char *big[] = { "sh", "-c",
+			      "i=0; while [ $i -lt 20000 ]; do echo 0123456789; "
+			      "i=$((i+1)); done",
+			      NULL };
 	const char *huge[] = { "head", "-c", "5000000", "/dev/zero", NULL };
 	struct sysroot *sr;
 	char *out = NULL;

@@ -38,7 +38,8 @@ static bool handler(void *ud, const struct uplink_loopback_req *req, int *status
 	if (strcmp(req->path, "/drop") == 0)
 		return false;
 	*status = strcmp(req->path, "/missing") == 0 ? 404 : 200;
-	*body = strdup(strcmp(req->path, "/missing") == 0 ? "{\"error\":\"nope\"}" : "{\"ok\":true}");
+	*body = strdup(strcmp(req->path, "/missing") == 0 ? "{\"error\":\"nope\"}"
+							  : "{\"ok\":true}");
 	return true;
 }
 
@@ -76,8 +77,11 @@ static void test_uplink_post_and_get_roundtrip_on_event_loop(void **state)
 
 	assert_int_equal(uplink_loopback_start(0, NULL, NULL, handler, &s, &lb), 0);
 	assert_int_equal(sd_event_new(&e), 0);
-	assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb) }, &u), 0);
-	assert_int_equal(uplink_request(u, "POST", "/api/v1/report", NULL, "{\"a\":1}", 7, on_done, &res), 0);
+	assert_int_equal(
+		uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb) }, &u), 0);
+	assert_int_equal(
+		uplink_request(u, "POST", "/api/v1/report", NULL, "{\"a\":1}", 7, on_done, &res),
+		0);
 	assert_int_equal(uplink_in_flight(u), 1);
 	run_until(e, &res.done, 1);
 	assert_int_equal(res.err, 0);
@@ -91,8 +95,10 @@ static void test_uplink_post_and_get_roundtrip_on_event_loop(void **state)
 	uplink_loopback_unlock(lb);
 	assert_int_equal(uplink_in_flight(u), 0);
 
-	assert_int_equal(uplink_request(u, "GET", "/missing", (const char *const[]){ "X-Wxguard-Device: d1", NULL },
-					NULL, 0, on_done, &res), 0);
+	assert_int_equal(uplink_request(u, "GET", "/missing",
+					(const char *const[]){ "X-Wxguard-Device: d1", NULL }, NULL,
+					0, on_done, &res),
+			 0);
 	run_until(e, &res.done, 2);
 	assert_int_equal(res.status, 404);
 	assert_string_equal(res.body, "{\"error\":\"nope\"}");
@@ -149,9 +155,12 @@ static void test_uplink_slow_server_does_not_block_loop(void **state)
 
 	assert_int_equal(uplink_loopback_start(0, NULL, NULL, handler, &s, &lb), 0);
 	assert_int_equal(sd_event_new(&e), 0);
-	assert_int_equal(sd_event_add_time_relative(e, &tick, CLOCK_MONOTONIC, 20 * 1000, 0, on_tick, NULL), 0);
+	assert_int_equal(
+		sd_event_add_time_relative(e, &tick, CLOCK_MONOTONIC, 20 * 1000, 0, on_tick, NULL),
+		0);
 	sd_event_source_set_enabled(tick, SD_EVENT_ON);
-	assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb) }, &u), 0);
+	assert_int_equal(
+		uplink_new(e, &(struct uplink_opts){ .base_url = uplink_loopback_url(lb) }, &u), 0);
 	tick_count = 0;
 	assert_int_equal(uplink_request(u, "POST", "/slow", NULL, "{}", 2, on_done, &res[0]), 0);
 	for (int i = 0; i < 500 && !res[0].done; i++)
@@ -165,7 +174,8 @@ static void test_uplink_slow_server_does_not_block_loop(void **state)
 	s.sleep_ms = 0;
 	uplink_loopback_unlock(lb);
 	for (int i = 1; i < 8; i++)
-		assert_int_equal(uplink_request(u, "POST", "/many", NULL, "{}", 2, on_done, &res[i]), 0);
+		assert_int_equal(
+			uplink_request(u, "POST", "/many", NULL, "{}", 2, on_done, &res[i]), 0);
 	for (int i = 0; i < 500 && done < 7; i++) {
 		assert_true(sd_event_run(e, 50 * 1000) >= 0);
 		done = 0;
@@ -184,8 +194,12 @@ static void tls_case(sd_event *e, const char *url, const char *ca, const char *p
 	struct uplink *u;
 	struct result res = { 0 };
 
-	assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = url, .ca = ca, .pin_sha256 = pin }, &u), 0);
-	assert_int_equal(uplink_request(u, "POST", "/api/v1/report", NULL, "{}", 2, on_done, &res), 0);
+	assert_int_equal(
+		uplink_new(e, &(struct uplink_opts){ .base_url = url, .ca = ca, .pin_sha256 = pin },
+			   &u),
+		0);
+	assert_int_equal(uplink_request(u, "POST", "/api/v1/report", NULL, "{}", 2, on_done, &res),
+			 0);
 	run_until(e, &res.done, 1);
 	assert_int_equal(res.err, want_err);
 	if (!want_err)
@@ -215,7 +229,8 @@ static void test_uplink_tls_pins_ca_and_public_key(void **state)
 	uplink_loopback_unlock(lb);
 	tls_case(e, uplink_loopback_url(lb), pki.other_ca, NULL, UPLINK_ETLS);
 	/* Right CA, wrong public key pin. */
-	tls_case(e, uplink_loopback_url(lb), pki.ca, "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", UPLINK_ETLS);
+	tls_case(e, uplink_loopback_url(lb), pki.ca,
+		 "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", UPLINK_ETLS);
 	uplink_loopback_lock(lb);
 	assert_int_equal(s.hits, 0);
 	uplink_loopback_unlock(lb);
@@ -225,7 +240,9 @@ static void test_uplink_tls_pins_ca_and_public_key(void **state)
 		struct uplink *u;
 		struct result res = { 0 };
 
-		assert_int_equal(uplink_new(e, &(struct uplink_opts){ .base_url = url, .timeout_s = 3 }, &u), 0);
+		assert_int_equal(
+			uplink_new(e, &(struct uplink_opts){ .base_url = url, .timeout_s = 3 }, &u),
+			0);
 		assert_int_equal(uplink_request(u, "POST", "/x", NULL, "{}", 2, on_done, &res), 0);
 		run_until(e, &res.done, 1);
 		assert_true(res.err < 0 || res.status != 200);
@@ -245,6 +262,6 @@ int main(void)
 		cmocka_unit_test(test_uplink_tls_pins_ca_and_public_key),
 	};
 
-	uplink_child_entry();   /* when re-executed as the uplink child */
+	uplink_child_entry(); /* when re-executed as the uplink child */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

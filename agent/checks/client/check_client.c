@@ -15,7 +15,8 @@
 #define SCAN_DEPTH_DEFAULT 4
 #define SCAN_ENTRIES_DEFAULT 20000
 
-int check_client_procs_read(const struct sysroot *sr, const struct policy *p, struct check_client_procs *ret)
+int check_client_procs_read(const struct sysroot *sr, const struct policy *p,
+			    struct check_client_procs *ret)
 {
 	struct check_client_procs ps = { 0 };
 	pid_t *pids = NULL;
@@ -35,10 +36,11 @@ int check_client_procs_read(const struct sysroot *sr, const struct policy *p, st
 
 		r = proc_read(sr, pids[i], PROC_WANT_ARGV, &cp->pi);
 		if (r == -ENOENT || r == -EACCES || r == -EBADMSG)
-			continue;   /* gone, or not a process we can read: nothing to match */
+			continue; /* gone, or not a process we can read: nothing to match */
 		if (r < 0)
 			goto fail;
-		policy_match_process(p, cp->pi.comm, cp->pi.exe, cp->pi.argv.v, cp->pi.argv.n, &cp->m);
+		policy_match_process(p, cp->pi.comm, cp->pi.exe, cp->pi.argv.v, cp->pi.argv.n,
+				     &cp->m);
 		ps.n++;
 	}
 	free(pids);
@@ -61,7 +63,8 @@ void check_client_procs_clear(struct check_client_procs *ps)
 	ps->n = 0;
 }
 
-const struct check_client_proc *check_client_procs_find(const struct check_client_procs *ps, pid_t pid)
+const struct check_client_proc *check_client_procs_find(const struct check_client_procs *ps,
+							pid_t pid)
 {
 	size_t lo = 0, hi = ps->n;
 
@@ -136,8 +139,9 @@ static int homes_add(const struct sysroot *sr, const char *pat, struct strv *out
 		const char *abs = g.gl_pathv[k] + plen;
 		struct stat st;
 
-		if (strlen(g.gl_pathv[k]) < plen || abs[0] != '/' || sysroot_lstat(sr, abs, &st) < 0 ||
-		    !S_ISDIR(st.st_mode) || strv_contains(out, abs))
+		if (strlen(g.gl_pathv[k]) < plen || abs[0] != '/' ||
+		    sysroot_lstat(sr, abs, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    strv_contains(out, abs))
 			continue;
 		r = strv_push(out, abs);
 		if (r < 0)
@@ -186,8 +190,8 @@ const char *check_client_wine_prefix(const struct policy_client *c)
 	return p;
 }
 
-int check_client_main_binary(const struct sysroot *sr, struct pkgdb *db, const struct policy_client *c,
-			    char **ret)
+int check_client_main_binary(const struct sysroot *sr, struct pkgdb *db,
+			     const struct policy_client *c, char **ret)
 {
 	const struct strv *files;
 	const char *first = NULL;
@@ -243,7 +247,7 @@ void check_client_findings_init(struct check_client_findings *f, struct check_re
 }
 
 void check_client_finding(struct check_client_findings *f, enum check_status st, const char *key,
-			 const char *fmt, ...)
+			  const char *fmt, ...)
 {
 	char *text = NULL;
 	size_t k;
@@ -279,8 +283,8 @@ void check_client_finding(struct check_client_findings *f, enum check_status st,
 	free(text);
 }
 
-void check_client_findings_finish(struct check_client_findings *f, const char *pass_en, const char *pass_zh,
-				 const char *what_en, const char *what_zh)
+void check_client_findings_finish(struct check_client_findings *f, const char *pass_en,
+				  const char *pass_zh, const char *what_en, const char *what_zh)
 {
 	enum check_status st = f->status;
 	char *en = NULL, *zh = NULL;
@@ -291,7 +295,8 @@ void check_client_findings_finish(struct check_client_findings *f, const char *p
 			char key[160];
 
 			snprintf(key, sizeof(key), "%s.more", f->keys[k].key);
-			check_result_add(f->r, key, "%u more not listed", f->keys[k].n - CLIENTCHECK_EVIDENCE_MAX);
+			check_result_add(f->r, key, "%u more not listed",
+					 f->keys[k].n - CLIENTCHECK_EVIDENCE_MAX);
 		}
 	if (st == CHECK_PASS) {
 		en = strdup(pass_en);
@@ -299,13 +304,17 @@ void check_client_findings_finish(struct check_client_findings *f, const char *p
 	} else {
 		/* Name the worst kind of finding; the first of that kind tells what it is. */
 		size_t si = (unsigned)st <= CHECK_ERROR ? (size_t)st : CHECK_ERROR;
-		const char *ten = st == CHECK_FAIL ? what_en : st == CHECK_WARN ? "needs attention" :
-				  "could not verify everything";
-		const char *tzh = st == CHECK_FAIL ? what_zh : st == CHECK_WARN ? "需要注意" : "无法完成全部验证";
+		const char *ten = st == CHECK_FAIL   ? what_en
+				  : st == CHECK_WARN ? "needs attention"
+						     : "could not verify everything";
+		const char *tzh = st == CHECK_FAIL   ? what_zh
+				  : st == CHECK_WARN ? "需要注意"
+						     : "无法完成全部验证";
 		const char *first = f->first[si] ? f->first[si] : "";
 
 		total = f->n[si];
-		if (asprintf(&en, "%s (%u finding%s): %s", ten, total, total == 1 ? "" : "s", first) < 0)
+		if (asprintf(&en, "%s (%u finding%s): %s", ten, total, total == 1 ? "" : "s",
+			     first) < 0)
 			en = NULL;
 		if (asprintf(&zh, "%s（%u 项）：%s", tzh, total, first) < 0)
 			zh = NULL;

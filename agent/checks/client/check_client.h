@@ -16,7 +16,7 @@
 #define CLIENTCHECK_EVIDENCE_MAX 20
 
 struct check_client_proc {
-	struct proc_info pi;        /* with argv */
+	struct proc_info pi; /* with argv */
 	struct policy_match m;
 };
 
@@ -27,9 +27,11 @@ struct check_client_procs {
 
 /* Every process of <root>/proc with its argv, matched against the policy (client_match).
  * Processes that exit while we read are skipped. -errno when /proc cannot be listed. */
-int check_client_procs_read(const struct sysroot *sr, const struct policy *p, struct check_client_procs *ret);
+int check_client_procs_read(const struct sysroot *sr, const struct policy *p,
+			    struct check_client_procs *ret);
 void check_client_procs_clear(struct check_client_procs *ps);
-const struct check_client_proc *check_client_procs_find(const struct check_client_procs *ps, pid_t pid);
+const struct check_client_proc *check_client_procs_find(const struct check_client_procs *ps,
+							pid_t pid);
 /* Is this process really client c, not only a process sharing its loader? A Wine client's
  * exe is the wine loader every Wine program uses: it counts only when its comm or argv
  * matched. A native client counts on any field. */
@@ -51,8 +53,8 @@ const char *check_client_wine_prefix(const struct policy_client *c);
 /* The client's main binary: the first exe pattern without a glob; else the package file
  * that matches an exe glob and is named like one of its comm names; else the first regular
  * package file that matches an exe glob. *ret: free(). -ENOENT when there is none. */
-int check_client_main_binary(const struct sysroot *sr, struct pkgdb *db, const struct policy_client *c,
-			    char **ret);
+int check_client_main_binary(const struct sysroot *sr, struct pkgdb *db,
+			     const struct policy_client *c, char **ret);
 /* A pkgdb with the context's cache directory. */
 int check_client_pkgdb(const struct check_ctx *ctx, struct pkgdb **ret);
 
@@ -60,9 +62,9 @@ int check_client_pkgdb(const struct check_ctx *ctx, struct pkgdb **ret);
  * evidence capped per key. */
 struct check_client_findings {
 	struct check_result *r;
-	enum check_status status;       /* CHECK_PASS until a finding says otherwise */
-	unsigned n[CHECK_ERROR + 1];    /* findings per status */
-	char *first[CHECK_ERROR + 1];   /* the first finding's text per status */
+	enum check_status status;     /* CHECK_PASS until a finding says otherwise */
+	unsigned n[CHECK_ERROR + 1];  /* findings per status */
+	char *first[CHECK_ERROR + 1]; /* the first finding's text per status */
 	struct {
 		char *key;
 		unsigned n;
@@ -74,11 +76,11 @@ void check_client_findings_init(struct check_client_findings *f, struct check_re
 /* Record a finding: evidence key = text (capped) and the status. st CHECK_PASS only adds the
  * evidence (capped too). */
 void check_client_finding(struct check_client_findings *f, enum check_status st, const char *key,
-			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Add "<key>.more" for the keys that were capped, then set the summary: on pass the given
  * pass texts, else "<what> (N finding(s)): <the first finding of the worst status>", where
  * what is what_en/what_zh for fail, "needs attention" for warn, "could not verify everything"
  * for unknown, and N counts the findings of that status. */
-void check_client_findings_finish(struct check_client_findings *f, const char *pass_en, const char *pass_zh,
-				 const char *what_en, const char *what_zh);
+void check_client_findings_finish(struct check_client_findings *f, const char *pass_en,
+				  const char *pass_zh, const char *what_en, const char *what_zh);
 void check_client_findings_clear(struct check_client_findings *f);

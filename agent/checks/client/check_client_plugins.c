@@ -1,5 +1,6 @@
 /* client.plugins: no code injected into a running approved client (preload variables,
- * foreign or fileless mappings, patched or extra DLLs in its Wine prefix). docs/checks/client.md. */
+ * foreign or fileless mappings, patched or extra DLLs in its Wine prefix). docs/checks/client.md.
+ */
 #include "agent/checks/check.h"
 
 #include <ctype.h>
@@ -23,23 +24,24 @@
 /* DLL names Windows programs load from their own directory first: a copy next to the exe
  * is the classic proxy-DLL hook (multi-open and message-hook tools ship one of these). */
 static const char *const proxy_dlls[] = {
-	"version.dll", "winmm.dll", "winhttp.dll", "wininet.dll", "dbghelp.dll", "dinput8.dll",
-	"d3d9.dll", "d3d11.dll", "dxgi.dll", "ddraw.dll", "dsound.dll", "msimg32.dll",
-	"iphlpapi.dll", "userenv.dll", "wtsapi32.dll", "uxtheme.dll", "dwmapi.dll", "hid.dll",
-	"lpk.dll", "usp10.dll", "cryptbase.dll", "secur32.dll", "winspool.drv", "mswsock.dll",
+	"version.dll",   "winmm.dll",   "winhttp.dll",  "wininet.dll", "dbghelp.dll",
+	"dinput8.dll",   "d3d9.dll",    "d3d11.dll",    "dxgi.dll",    "ddraw.dll",
+	"dsound.dll",    "msimg32.dll", "iphlpapi.dll", "userenv.dll", "wtsapi32.dll",
+	"uxtheme.dll",   "dwmapi.dll",  "hid.dll",      "lpk.dll",     "usp10.dll",
+	"cryptbase.dll", "secur32.dll", "winspool.drv", "mswsock.dll",
 };
 
 static const char *const leftover_suffixes[] = { ".dll.bak", ".exe.bak", ".orig" };
 
 struct manifest_ent {
-	char *rel;                  /* path relative to the prefix */
+	char *rel; /* path relative to the prefix */
 	char sha256[HASH_SHA256_HEX];
 };
 
 struct manifest {
 	const struct policy_client *c;
-	int err;                    /* 0 loaded, -errno could not (reported once) */
-	struct manifest_ent *v;     /* sorted by rel */
+	int err;                /* 0 loaded, -errno could not (reported once) */
+	struct manifest_ent *v; /* sorted by rel */
 	size_t n;
 };
 
@@ -47,8 +49,8 @@ struct manifest {
 struct group {
 	const struct policy_client *c;
 	uid_t uid;
-	char *home;                 /* NULL when passwd does not know the user */
-	struct strv exe_dirs;       /* directories of the Windows executables (Wine) */
+	char *home;           /* NULL when passwd does not know the user */
+	struct strv exe_dirs; /* directories of the Windows executables (Wine) */
 	unsigned n_procs;
 };
 
@@ -60,7 +62,7 @@ struct plugins {
 	struct manifest *manifests; /* one per client, loaded on first use */
 	struct group *groups;
 	size_t n_groups;
-	struct strv seen;           /* "<client>\t<path>" already reported */
+	struct strv seen; /* "<client>\t<path>" already reported */
 	unsigned n_procs, n_maps, n_prefix_files;
 	unsigned max_entries, n_entries;
 };
@@ -84,7 +86,8 @@ static int manifest_parse(struct manifest *m, const char *text)
 		char *rel, *o;
 
 		p = h + 64;
-		if (hex_span(h, 64) != 64 || p + 2 > l + ll || p[0] != ' ' || (p[1] != ' ' && p[1] != '*'))
+		if (hex_span(h, 64) != 64 || p + 2 > l + ll || p[0] != ' ' ||
+		    (p[1] != ' ' && p[1] != '*'))
 			goto next;
 		p += 2;
 		while (*p == '/' || (p[0] == '.' && p[1] == '/'))
@@ -143,8 +146,9 @@ static struct manifest *manifest_get(struct plugins *pl, const struct policy_cli
 		m->err = -EBADMSG;
 	free(text);
 	if (m->err) {
-		check_client_finding(&pl->f, CHECK_UNKNOWN, "wine.manifest", "client %s: cannot use %s: %s", c->id,
-				    c->wine_manifest, m->err == -EBADMSG ? "no sha256sum lines" : strerror(-m->err));
+		check_client_finding(&pl->f, CHECK_UNKNOWN, "wine.manifest",
+				     "client %s: cannot use %s: %s", c->id, c->wine_manifest,
+				     m->err == -EBADMSG ? "no sha256sum lines" : strerror(-m->err));
 		return NULL;
 	}
 	return m;
@@ -172,7 +176,8 @@ static void manifests_free(struct plugins *pl)
 /* ---- helpers ---- */
 
 /* Report a path once per client (many processes map the same library). */
-static bool first_time(struct plugins *pl, const struct policy_client *c, char tag, const char *what)
+static bool first_time(struct plugins *pl, const struct policy_client *c, char tag,
+		       const char *what)
 {
 	char *k = NULL;
 
@@ -234,7 +239,8 @@ static bool resolve_ci(const struct sysroot *sr, const char *path, char *out, si
 		p += n;
 		snprintf(next, sizeof(next), "%s/%s", cur, comp);
 		if (!sysroot_exists(sr, next)) {
-			if (sysroot_list_dir(sr, cur[0] ? cur : "/", filter_name_ci, comp, &names) < 0)
+			if (sysroot_list_dir(sr, cur[0] ? cur : "/", filter_name_ci, comp, &names) <
+			    0)
 				return false;
 			if (!names.n)
 				return false;
@@ -281,7 +287,8 @@ static void path_normalize(char *path)
 }
 
 /* "C:\Program Files\WXWork\WXWork.exe" -> <prefix>/drive_c/Program Files/WXWork/WXWork.exe */
-static bool windows_to_unix(const struct sysroot *sr, const char *prefix, const char *win, char *out, size_t size)
+static bool windows_to_unix(const struct sysroot *sr, const char *prefix, const char *win,
+			    char *out, size_t size)
 {
 	char dev[PATH_MAX], link[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX];
 	char letter;
@@ -341,7 +348,8 @@ static bool wine_prefix_path(const struct group *g, char *buf, size_t size)
 
 	if (!rel || !g->home)
 		return false;
-	return snprintf(buf, size, "%s%s%s", g->home, str_endswith(g->home, "/") ? "" : "/", rel) < (int)size;
+	return snprintf(buf, size, "%s%s%s", g->home, str_endswith(g->home, "/") ? "" : "/", rel) <
+	       (int)size;
 }
 
 /* ---- environment ---- */
@@ -359,17 +367,20 @@ static void check_env(struct plugins *pl, const struct check_client_proc *cp, st
 	if (r == -ENOENT)
 		return;
 	if (r < 0) {
-		check_client_finding(&pl->f, CHECK_UNKNOWN, "plugins.env", "pid %d (%s): cannot read environ: %s", pid,
-				    user, strerror(-r));
+		check_client_finding(&pl->f, CHECK_UNKNOWN, "plugins.env",
+				     "pid %d (%s): cannot read environ: %s", pid, user,
+				     strerror(-r));
 		return;
 	}
 	if ((v = proc_getenv(&pe, "LD_PRELOAD")) && *v)
-		check_client_finding(&pl->f, CHECK_FAIL, "plugins.env", "pid %d (%s): LD_PRELOAD=%s", pid, user, v);
+		check_client_finding(&pl->f, CHECK_FAIL, "plugins.env",
+				     "pid %d (%s): LD_PRELOAD=%s", pid, user, v);
 	if ((v = proc_getenv(&pe, "LD_AUDIT")) && *v)
-		check_client_finding(&pl->f, CHECK_FAIL, "plugins.env", "pid %d (%s): LD_AUDIT=%s", pid, user, v);
+		check_client_finding(&pl->f, CHECK_FAIL, "plugins.env", "pid %d (%s): LD_AUDIT=%s",
+				     pid, user, v);
 	if ((v = proc_getenv(&pe, "LD_LIBRARY_PATH")) && *v) {
-		/* Launch scripts set it to the client's own directories: only others count. An empty
-		 * element means the current directory. */
+		/* Launch scripts set it to the client's own directories: only others count. An
+		 * empty element means the current directory. */
 		const char *s = v;
 
 		for (;;) {
@@ -377,10 +388,12 @@ static void check_env(struct plugins *pl, const struct check_client_proc *cp, st
 			char dir[PATH_MAX];
 
 			snprintf(dir, sizeof(dir), "%.*s/", (int)n, s);
-			if (n == 0 || dir[0] != '/' || !policy_lib_dir_match(&c->lib_dirs, g->home, dir)) {
-				check_client_finding(&pl->f, CHECK_FAIL, "plugins.env",
-						    "pid %d (%s): LD_LIBRARY_PATH=%s names %s outside lib_dirs", pid, user, v,
-						    n ? dir : "the current directory");
+			if (n == 0 || dir[0] != '/' ||
+			    !policy_lib_dir_match(&c->lib_dirs, g->home, dir)) {
+				check_client_finding(
+					&pl->f, CHECK_FAIL, "plugins.env",
+					"pid %d (%s): LD_LIBRARY_PATH=%s names %s outside lib_dirs",
+					pid, user, v, n ? dir : "the current directory");
 				break;
 			}
 			if (!s[n])
@@ -389,22 +402,26 @@ static void check_env(struct plugins *pl, const struct check_client_proc *cp, st
 		}
 	}
 	if (c->wine_prefix && (v = proc_getenv(&pe, "WINEDLLOVERRIDES")) && *v) {
-		/* "a,b=n,b;c=" : a mode with 'n' loads a native (file) DLL in place of Wine's own. */
+		/* "a,b=n,b;c=" : a mode with 'n' loads a native (file) DLL in place of Wine's own.
+		 */
 		char *copy = strdup(v), *save = NULL;
 
-		for (char *e = copy ? strtok_r(copy, ";", &save) : NULL; e; e = strtok_r(NULL, ";", &save)) {
+		for (char *e = copy ? strtok_r(copy, ";", &save) : NULL; e;
+		     e = strtok_r(NULL, ";", &save)) {
 			char *eq = strchr(e, '=');
 
 			if (eq && strchr(eq + 1, 'n')) {
-				check_client_finding(&pl->f, CHECK_FAIL, "plugins.env",
-						    "pid %d (%s): WINEDLLOVERRIDES=%s loads native DLLs (%.*s)", pid, user, v,
-						    (int)(eq - e), e);
+				check_client_finding(
+					&pl->f, CHECK_FAIL, "plugins.env",
+					"pid %d (%s): WINEDLLOVERRIDES=%s loads native DLLs (%.*s)",
+					pid, user, v, (int)(eq - e), e);
 				break;
 			}
 		}
 		free(copy);
 	}
-	if (c->wine_prefix && (v = proc_getenv(&pe, "WINEPREFIX")) && *v && wine_prefix_path(g, prefix, sizeof(prefix))) {
+	if (c->wine_prefix && (v = proc_getenv(&pe, "WINEPREFIX")) && *v &&
+	    wine_prefix_path(g, prefix, sizeof(prefix))) {
 		char want[PATH_MAX], have[PATH_MAX];
 
 		snprintf(want, sizeof(want), "%s", prefix);
@@ -412,16 +429,18 @@ static void check_env(struct plugins *pl, const struct check_client_proc *cp, st
 		while (strlen(have) > 1 && str_endswith(have, "/"))
 			have[strlen(have) - 1] = 0;
 		if (strcmp(want, have) != 0)
-			check_client_finding(&pl->f, CHECK_FAIL, "plugins.wine_prefix",
-					    "pid %d (%s): runs in Wine prefix %s, the policy's is %s", pid, user, have, want);
+			check_client_finding(
+				&pl->f, CHECK_FAIL, "plugins.wine_prefix",
+				"pid %d (%s): runs in Wine prefix %s, the policy's is %s", pid,
+				user, have, want);
 	}
 	proc_info_clear(&pe);
 }
 
 /* ---- mappings ---- */
 
-static bool allowed_file(struct plugins *pl, const struct group *g, const char *path, const char *prefix,
-			 const struct manifest *m, bool *in_manifest)
+static bool allowed_file(struct plugins *pl, const struct group *g, const char *path,
+			 const char *prefix, const struct manifest *m, bool *in_manifest)
 {
 	const char *rel;
 
@@ -436,7 +455,8 @@ static bool allowed_file(struct plugins *pl, const struct group *g, const char *
 	return g->c->package && pkgdb_owns(pl->db, g->c->package, path) > 0;
 }
 
-static void check_maps(struct plugins *pl, const struct check_client_proc *cp, struct group *g, const char *user)
+static void check_maps(struct plugins *pl, const struct check_client_proc *cp, struct group *g,
+		       const char *user)
 {
 	const struct manifest *m = manifest_get(pl, g->c);
 	char path[64], prefix[PATH_MAX] = "", *buf = NULL;
@@ -448,13 +468,14 @@ static void check_maps(struct plugins *pl, const struct check_client_proc *cp, s
 	if (r == -ENOENT)
 		return;
 	if (r < 0) {
-		check_client_finding(&pl->f, CHECK_UNKNOWN, "plugins.maps", "pid %d (%s): cannot read maps: %s", pid, user,
-				    strerror(-r));
+		check_client_finding(&pl->f, CHECK_UNKNOWN, "plugins.maps",
+				     "pid %d (%s): cannot read maps: %s", pid, user, strerror(-r));
 		return;
 	}
 	if (g->c->wine_prefix && !wine_prefix_path(g, prefix, sizeof(prefix)))
 		prefix[0] = 0;
-	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		char perms[8], *file;
 		int off = 0;
 		bool deleted;
@@ -463,27 +484,30 @@ static void check_maps(struct plugins *pl, const struct check_client_proc *cp, s
 		if (sscanf(l, "%*s %7s %*s %*s %*s %n", perms, &off) != 1 || !off)
 			continue;
 		if (strlen(perms) < 3 || perms[2] != 'x')
-			continue;     /* only code: data mappings (fonts, shared memory) cannot run */
+			continue; /* only code: data mappings (fonts, shared memory) cannot run */
 		file = l + off;
 		while (*file == ' ')
 			file++;
 		if (!*file || *file == '[')
-			continue;     /* anonymous, [vdso], [vsyscall]... */
+			continue; /* anonymous, [vdso], [vsyscall]... */
 		pl->n_maps++;
 		if (str_startswith(file, "/memfd:")) {
 			if (first_time(pl, g->c, 'm', file))
-				check_client_finding(&pl->f, CHECK_FAIL, "plugins.memfd",
-						    "pid %d (%s): executable memory from %s (fileless code)", pid, user, file);
+				check_client_finding(
+					&pl->f, CHECK_FAIL, "plugins.memfd",
+					"pid %d (%s): executable memory from %s (fileless code)",
+					pid, user, file);
 			continue;
 		}
 		if (*file != '/') {
 			if (first_time(pl, g->c, 'm', file))
 				check_client_finding(&pl->f, CHECK_FAIL, "plugins.foreign",
-						    "pid %d (%s): executable mapping of %s", pid, user, file);
+						     "pid %d (%s): executable mapping of %s", pid,
+						     user, file);
 			continue;
 		}
 		if (str_startswith(file, "/dev/") && !str_startswith(file, "/dev/shm/"))
-			continue;     /* device memory */
+			continue; /* device memory */
 		deleted = str_endswith(file, " (deleted)");
 		if (deleted)
 			file[strlen(file) - strlen(" (deleted)")] = 0;
@@ -491,20 +515,28 @@ static void check_maps(struct plugins *pl, const struct check_client_proc *cp, s
 			continue;
 		if (allowed_file(pl, g, file, prefix, m, &in_manifest)) {
 			if (deleted)
-				check_client_finding(&pl->f, CHECK_WARN, "plugins.deleted",
-						    "pid %d (%s): %s was replaced on disk after it was loaded", pid, user, file);
+				check_client_finding(
+					&pl->f, CHECK_WARN, "plugins.deleted",
+					"pid %d (%s): %s was replaced on disk after it was loaded",
+					pid, user, file);
 			continue;
 		}
 		if (deleted)
-			check_client_finding(&pl->f, CHECK_FAIL, "plugins.deleted",
-					    "pid %d (%s): %s (deleted) is loaded from outside lib_dirs", pid, user, file);
+			check_client_finding(
+				&pl->f, CHECK_FAIL, "plugins.deleted",
+				"pid %d (%s): %s (deleted) is loaded from outside lib_dirs", pid,
+				user, file);
 		else if (m && prefix[0] && prefix_rel(prefix, file))
-			check_client_finding(&pl->f, CHECK_FAIL, "plugins.foreign",
-					    "pid %d (%s): %s is loaded but not in the Wine manifest", pid, user, file);
+			check_client_finding(
+				&pl->f, CHECK_FAIL, "plugins.foreign",
+				"pid %d (%s): %s is loaded but not in the Wine manifest", pid, user,
+				file);
 		else
 			check_client_finding(&pl->f, CHECK_FAIL, "plugins.foreign",
-					    "pid %d (%s): %s is loaded from outside lib_dirs and is not part of package %s",
-					    pid, user, file, g->c->package ? g->c->package : "(none)");
+					     "pid %d (%s): %s is loaded from outside lib_dirs and "
+					     "is not part of package %s",
+					     pid, user, file,
+					     g->c->package ? g->c->package : "(none)");
 	}
 	free(buf);
 }
@@ -519,8 +551,8 @@ static bool in_list_ci(const char *name, const char *const *list, size_t n)
 	return false;
 }
 
-static void scan_prefix_dir(struct plugins *pl, const struct group *g, const char *prefix, const char *dir,
-			    const struct manifest *m, bool exe_dir)
+static void scan_prefix_dir(struct plugins *pl, const struct group *g, const char *prefix,
+			    const char *dir, const struct manifest *m, bool exe_dir)
 {
 	struct strv names = { 0 };
 
@@ -532,32 +564,39 @@ static void scan_prefix_dir(struct plugins *pl, const struct group *g, const cha
 
 		if (pl->n_entries++ >= pl->max_entries) {
 			check_client_finding(&pl->f, CHECK_WARN, "wine.scan_incomplete",
-					    "%s: stopped after %u entries ([scan] max_entries)", dir, pl->max_entries);
+					     "%s: stopped after %u entries ([scan] max_entries)",
+					     dir, pl->max_entries);
 			break;
 		}
-		if (snprintf(p, sizeof(p), "%s/%s", dir, name) >= (int)sizeof(p) || sysroot_lstat(pl->sr, p, &st) < 0 ||
-		    S_ISDIR(st.st_mode))
+		if (snprintf(p, sizeof(p), "%s/%s", dir, name) >= (int)sizeof(p) ||
+		    sysroot_lstat(pl->sr, p, &st) < 0 || S_ISDIR(st.st_mode))
 			continue;
 		rel = prefix_rel(prefix, p);
 		if (!first_time(pl, g->c, 'd', p))
 			continue;
-		for (size_t i = 0; i < sizeof(leftover_suffixes) / sizeof(leftover_suffixes[0]); i++)
+		for (size_t i = 0; i < sizeof(leftover_suffixes) / sizeof(leftover_suffixes[0]);
+		     i++)
 			if (ends_with_ci(name, leftover_suffixes[i])) {
 				check_client_finding(&pl->f, CHECK_FAIL, "wine.leftover",
-						    "%s: backup left by a patcher (client %s)", p, g->c->id);
+						     "%s: backup left by a patcher (client %s)", p,
+						     g->c->id);
 				goto next;
 			}
-		if (!ends_with_ci(name, ".dll") && !ends_with_ci(name, ".exe") && !ends_with_ci(name, ".drv"))
+		if (!ends_with_ci(name, ".dll") && !ends_with_ci(name, ".exe") &&
+		    !ends_with_ci(name, ".drv"))
 			continue;
 		if (m && rel && manifest_find(m, rel))
 			continue;
-		if (exe_dir && in_list_ci(name, proxy_dlls, sizeof(proxy_dlls) / sizeof(proxy_dlls[0])))
+		if (exe_dir &&
+		    in_list_ci(name, proxy_dlls, sizeof(proxy_dlls) / sizeof(proxy_dlls[0])))
 			check_client_finding(&pl->f, CHECK_FAIL, "wine.proxy_dll",
-					    "%s: a %s next to the client's executable is a proxy-DLL hook (client %s)", p,
-					    name, g->c->id);
+					     "%s: a %s next to the client's executable is a "
+					     "proxy-DLL hook (client %s)",
+					     p, name, g->c->id);
 		else if (m)
-			check_client_finding(&pl->f, CHECK_FAIL, "wine.extra", "%s: not in the Wine manifest %s", p,
-					    g->c->wine_manifest);
+			check_client_finding(&pl->f, CHECK_FAIL, "wine.extra",
+					     "%s: not in the Wine manifest %s", p,
+					     g->c->wine_manifest);
 next:;
 	}
 	strv_clear(&names);
@@ -571,16 +610,17 @@ static void check_prefix(struct plugins *pl, struct group *g)
 
 	check_client_user_label(pl->sr, g->uid, who, sizeof(who));
 	if (!wine_prefix_path(g, prefix, sizeof(prefix))) {
-		check_client_finding(&pl->f, CHECK_UNKNOWN, "wine.prefix", "client %s, user %s: home directory unknown",
-				    g->c->id, who);
+		check_client_finding(&pl->f, CHECK_UNKNOWN, "wine.prefix",
+				     "client %s, user %s: home directory unknown", g->c->id, who);
 		return;
 	}
 	if (!sysroot_exists(pl->sr, prefix)) {
-		check_client_finding(&pl->f, CHECK_UNKNOWN, "wine.prefix", "%s: missing (client %s, user %s)", prefix,
-				    g->c->id, who);
+		check_client_finding(&pl->f, CHECK_UNKNOWN, "wine.prefix",
+				     "%s: missing (client %s, user %s)", prefix, g->c->id, who);
 		return;
 	}
-	check_client_finding(&pl->f, CHECK_PASS, "wine.prefix", "%s (client %s, user %s)", prefix, g->c->id, who);
+	check_client_finding(&pl->f, CHECK_PASS, "wine.prefix", "%s (client %s, user %s)", prefix,
+			     g->c->id, who);
 	for (size_t i = 0; m && i < m->n; i++) {
 		char p[PATH_MAX], sha[HASH_SHA256_HEX], *slash;
 		int r;
@@ -590,12 +630,15 @@ static void check_prefix(struct plugins *pl, struct group *g)
 		pl->n_prefix_files++;
 		r = pkgdb_digest(pl->db, p, NULL, sha);
 		if (r == -ENOENT)
-			check_client_finding(&pl->f, CHECK_WARN, "wine.missing", "%s: in the manifest, not on disk", p);
+			check_client_finding(&pl->f, CHECK_WARN, "wine.missing",
+					     "%s: in the manifest, not on disk", p);
 		else if (r < 0)
-			check_client_finding(&pl->f, CHECK_UNKNOWN, "wine.unreadable", "%s: %s", p, strerror(-r));
+			check_client_finding(&pl->f, CHECK_UNKNOWN, "wine.unreadable", "%s: %s", p,
+					     strerror(-r));
 		else if (strcmp(sha, m->v[i].sha256) != 0)
 			check_client_finding(&pl->f, CHECK_FAIL, "wine.changed",
-					    "%s: sha256 %s differs from the manifest (patched)", p, sha);
+					     "%s: sha256 %s differs from the manifest (patched)", p,
+					     sha);
 		slash = strrchr(p, '/');
 		*slash = 0;
 		if (!strv_contains(&dirs, p))
@@ -607,8 +650,10 @@ static void check_prefix(struct plugins *pl, struct group *g)
 		if (!strv_contains(&g->exe_dirs, dirs.v[i]))
 			scan_prefix_dir(pl, g, prefix, dirs.v[i], m, false);
 	if (!m && !g->c->wine_manifest)
-		check_client_finding(&pl->f, CHECK_PASS, "wine.manifest",
-				    "client %s: no wine_manifest in the policy; DLLs are not compared", g->c->id);
+		check_client_finding(
+			&pl->f, CHECK_PASS, "wine.manifest",
+			"client %s: no wine_manifest in the policy; DLLs are not compared",
+			g->c->id);
 	strv_clear(&dirs);
 }
 
@@ -628,7 +673,8 @@ static void note_exe_dir(struct plugins *pl, const struct check_client_proc *cp,
 			win = cp->pi.argv.v[i];
 	if (!win && cp->pi.argv.n && strv_contains(&c->comm, cp->pi.comm))
 		win = cp->pi.argv.v[0];
-	if (!win || !ends_with_ci(win, ".exe") || !windows_to_unix(pl->sr, prefix, win, unix_path, sizeof(unix_path)))
+	if (!win || !ends_with_ci(win, ".exe") ||
+	    !windows_to_unix(pl->sr, prefix, win, unix_path, sizeof(unix_path)))
 		return;
 	slash = strrchr(unix_path, '/');
 	if (!slash || slash == unix_path)
@@ -644,11 +690,14 @@ static void check_ld_so_preload(struct plugins *pl)
 
 	if (sysroot_read_file(pl->sr, "/etc/ld.so.preload", 1024 * 1024, &text, NULL) < 0)
 		return;
-	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		str_strip(l);
 		if (*l && *l != '#') {
 			check_client_finding(&pl->f, CHECK_FAIL, "plugins.ld_so_preload",
-					    "/etc/ld.so.preload loads %s into every process, the clients included", l);
+					     "/etc/ld.so.preload loads %s into every process, the "
+					     "clients included",
+					     l);
 			break;
 		}
 	}
@@ -669,7 +718,8 @@ int check_client_plugins(struct check_ctx *ctx, struct check_result *r)
 	}
 	ret = check_client_procs_read(pl.sr, pl.pol, &ps);
 	if (ret < 0) {
-		check_result_set(r, CHECK_UNKNOWN, "cannot list processes: %s", "无法列出进程：%s", strerror(-ret));
+		check_result_set(r, CHECK_UNKNOWN, "cannot list processes: %s", "无法列出进程：%s",
+				 strerror(-ret));
 		return 0;
 	}
 	ret = check_client_pkgdb(ctx, &pl.db);
@@ -717,27 +767,38 @@ int check_client_plugins(struct check_ctx *ctx, struct check_result *r)
 	(void)pkgdb_flush(pl.db);
 
 	snprintf(pass_en, sizeof(pass_en),
-		 "no plugin or injected code in the running clients (%u processes, %u code mappings, %u prefix files)",
+		 "no plugin or injected code in the running clients (%u processes, %u code "
+		 "mappings, %u prefix files)",
 		 pl.n_procs, pl.n_maps, pl.n_prefix_files);
-	snprintf(pass_zh, sizeof(pass_zh), "正在运行的客户端中没有插件或注入的代码（%u 个进程，%u 个代码映射，%u 个前缀文件）",
-		 pl.n_procs, pl.n_maps, pl.n_prefix_files);
-	check_client_findings_finish(&pl.f, pass_en, pass_zh, "plugin or injected code in a chat client",
-				    "聊天客户端中有插件或注入的代码");
+	snprintf(
+		pass_zh, sizeof(pass_zh),
+		"正在运行的客户端中没有插件或注入的代码（%u 个进程，%u 个代码映射，%u 个前缀文件）",
+		pl.n_procs, pl.n_maps, pl.n_prefix_files);
+	check_client_findings_finish(&pl.f, pass_en, pass_zh,
+				     "plugin or injected code in a chat client",
+				     "聊天客户端中有插件或注入的代码");
 	if (pl.f.status == CHECK_FAIL)
 		check_result_fix(r,
-				 "Quit the client, remove the plugin or patch (restore the files from the package or "
-				 "reinstall it, delete extra DLLs and backups from the Wine prefix, unset LD_PRELOAD) "
+				 "Quit the client, remove the plugin or patch (restore the files "
+				 "from the package or "
+				 "reinstall it, delete extra DLLs and backups from the Wine "
+				 "prefix, unset LD_PRELOAD) "
 				 "and start it again from the menu (rule client.plugins).",
-				 "退出客户端，移除插件或补丁（从软件包恢复文件或重新安装，删除 Wine 前缀中多余的 DLL 和备份文件，"
+				 "退出客户端，移除插件或补丁（从软件包恢复文件或重新安装，删除 "
+				 "Wine 前缀中多余的 DLL 和备份文件，"
 				 "取消 LD_PRELOAD），然后从菜单重新启动（规则 client.plugins）。");
 	else if (pl.f.status == CHECK_WARN)
-		check_result_fix(r, "Restart the client so it loads its current files (rule client.plugins).",
-				 "请重新启动客户端，使其加载当前的文件（规则 client.plugins）。");
+		check_result_fix(
+			r,
+			"Restart the client so it loads its current files (rule client.plugins).",
+			"请重新启动客户端，使其加载当前的文件（规则 client.plugins）。");
 	else if (pl.f.status == CHECK_UNKNOWN)
 		check_result_fix(r,
-				 "Run wxguard as root so it can read every process's maps and environment; check "
+				 "Run wxguard as root so it can read every process's maps and "
+				 "environment; check "
 				 "the wine_manifest path in the policy (rule client.plugins).",
-				 "请以 root 身份运行 wxguard，以便读取所有进程的内存映射和环境变量；并检查策略中的 "
+				 "请以 root 身份运行 "
+				 "wxguard，以便读取所有进程的内存映射和环境变量；并检查策略中的 "
 				 "wine_manifest 路径（规则 client.plugins）。");
 	ret = 0;
 out:

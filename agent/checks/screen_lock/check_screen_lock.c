@@ -14,7 +14,8 @@
 #define TEXT_MAX 2048
 
 /* Append to a fixed buffer, truncating silently. */
-static void appendf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static void appendf(char *buf, size_t size, const char *fmt, ...)
 {
 	size_t len = strlen(buf);
@@ -34,7 +35,8 @@ static void duration(char *buf, size_t size, unsigned long secs, bool zh)
 		snprintf(buf, size, zh ? "%lu 分钟" : "%lu minute%s", secs / 60,
 			 zh || secs == 60 ? "" : "s");
 	else
-		snprintf(buf, size, zh ? "%lu 秒" : "%lu second%s", secs, zh || secs == 1 ? "" : "s");
+		snprintf(buf, size, zh ? "%lu 秒" : "%lu second%s", secs,
+			 zh || secs == 1 ? "" : "s");
 }
 
 static const char *yes_no(long v)
@@ -48,8 +50,10 @@ static const char *admin_name(enum screen_lock_admin a)
 }
 
 /* One user's verdict; reasons appended to en/zh ("; "-separated by the caller). */
-static enum check_status evaluate(const struct policy_screen_lock *pl, const struct screen_lock_user *u,
-				  const struct screen_lock_setting *s, char *en, char *zh, size_t size)
+static enum check_status evaluate(const struct policy_screen_lock *pl,
+				  const struct screen_lock_user *u,
+				  const struct screen_lock_setting *s, char *en, char *zh,
+				  size_t size)
 {
 	char d1[64], d2[64];
 	bool fail = false;
@@ -58,7 +62,8 @@ static enum check_status evaluate(const struct policy_screen_lock *pl, const str
 	if (u->desktop == SCREENLOCK_DE_OTHER) {
 		snprintf(en, size, "desktop '%s' is not supported, settings not read",
 			 u->desktop_raw[0] ? u->desktop_raw : "(unnamed)");
-		snprintf(zh, size, "不支持的桌面 '%s'，未读取设置", u->desktop_raw[0] ? u->desktop_raw : "(未命名)");
+		snprintf(zh, size, "不支持的桌面 '%s'，未读取设置",
+			 u->desktop_raw[0] ? u->desktop_raw : "(未命名)");
 		return CHECK_UNKNOWN;
 	}
 	if (s->lock_enabled == 0) {
@@ -74,7 +79,8 @@ static enum check_status evaluate(const struct policy_screen_lock *pl, const str
 		   s->idle_seconds > (long)pl->max_idle_seconds) {
 		duration(d1, sizeof(d1), (unsigned long)s->idle_seconds, false);
 		duration(d2, sizeof(d2), pl->max_idle_seconds, false);
-		appendf(en, size, "%sidle time before locking is %s (max %s)", en[0] ? ", " : "", d1, d2);
+		appendf(en, size, "%sidle time before locking is %s (max %s)", en[0] ? ", " : "",
+			d1, d2);
 		duration(d1, sizeof(d1), (unsigned long)s->idle_seconds, true);
 		duration(d2, sizeof(d2), pl->max_idle_seconds, true);
 		appendf(zh, size, "%s空闲 %s后才锁屏（上限 %s）", zh[0] ? "，" : "", d1, d2);
@@ -94,7 +100,8 @@ static enum check_status evaluate(const struct policy_screen_lock *pl, const str
 		return CHECK_FAIL;
 	if (s->lock_enabled == SCREENLOCK_UNKNOWN || s->idle_seconds == SCREENLOCK_UNKNOWN ||
 	    s->lock_delay_seconds == SCREENLOCK_UNKNOWN) {
-		snprintf(en, size, "could not read %s%s%s", s->lock_enabled == SCREENLOCK_UNKNOWN ? "lock_enabled, " : "",
+		snprintf(en, size, "could not read %s%s%s",
+			 s->lock_enabled == SCREENLOCK_UNKNOWN ? "lock_enabled, " : "",
 			 s->idle_seconds == SCREENLOCK_UNKNOWN ? "idle_seconds, " : "",
 			 s->lock_delay_seconds == SCREENLOCK_UNKNOWN ? "lock_delay_seconds, " : "");
 		en[strlen(en) - 2] = 0;
@@ -137,7 +144,8 @@ static const struct {
 	{ SCREENLOCK_DE_DEEPIN,
 	  "Deepin/UOS: Control Center → Power → Plugged In and On Battery: lock screen "
 	  "after at most %s (not Never). ",
-	  "深度/统信 UOS：控制中心 → 电源管理 → 使用电源 / 使用电池：自动锁屏不超过 %s（不要选“从不”）。" },
+	  "深度/统信 UOS：控制中心 → 电源管理 → 使用电源 / 使用电池：自动锁屏不超过 "
+	  "%s（不要选“从不”）。" },
 	{ SCREENLOCK_DE_KDE,
 	  "KDE Plasma: System Settings → Screen Locking: turn on \"Lock screen "
 	  "automatically\" after at most %s and \"Allow unlocking without password for\" at most "
@@ -152,8 +160,8 @@ static const struct {
 	  "开启“启用锁屏”和“随屏幕保护程序锁屏”，延迟不超过 %s。" },
 };
 
-static void fix_for(enum screen_lock_desktop d, const struct policy_screen_lock *pl, char *en, char *zh,
-		    size_t size)
+static void fix_for(enum screen_lock_desktop d, const struct policy_screen_lock *pl, char *en,
+		    char *zh, size_t size)
 {
 	char ie[64], iz[64], de[64], dz[64];
 
@@ -169,14 +177,15 @@ static void fix_for(enum screen_lock_desktop d, const struct policy_screen_lock 
 }
 
 static void add_user_evidence(struct check_result *r, const struct screen_lock_user *u,
-			      const struct screen_lock_setting *s, enum check_status st, const char *why)
+			      const struct screen_lock_setting *s, enum check_status st,
+			      const char *why)
 {
 	char k[192];
 
-#define EV(field, ...)                                                   \
-	do {                                                              \
-		snprintf(k, sizeof(k), "%s.%s", u->name, field);          \
-		check_result_add(r, k, __VA_ARGS__);                      \
+#define EV(field, ...)                                           \
+	do {                                                     \
+		snprintf(k, sizeof(k), "%s.%s", u->name, field); \
+		check_result_add(r, k, __VA_ARGS__);             \
 	} while (0)
 	EV("uid", "%u", (unsigned)u->uid);
 	EV("desktop", "%s", screen_lock_desktop_name(u->desktop));
@@ -209,7 +218,8 @@ int check_screen_lock(struct check_ctx *ctx, struct check_result *r)
 	const struct policy_screen_lock *pl;
 	struct screen_lock_users users = { 0 };
 	struct screen_lock_dconf *dc = NULL;
-	char *sum_en = NULL, *sum_zh = NULL, *fix_en = NULL, *fix_zh = NULL, *unk_en = NULL, *unk_zh = NULL;
+	char *sum_en = NULL, *sum_zh = NULL, *fix_en = NULL, *fix_zh = NULL, *unk_en = NULL,
+	     *unk_zh = NULL;
 	char why_en[TEXT_MAX], why_zh[TEXT_MAX];
 	enum check_status overall = CHECK_PASS;
 	unsigned fix_desktops = 0, remediate = 0, no_remedy = 0;
@@ -217,9 +227,10 @@ int check_screen_lock(struct check_ctx *ctx, struct check_result *r)
 	int ret;
 
 	if (!ctx->policy || !ctx->policy->screen_lock.required) {
-		check_result_set(r, CHECK_NOT_APPLICABLE,
-				 "Screen lock is not required by the policy (screen_lock.required = false)",
-				 "策略未要求锁屏（screen_lock.required = false）");
+		check_result_set(
+			r, CHECK_NOT_APPLICABLE,
+			"Screen lock is not required by the policy (screen_lock.required = false)",
+			"策略未要求锁屏（screen_lock.required = false）");
 		return 0;
 	}
 	pl = &ctx->policy->screen_lock;
@@ -304,23 +315,29 @@ int check_screen_lock(struct check_ctx *ctx, struct check_result *r)
 			appendf(sum_en, TEXT_MAX, "; %zu more could not be verified", n_unknown);
 			appendf(sum_zh, TEXT_MAX, "；另有 %zu 个用户无法确认", n_unknown);
 		}
-		check_result_set(r, CHECK_FAIL,
-				 "Screen lock (rule screen_lock) is not compliant for %zu of %zu graphical "
-				 "user(s): %s%.0s",
-				 "%zu/%zu 个图形会话用户的锁屏不符合要求（规则 screen_lock）：%.0s%s",
-				 n_fail, users.n, sum_en, sum_zh);
-		appendf(fix_en, TEXT_MAX, "%s", pl->remediate && remediate ?
-			"In enforce mode wxguard sets and locks these values for all users." :
-			"Or ask IT to enforce it for all users.");
-		appendf(fix_zh, TEXT_MAX, "%s", pl->remediate && remediate ?
-			"强制模式下 wxguard 会为所有用户设置并锁定这些值。" : "也可请 IT 为所有用户统一强制设置。");
+		check_result_set(
+			r, CHECK_FAIL,
+			"Screen lock (rule screen_lock) is not compliant for %zu of %zu graphical "
+			"user(s): %s%.0s",
+			"%zu/%zu 个图形会话用户的锁屏不符合要求（规则 screen_lock）：%.0s%s",
+			n_fail, users.n, sum_en, sum_zh);
+		appendf(fix_en, TEXT_MAX, "%s",
+			pl->remediate && remediate ? "In enforce mode wxguard sets and locks these "
+						     "values for all users."
+						   : "Or ask IT to enforce it for all users.");
+		appendf(fix_zh, TEXT_MAX, "%s",
+			pl->remediate && remediate
+				? "强制模式下 wxguard 会为所有用户设置并锁定这些值。"
+				: "也可请 IT 为所有用户统一强制设置。");
 		check_result_fix(r, fix_en, fix_zh);
 	} else if (overall == CHECK_UNKNOWN) {
-		check_result_set(r, CHECK_UNKNOWN,
-				 "Screen lock (rule screen_lock) could not be verified for %zu of %zu graphical "
-				 "user(s): %s%.0s",
-				 "无法确认 %zu/%zu 个图形会话用户的锁屏设置（规则 screen_lock）：%.0s%s",
-				 n_unknown, users.n, unk_en, unk_zh);
+		check_result_set(
+			r, CHECK_UNKNOWN,
+			"Screen lock (rule screen_lock) could not be verified for %zu of %zu "
+			"graphical "
+			"user(s): %s%.0s",
+			"无法确认 %zu/%zu 个图形会话用户的锁屏设置（规则 screen_lock）：%.0s%s",
+			n_unknown, users.n, unk_en, unk_zh);
 	} else {
 		char ie[64], iz[64], de[64], dz[64];
 
@@ -330,13 +347,16 @@ int check_screen_lock(struct check_ctx *ctx, struct check_result *r)
 		duration(dz, sizeof(dz), pl->max_lock_delay_seconds, true);
 		if (pl->max_idle_seconds)
 			check_result_set(r, CHECK_PASS,
-					 "Screen lock is on for all %zu graphical user(s): locks after at most %s "
+					 "Screen lock is on for all %zu graphical user(s): locks "
+					 "after at most %s "
 					 "idle, lock delay at most %s%.0s%.0s",
-					 "全部 %zu 个图形会话用户已启用锁屏：空闲不超过 %.0s%.0s%s即锁屏，锁定延迟不超过 %s",
+					 "全部 %zu 个图形会话用户已启用锁屏：空闲不超过 "
+					 "%.0s%.0s%s即锁屏，锁定延迟不超过 %s",
 					 users.n, ie, de, iz, dz);
 		else
 			check_result_set(r, CHECK_PASS,
-					 "Screen lock is on for all %zu graphical user(s), lock delay at most %s%.0s",
+					 "Screen lock is on for all %zu graphical user(s), lock "
+					 "delay at most %s%.0s",
 					 "全部 %zu 个图形会话用户已启用锁屏，锁定延迟不超过 %.0s%s",
 					 users.n, de, dz);
 	}
@@ -344,8 +364,9 @@ int check_screen_lock(struct check_ctx *ctx, struct check_result *r)
 	if (no_remedy && pl->remediate) {
 		for (int d = 0; d < SCREENLOCK_DE_COUNT_; d++)
 			if (no_remedy & (1u << d))
-				check_result_add(r, "remediation_unsupported", "%s",
-						 screen_lock_desktop_name((enum screen_lock_desktop)d));
+				check_result_add(
+					r, "remediation_unsupported", "%s",
+					screen_lock_desktop_name((enum screen_lock_desktop)d));
 	}
 	if (remediate && pl->remediate) {
 		if (!ctx->remediate) {
@@ -353,8 +374,10 @@ int check_screen_lock(struct check_ctx *ctx, struct check_result *r)
 		} else {
 			int k = screen_lock_remediate(ctx, r, remediate);
 
-			check_result_add(r, "remediation", "%s", k < 0 ? "failed (see remediation_error)" :
-				       r->changes.n ? "applied" : "already in place");
+			check_result_add(r, "remediation", "%s",
+					 k < 0          ? "failed (see remediation_error)"
+					 : r->changes.n ? "applied"
+							: "already in place");
 		}
 	}
 out:

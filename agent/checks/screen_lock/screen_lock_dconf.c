@@ -33,56 +33,70 @@ struct gkey {
 
 struct gdesk {
 	enum screen_lock_desktop de;
-	struct gkey lock_enabled;     /* schema NULL: the desktop has no switch (always locks) */
-	struct gkey idle_enabled;     /* schema NULL: no separate "activate when idle" switch */
-	struct gkey idle;             /* 0 or less = never */
-	struct gkey idle_alt;         /* Deepin: the battery value; the worse of both counts */
-	struct gkey lock_delay;       /* schema NULL: locks at once */
-	struct gkey extra_bool;       /* reported only (Deepin: lock when the screen turns off) */
+	struct gkey lock_enabled; /* schema NULL: the desktop has no switch (always locks) */
+	struct gkey idle_enabled; /* schema NULL: no separate "activate when idle" switch */
+	struct gkey idle;         /* 0 or less = never */
+	struct gkey idle_alt;     /* Deepin: the battery value; the worse of both counts */
+	struct gkey lock_delay;   /* schema NULL: locks at once */
+	struct gkey extra_bool;   /* reported only (Deepin: lock when the screen turns off) */
 };
 
 static const struct gdesk gdesks[] = {
 	{ SCREENLOCK_DE_GNOME,
-	  { "org.gnome.desktop.screensaver", "lock-enabled", 1, 0 }, { 0 },
-	  { "org.gnome.desktop.session", "idle-delay", 300, 1 }, { 0 },
-	  { "org.gnome.desktop.screensaver", "lock-delay", 0, 1 }, { 0 } },
+	  { "org.gnome.desktop.screensaver", "lock-enabled", 1, 0 },
+	  { 0 },
+	  { "org.gnome.desktop.session", "idle-delay", 300, 1 },
+	  { 0 },
+	  { "org.gnome.desktop.screensaver", "lock-delay", 0, 1 },
+	  { 0 } },
 	{ SCREENLOCK_DE_CINNAMON,
-	  { "org.cinnamon.desktop.screensaver", "lock-enabled", 1, 0 }, { 0 },
-	  { "org.cinnamon.desktop.session", "idle-delay", 300, 1 }, { 0 },
-	  { "org.cinnamon.desktop.screensaver", "lock-delay", 0, 1 }, { 0 } },
+	  { "org.cinnamon.desktop.screensaver", "lock-enabled", 1, 0 },
+	  { 0 },
+	  { "org.cinnamon.desktop.session", "idle-delay", 300, 1 },
+	  { 0 },
+	  { "org.cinnamon.desktop.screensaver", "lock-delay", 0, 1 },
+	  { 0 } },
 	{ SCREENLOCK_DE_MATE,
 	  { "org.mate.screensaver", "lock-enabled", 1, 0 },
 	  { "org.mate.screensaver", "idle-activation-enabled", 1, 0 },
-	  { "org.mate.session", "idle-delay", 5, 60 }, { 0 },
-	  { "org.mate.screensaver", "lock-delay", 0, 60 }, { 0 } },
+	  { "org.mate.session", "idle-delay", 5, 60 },
+	  { 0 },
+	  { "org.mate.screensaver", "lock-delay", 0, 60 },
+	  { 0 } },
 	{ SCREENLOCK_DE_UKUI,
 	  { "org.ukui.screensaver", "lock-enabled", 1, 0 },
 	  { "org.ukui.screensaver", "idle-activation-enabled", 1, 0 },
-	  { "org.ukui.screensaver", "idle-delay", 5, 60 }, { 0 },
-	  { "org.ukui.screensaver", "lock-delay", 0, 60 }, { 0 } },
+	  { "org.ukui.screensaver", "idle-delay", 5, 60 },
+	  { 0 },
+	  { "org.ukui.screensaver", "lock-delay", 0, 60 },
+	  { 0 } },
 	{ SCREENLOCK_DE_DEEPIN,
-	  { 0 }, { 0 },
+	  { 0 },
+	  { 0 },
 	  { "com.deepin.dde.power", "line-power-lock-delay", 900, 1 },
 	  { "com.deepin.dde.power", "battery-lock-delay", 300, 1 },
 	  { 0 },
 	  { "com.deepin.dde.power", "screen-black-lock", 1, 0 } },
 };
 
-enum source_kind { SRC_USER, SRC_SYSTEM };
+enum source_kind {
+	SRC_USER,
+	SRC_SYSTEM
+};
 
 struct source {
 	enum source_kind kind;
 	char *name;
-	bool compiled;              /* system: /etc/dconf/db/<name> exists (dconf reads only that) */
-	bool has_sources;           /* system: /etc/dconf/db/<name>.d/ exists */
-	struct strv keys, values;   /* system: "/org/.../key" and GVariant text, later files win */
-	struct strv locks;          /* system: locked keys */
+	bool compiled;            /* system: /etc/dconf/db/<name> exists (dconf reads only that) */
+	bool has_sources;         /* system: /etc/dconf/db/<name>.d/ exists */
+	struct strv keys, values; /* system: "/org/.../key" and GVariant text, later files win */
+	struct strv locks;        /* system: locked keys */
 };
 
 struct screen_lock_dconf {
 	struct source src[MAX_SOURCES];
 	size_t n;
-	char profile[64];           /* the profile file read, or "(default)" */
+	char profile[64]; /* the profile file read, or "(default)" */
 };
 
 void screen_lock_setting_init(struct screen_lock_setting *s)
@@ -106,7 +120,7 @@ void screen_lock_note(struct screen_lock_setting *s, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	if (!text[0] || strstr(s->note, text))
-		return;     /* said already (one reason often explains several keys) */
+		return; /* said already (one reason often explains several keys) */
 	snprintf(s->note + len, sizeof(s->note) - len, "%s%s", len ? "; " : "", text);
 }
 
@@ -241,7 +255,8 @@ static int load_system_db(const struct sysroot *root, struct source *s)
 		if (snprintf(p, sizeof(p), "%s/%s", dir, files.v[i]) >= (int)sizeof(p) ||
 		    sysroot_read_file(root, p, KEYFILE_MAX, &text, NULL) < 0)
 			continue;
-		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		for (char *line = strtok_r(text, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
 			char *l = str_strip(line);
 
 			if (*l != '/')
@@ -294,7 +309,7 @@ int screen_lock_dconf_load(const struct sysroot *root, struct screen_lock_dconf 
 		else if (str_startswith(l, "system-db:"))
 			s->kind = SRC_SYSTEM;
 		else
-			continue;   /* comments, service-db:, file-db: */
+			continue; /* comments, service-db:, file-db: */
 		l = str_strip(strchr(l, ':') + 1);
 		if (!*l || strchr(l, '/'))
 			continue;
@@ -322,8 +337,8 @@ fail:
 /* The user's binary database, read once per user. */
 struct userdb {
 	bool loaded;
-	bool no_home;   /* the user is not in passwd: cannot find the file */
-	int state;      /* 1 read, 0 absent, <0 cannot read (-errno) */
+	bool no_home; /* the user is not in passwd: cannot find the file */
+	int state;    /* 1 read, 0 absent, <0 cannot read (-errno) */
 	char *data;
 	size_t len;
 };
@@ -382,8 +397,8 @@ static int dconf_lookup(const struct sysroot *root, struct screen_lock_dconf *dc
 				continue;
 			if (db->state < 0) {
 				screen_lock_note(s, "cannot read the user's dconf database (%s)",
-						db->no_home ? "home directory unknown" :
-						strerror(-db->state));
+						 db->no_home ? "home directory unknown"
+							     : strerror(-db->state));
 				return 0;
 			}
 			r = screen_lock_gvdb_lookup_number(db->data, db->len, path, &v);
@@ -398,14 +413,14 @@ static int dconf_lookup(const struct sysroot *root, struct screen_lock_dconf *dc
 			continue;
 		}
 		if (!src->compiled)
-			continue;   /* dconf reads only the compiled database */
+			continue; /* dconf reads only the compiled database */
 		for (size_t k = 0; k < src->keys.n; k++)
 			if (strcmp(src->keys.v[k], path) == 0) {
 				long v;
 
 				if (screen_lock_parse_gvariant_number(src->values.v[k], &v) < 0) {
-					screen_lock_note(s, "%s in dconf db %s: cannot parse '%s'", path,
-							src->name, src->values.v[k]);
+					screen_lock_note(s, "%s in dconf db %s: cannot parse '%s'",
+							 path, src->name, src->values.v[k]);
 					return 0;
 				}
 				*ret = v;
@@ -444,7 +459,7 @@ struct reader {
 	const struct screen_lock_user *u;
 	struct screen_lock_setting *s;
 	struct userdb db;
-	bool gsettings_missing;     /* not installed: do not try again for this user */
+	bool gsettings_missing; /* not installed: do not try again for this user */
 	unsigned n_gsettings, n_dconf, n_keys, n_locked;
 };
 
@@ -467,7 +482,8 @@ static bool read_key(struct reader *rd, const struct gkey *k, long *ret)
 
 	if (!rd->gsettings_missing) {
 		cmd_key(key, sizeof(key), rd->u->name, k);
-		r = sysroot_run(rd->root, key, argv, NULL, rd->u->uid, GSETTINGS_TIMEOUT_MS, &out, &status);
+		r = sysroot_run(rd->root, key, argv, NULL, rd->u->uid, GSETTINGS_TIMEOUT_MS, &out,
+				&status);
 		if (r == -ENOENT)
 			rd->gsettings_missing = true;
 		if (r == 0 && status == 0 && screen_lock_parse_gvariant_number(out, &v) == 0) {
@@ -478,11 +494,11 @@ static bool read_key(struct reader *rd, const struct gkey *k, long *ret)
 		}
 		free(out);
 		if (r == 0) {
-			/* gsettings ran but could not answer: the schema or key may not exist in this
-			 * desktop's version, so the upstream default proves nothing. Only a value
-			 * that a database actually holds counts. */
-			screen_lock_note(rd->s, "gsettings get %s %s failed (exit status %d)", k->schema,
-					k->key, status);
+			/* gsettings ran but could not answer: the schema or key may not exist in
+			 * this desktop's version, so the upstream default proves nothing. Only a
+			 * value that a database actually holds counts. */
+			screen_lock_note(rd->s, "gsettings get %s %s failed (exit status %d)",
+					 k->schema, k->key, status);
 			with_default = false;
 		}
 	}
@@ -520,7 +536,7 @@ static long read_bool(struct reader *rd, const struct gkey *k)
 }
 
 int screen_lock_read_gsettings(const struct sysroot *root, struct screen_lock_dconf *dc,
-			      const struct screen_lock_user *u, struct screen_lock_setting *s)
+			       const struct screen_lock_user *u, struct screen_lock_setting *s)
 {
 	struct reader rd = { .root = root, .dc = dc, .u = u, .s = s };
 	const struct gdesk *g = NULL;
@@ -538,36 +554,43 @@ int screen_lock_read_gsettings(const struct sysroot *root, struct screen_lock_dc
 	if (g->idle_alt.schema) {
 		v = read_seconds(&rd, &g->idle_alt);
 		if (idle == 0 || v == 0)
-			idle = 0;                       /* either never locks */
+			idle = 0; /* either never locks */
 		else if (v == SCREENLOCK_UNKNOWN)
 			idle = SCREENLOCK_UNKNOWN;
 		else if (idle != SCREENLOCK_UNKNOWN && v > idle)
-			idle = v;                       /* the longer one */
+			idle = v; /* the longer one */
 	}
 	if (g->idle_enabled.schema) {
 		v = read_bool(&rd, &g->idle_enabled);
 		if (v == 0) {
 			idle = 0;
-			screen_lock_note(s, "%s %s is false", g->idle_enabled.schema, g->idle_enabled.key);
+			screen_lock_note(s, "%s %s is false", g->idle_enabled.schema,
+					 g->idle_enabled.key);
 		} else if (v == SCREENLOCK_UNKNOWN && idle != 0) {
 			idle = SCREENLOCK_UNKNOWN;
 		}
 	}
 	s->idle_seconds = idle;
 	s->lock_delay_seconds = g->lock_delay.schema ? read_seconds(&rd, &g->lock_delay) : 0;
-	s->admin = rd.n_locked == 0 ? SCREENLOCK_ADMIN_NO :
-		   rd.n_locked >= rd.n_keys ? SCREENLOCK_ADMIN_YES : SCREENLOCK_ADMIN_PARTIAL;
+	s->admin = rd.n_locked == 0           ? SCREENLOCK_ADMIN_NO
+		   : rd.n_locked >= rd.n_keys ? SCREENLOCK_ADMIN_YES
+					      : SCREENLOCK_ADMIN_PARTIAL;
 	if (g->extra_bool.schema) {
-		v = read_bool(&rd, &g->extra_bool);   /* reported, not required */
+		v = read_bool(&rd, &g->extra_bool); /* reported, not required */
 		screen_lock_note(s, "%s=%s", g->extra_bool.key,
-				v == SCREENLOCK_UNKNOWN ? "unknown" : v ? "true" : "false");
+				 v == SCREENLOCK_UNKNOWN ? "unknown"
+				 : v                     ? "true"
+							 : "false");
 	}
-	s->source = rd.n_dconf && rd.n_gsettings ? "gsettings+dconf" :
-		    rd.n_gsettings ? "gsettings" : rd.n_dconf ? "dconf" : "none";
+	s->source = rd.n_dconf && rd.n_gsettings ? "gsettings+dconf"
+		    : rd.n_gsettings             ? "gsettings"
+		    : rd.n_dconf                 ? "dconf"
+						 : "none";
 	for (size_t i = 0; i < dc->n; i++)
 		if (dc->src[i].kind == SRC_SYSTEM && dc->src[i].has_sources && !dc->src[i].compiled)
-			screen_lock_note(s, "dconf db %s has sources but was never compiled (dconf update)",
-					dc->src[i].name);
+			screen_lock_note(
+				s, "dconf db %s has sources but was never compiled (dconf update)",
+				dc->src[i].name);
 	free(rd.db.data);
 	return 0;
 }

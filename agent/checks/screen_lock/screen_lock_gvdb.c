@@ -58,7 +58,7 @@ static int variant_number(const unsigned char *v, size_t len, bool big_endian, l
 	type = (const char *)nul + 1;
 	tlen = len - dlen - 1;
 	if (tlen != 1)
-		return -EINVAL;   /* not a basic type: not one of ours */
+		return -EINVAL; /* not a basic type: not one of ours */
 	switch (type[0]) {
 	case 'b':
 	case 'y':
@@ -91,8 +91,7 @@ static int variant_number(const unsigned char *v, size_t len, bool big_endian, l
 			return -ERANGE;
 		*ret = (long)(int64_t)u;
 		return 0;
-	default:
-		return -EINVAL;
+	default: return -EINVAL;
 	}
 }
 
@@ -112,7 +111,7 @@ int screen_lock_gvdb_lookup_number(const void *data, size_t size, const char *ke
 	else
 		return -EBADMSG;
 	if (le32(d + 8) != 0)
-		return -EBADMSG;    /* version */
+		return -EBADMSG; /* version */
 	root_start = le32(d + 16);
 	root_end = le32(d + 20);
 	if (root_start > root_end || root_end > size || root_end - root_start < 8 || root_start % 4)
@@ -127,14 +126,15 @@ int screen_lock_gvdb_lookup_number(const void *data, size_t size, const char *ke
 
 	for (size_t i = 0; i < n_items; i++) {
 		const unsigned char *it = items + i * GVDB_ITEM_SIZE;
-		size_t rest = klen;   /* the part of key still to be matched, from its start */
+		size_t rest = klen; /* the part of key still to be matched, from its start */
 		uint32_t cur = (uint32_t)i;
 		int depth = 0;
 		bool match = false;
 
 		if (it[14] != 'v')
 			continue;
-		/* Match key from its end: this item's segment, then its parent's, up to the root. */
+		/* Match key from its end: this item's segment, then its parent's, up to the root.
+		 */
 		for (;;) {
 			const unsigned char *ci = items + (size_t)cur * GVDB_ITEM_SIZE;
 			uint32_t kstart = le32(ci + 8), parent = le32(ci + 4);
@@ -170,8 +170,8 @@ int screen_lock_gvdb_lookup_number(const void *data, size_t size, const char *ke
 int screen_lock_parse_gvariant_number(const char *text, long *ret)
 {
 	static const char *const prefixes[] = { "uint32", "int32", "uint16", "int16", "uint64",
-						"int64", "byte", "@u", "@i", "@q", "@n", "@t",
-						"@x", "@y", "@b" };
+						"int64",  "byte",  "@u",     "@i",    "@q",
+						"@n",     "@t",    "@x",     "@y",    "@b" };
 	char buf[128], *s, *end;
 	size_t len;
 	long v;

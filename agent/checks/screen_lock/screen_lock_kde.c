@@ -15,7 +15,13 @@
 
 #define KCONFIG_MAX (1024u * 1024)
 
-enum { K_AUTOLOCK, K_TIMEOUT, K_GRACE, K_RESUME, K_COUNT };
+enum {
+	K_AUTOLOCK,
+	K_TIMEOUT,
+	K_GRACE,
+	K_RESUME,
+	K_COUNT
+};
 
 static const struct {
 	const char *name;
@@ -29,7 +35,7 @@ static const struct {
 };
 
 struct kfile {
-	int state;                  /* 1 read, 0 absent, <0 -errno */
+	int state; /* 1 read, 0 absent, <0 -errno */
 	bool file_immutable, group_immutable;
 	bool set[K_COUNT], immutable[K_COUNT], bad[K_COUNT];
 	long val[K_COUNT];
@@ -96,11 +102,11 @@ static void kfile_parse(struct kfile *kf, char *text)
 
 				if (*rest == 0)
 					continue;
-				if (strncmp(rest, "[$", 2) == 0 && strchr(rest, 'i') && strchr(rest, ']') &&
-				    strchr(rest, ']')[1] == 0)
+				if (strncmp(rest, "[$", 2) == 0 && strchr(rest, 'i') &&
+				    strchr(rest, ']') && strchr(rest, ']')[1] == 0)
 					kf->group_immutable = true;
 				else
-					in_daemon = false;   /* a subgroup: [Daemon][Other] */
+					in_daemon = false; /* a subgroup: [Daemon][Other] */
 			}
 			continue;
 		}
@@ -120,7 +126,7 @@ static void kfile_parse(struct kfile *kf, char *text)
 				continue;
 			*close = 0;
 			if (!has_immutable_flag(br + 1) && br[1] != '$')
-				continue;   /* a localized value: Key[zh_CN]= */
+				continue; /* a localized value: Key[zh_CN]= */
 			imm = has_immutable_flag(br + 1);
 			*br = 0;
 			key = str_strip(key);
@@ -130,8 +136,8 @@ static void kfile_parse(struct kfile *kf, char *text)
 				continue;
 			if (imm)
 				kf->immutable[k] = true;
-			if (kkeys[k].is_bool ? kconfig_bool(str_strip(eq + 1), &v) :
-					       kconfig_int(str_strip(eq + 1), &v)) {
+			if (kkeys[k].is_bool ? kconfig_bool(str_strip(eq + 1), &v)
+					     : kconfig_int(str_strip(eq + 1), &v)) {
 				kf->set[k] = true;
 				kf->bad[k] = false;
 				kf->val[k] = v;
@@ -163,7 +169,7 @@ static void kfile_load(const struct sysroot *root, const char *path, struct kfil
 }
 
 int screen_lock_read_kde(const struct sysroot *root, const struct screen_lock_user *u,
-			struct screen_lock_setting *s)
+			 struct screen_lock_setting *s)
 {
 	struct kfile sys, usr;
 	long val[K_COUNT];
@@ -181,12 +187,14 @@ int screen_lock_read_kde(const struct sysroot *root, const struct screen_lock_us
 		screen_lock_note(s, "home directory unknown");
 	}
 	if (sys.state < 0)
-		screen_lock_note(s, "cannot read /etc/xdg/kscreenlockerrc: %s", strerror(-sys.state));
+		screen_lock_note(s, "cannot read /etc/xdg/kscreenlockerrc: %s",
+				 strerror(-sys.state));
 	if (usr.state < 0 && u->home)
 		screen_lock_note(s, "cannot read %s: %s", p, strerror(-usr.state));
 
 	for (size_t k = 0; k < K_COUNT; k++) {
-		bool imm = sys.state == 1 && (sys.file_immutable || sys.group_immutable || sys.immutable[k]);
+		bool imm = sys.state == 1 &&
+			   (sys.file_immutable || sys.group_immutable || sys.immutable[k]);
 
 		known[k] = true;
 		if (imm) {
@@ -209,8 +217,8 @@ int screen_lock_read_kde(const struct sysroot *root, const struct screen_lock_us
 			val[k] = kkeys[k].def;
 		}
 		if (!known[k] && (sys.bad[k] || usr.bad[k]))
-			screen_lock_note(s, "[Daemon] %s has a value that is not a %s", kkeys[k].name,
-					kkeys[k].is_bool ? "boolean" : "number");
+			screen_lock_note(s, "[Daemon] %s has a value that is not a %s",
+					 kkeys[k].name, kkeys[k].is_bool ? "boolean" : "number");
 	}
 
 	s->source = "kscreenlockerrc";
@@ -225,8 +233,9 @@ int screen_lock_read_kde(const struct sysroot *root, const struct screen_lock_us
 		s->lock_delay_seconds = SCREENLOCK_UNKNOWN;
 	else
 		s->lock_delay_seconds = val[K_GRACE] < 0 ? 0 : val[K_GRACE];
-	s->admin = n_imm == 0 ? SCREENLOCK_ADMIN_NO :
-		   n_imm == 3 ? SCREENLOCK_ADMIN_YES : SCREENLOCK_ADMIN_PARTIAL;
+	s->admin = n_imm == 0   ? SCREENLOCK_ADMIN_NO
+		   : n_imm == 3 ? SCREENLOCK_ADMIN_YES
+				: SCREENLOCK_ADMIN_PARTIAL;
 	s->lock_on_suspend = known[K_RESUME] ? val[K_RESUME] != 0 : SCREENLOCK_UNKNOWN;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* screen_lock remediation (enforce mode only): system-wide settings that users cannot change.
  *   dconf (GNOME, Cinnamon, MATE, UKUI, Deepin):
- *     /etc/dconf/profile/user                        user-db:user + system-db:local (kept otherwise)
- *     /etc/dconf/db/local.d/00-wxguard-screenlock    the compliant values
+ *     /etc/dconf/profile/user                        user-db:user + system-db:local (kept
+ * otherwise) /etc/dconf/db/local.d/00-wxguard-screenlock    the compliant values
  *     /etc/dconf/db/local.d/locks/wxguard-screenlock the keys above, locked
  *     then `dconf update` to compile /etc/dconf/db/local.
  *   KDE Plasma: /etc/xdg/kscreenlockerrc, group [Daemon][$i] (immutable), other groups kept.
@@ -19,7 +19,7 @@
 #define DCONF_DB "/etc/dconf/db/local"
 #define KDE_FILE "/etc/xdg/kscreenlockerrc"
 #define FILE_MAX (1024u * 1024)
-#define IDLE_WHEN_UNBOUNDED 900u     /* policy sets no idle maximum: still never "never" */
+#define IDLE_WHEN_UNBOUNDED 900u /* policy sets no idle maximum: still never "never" */
 #define DCONF_UPDATE_TIMEOUT_MS 30000u
 
 static const char header[] =
@@ -56,7 +56,8 @@ static int write_step(const struct sysroot *root, struct check_result *r, const 
 
 	ret = write_if_changed(root, abs, content, &changed);
 	if (ret < 0) {
-		check_result_add(r, "remediation_error", "cannot write %s: %s", abs, strerror(-ret));
+		check_result_add(r, "remediation_error", "cannot write %s: %s", abs,
+				 strerror(-ret));
 		return ret;
 	}
 	if (changed) {
@@ -75,7 +76,8 @@ static bool has_line(const char *text, const char *prefix, const char *exact)
 		size_t len = nl ? (size_t)(nl - l) : strlen(l);
 		char buf[256];
 
-		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), l);
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1),
+			 l);
 		str_strip(buf);
 		if ((prefix && str_startswith(buf, prefix)) || (exact && strcmp(buf, exact) == 0))
 			return true;
@@ -87,7 +89,8 @@ static bool has_line(const char *text, const char *prefix, const char *exact)
 /* The existing profile (or the distribution's), with user-db:user first and system-db:local. */
 static int profile_content(const struct sysroot *root, char **ret)
 {
-	static const char *const fallbacks[] = { DCONF_PROFILE, "/usr/local/share/dconf/profile/user",
+	static const char *const fallbacks[] = { DCONF_PROFILE,
+						 "/usr/local/share/dconf/profile/user",
 						 "/usr/share/dconf/profile/user" };
 	char *old = NULL, *out = NULL;
 	size_t len;
@@ -97,7 +100,7 @@ static int profile_content(const struct sysroot *root, char **ret)
 		int r = sysroot_read_file(root, fallbacks[i], FILE_MAX, &old, NULL);
 
 		if (r < 0 && r != -ENOENT)
-			return r;   /* never replace a profile we could not read */
+			return r; /* never replace a profile we could not read */
 		if (r < 0)
 			old = NULL;
 	}
@@ -125,10 +128,12 @@ static int dconf_files(const struct policy_screen_lock *pl, char **keyfile, char
 
 	if (asprintf(keyfile,
 		     "%s"
-		     "[org/gnome/desktop/screensaver]\nidle-activation-enabled=true\nlock-enabled=true\n"
+		     "[org/gnome/desktop/"
+		     "screensaver]\nidle-activation-enabled=true\nlock-enabled=true\n"
 		     "lock-delay=uint32 %u\n\n"
 		     "[org/gnome/desktop/session]\nidle-delay=uint32 %u\n\n"
-		     "[org/cinnamon/desktop/screensaver]\nidle-activation-enabled=true\nlock-enabled=true\n"
+		     "[org/cinnamon/desktop/"
+		     "screensaver]\nidle-activation-enabled=true\nlock-enabled=true\n"
 		     "lock-delay=uint32 %u\n\n"
 		     "[org/cinnamon/desktop/session]\nidle-delay=uint32 %u\n\n"
 		     "[org/mate/screensaver]\nidle-activation-enabled=true\nlock-enabled=true\n"
@@ -138,12 +143,13 @@ static int dconf_files(const struct policy_screen_lock *pl, char **keyfile, char
 		     "idle-delay=%u\nlock-delay=%u\n\n"
 		     "[com/deepin/dde/power]\nline-power-lock-delay=%u\nbattery-lock-delay=%u\n"
 		     "screen-black-lock=true\n",
-		     header, delay, idle, delay, idle, delay_min, idle_min, idle_min, delay_min, idle,
-		     idle) < 0) {
+		     header, delay, idle, delay, idle, delay_min, idle_min, idle_min, delay_min,
+		     idle, idle) < 0) {
 		*keyfile = NULL;
 		return -ENOMEM;
 	}
-	*locks = strdup("# Written by wxguard (policy rule screen_lock). Rewritten by the agent: do not edit.\n"
+	*locks = strdup("# Written by wxguard (policy rule screen_lock). Rewritten by the agent: "
+			"do not edit.\n"
 			"/org/gnome/desktop/screensaver/idle-activation-enabled\n"
 			"/org/gnome/desktop/screensaver/lock-enabled\n"
 			"/org/gnome/desktop/screensaver/lock-delay\n"
@@ -181,7 +187,8 @@ static int remediate_dconf(struct check_ctx *ctx, struct check_result *r)
 
 	ret = profile_content(root, &profile);
 	if (ret < 0) {
-		check_result_add(r, "remediation_error", "cannot read %s: %s", DCONF_PROFILE, strerror(-ret));
+		check_result_add(r, "remediation_error", "cannot read %s: %s", DCONF_PROFILE,
+				 strerror(-ret));
 		goto out;
 	}
 	ret = dconf_files(&ctx->policy->screen_lock, &keyfile, &locks);
@@ -191,7 +198,8 @@ static int remediate_dconf(struct check_ctx *ctx, struct check_result *r)
 	ret = write_step(root, r, DCONF_PROFILE, profile, "user-db:user, system-db:local", &any);
 	if (ret < 0)
 		goto out;
-	ret = write_step(root, r, DCONF_KEYFILE, keyfile, "lock on, idle and lock delay within policy", &any);
+	ret = write_step(root, r, DCONF_KEYFILE, keyfile,
+			 "lock on, idle and lock delay within policy", &any);
 	if (ret < 0)
 		goto out;
 	ret = write_step(root, r, DCONF_LOCKS, locks, "locked the screen lock keys", &any);
@@ -202,16 +210,20 @@ static int remediate_dconf(struct check_ctx *ctx, struct check_result *r)
 		ret = 0;
 		goto out;
 	}
-	ret = sysroot_run(root, "dconf-update", argv, NULL, (uid_t)-1, DCONF_UPDATE_TIMEOUT_MS, &out,
-			  &status);
+	ret = sysroot_run(root, "dconf-update", argv, NULL, (uid_t)-1, DCONF_UPDATE_TIMEOUT_MS,
+			  &out, &status);
 	if (ret == 0 && status != 0)
 		ret = -EIO;
 	if (ret == -EIO)
-		check_result_add(r, "remediation_error", "dconf update exited with status %d: the new "
-				 "values take effect only once it succeeds", status);
+		check_result_add(r, "remediation_error",
+				 "dconf update exited with status %d: the new "
+				 "values take effect only once it succeeds",
+				 status);
 	else if (ret < 0)
-		check_result_add(r, "remediation_error", "dconf update could not run (%s): the new "
-				 "values take effect only once it does", strerror(-ret));
+		check_result_add(r, "remediation_error",
+				 "dconf update could not run (%s): the new "
+				 "values take effect only once it does",
+				 strerror(-ret));
 	if (ret < 0)
 		goto out;
 	check_result_changed(r, "ran dconf update (compiled %s)", DCONF_DB);
@@ -231,7 +243,8 @@ static bool is_daemon_header(const char *l)
 	if (!str_startswith(l, "[Daemon]"))
 		return false;
 	rest = l + strlen("[Daemon]");
-	return *rest == 0 || (strncmp(rest, "[$", 2) == 0 && strchr(rest, ']') && strchr(rest, ']')[1] == 0);
+	return *rest == 0 ||
+	       (strncmp(rest, "[$", 2) == 0 && strchr(rest, ']') && strchr(rest, ']')[1] == 0);
 }
 
 static int kde_content(const struct sysroot *root, const struct policy_screen_lock *pl, char **ret)
@@ -245,7 +258,7 @@ static int kde_content(const struct sysroot *root, const struct policy_screen_lo
 
 	n = sysroot_read_file(root, KDE_FILE, FILE_MAX, &old, NULL);
 	if (n < 0 && n != -ENOENT)
-		return n;   /* never replace groups we could not read */
+		return n; /* never replace groups we could not read */
 	if (n < 0)
 		old = NULL;
 	kept = calloc(1, old ? strlen(old) + 2 : 1);
@@ -254,7 +267,8 @@ static int kde_content(const struct sysroot *root, const struct policy_screen_lo
 		return -ENOMEM;
 	}
 	/* Keep every other group (and comments), drop [Daemon] and our marker. */
-	for (char *line = old ? strtok_r(old, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = old ? strtok_r(old, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char buf[512];
 
 		snprintf(buf, sizeof(buf), "%s", line);
@@ -268,7 +282,9 @@ static int kde_content(const struct sysroot *root, const struct policy_screen_lo
 	free(old);
 	while (klen && (kept[klen - 1] == '\n' || kept[klen - 1] == ' '))
 		kept[--klen] = 0;
-	n = asprintf(ret, "%s%s%s\n[Daemon][$i]\nAutolock=true\nLockGrace=%u\nLockOnResume=true\nTimeout=%u\n",
+	n = asprintf(ret,
+		     "%s%s%s\n[Daemon][$i]\nAutolock=true\nLockGrace=%u\nLockOnResume="
+		     "true\nTimeout=%u\n",
 		     kept, klen ? "\n\n" : "", kde_marker, pl->max_lock_delay_seconds, minutes);
 	free(kept);
 	return n < 0 ? -ENOMEM : 0;
@@ -282,7 +298,8 @@ static int remediate_kde(struct check_ctx *ctx, struct check_result *r)
 
 	ret = kde_content(ctx->root, &ctx->policy->screen_lock, &content);
 	if (ret < 0) {
-		check_result_add(r, "remediation_error", "cannot read %s: %s", KDE_FILE, strerror(-ret));
+		check_result_add(r, "remediation_error", "cannot read %s: %s", KDE_FILE,
+				 strerror(-ret));
 		return ret;
 	}
 	ret = write_step(ctx->root, r, KDE_FILE, content,

@@ -14,10 +14,10 @@
 #define ENVIRON_MAX (256u * 1024)
 
 static const char *const desktop_names[SCREENLOCK_DE_COUNT_] = {
-	[SCREENLOCK_DE_OTHER] = "other",     [SCREENLOCK_DE_GNOME] = "GNOME",
+	[SCREENLOCK_DE_OTHER] = "other",       [SCREENLOCK_DE_GNOME] = "GNOME",
 	[SCREENLOCK_DE_CINNAMON] = "Cinnamon", [SCREENLOCK_DE_MATE] = "MATE",
-	[SCREENLOCK_DE_UKUI] = "UKUI",       [SCREENLOCK_DE_DEEPIN] = "Deepin",
-	[SCREENLOCK_DE_KDE] = "KDE",         [SCREENLOCK_DE_XFCE] = "XFCE",
+	[SCREENLOCK_DE_UKUI] = "UKUI",         [SCREENLOCK_DE_DEEPIN] = "Deepin",
+	[SCREENLOCK_DE_KDE] = "KDE",           [SCREENLOCK_DE_XFCE] = "XFCE",
 };
 
 const char *screen_lock_desktop_name(enum screen_lock_desktop d)
@@ -33,14 +33,14 @@ static enum screen_lock_desktop desktop_from_token(const char *t)
 		const char *prefix;
 		enum screen_lock_desktop de;
 	} map[] = {
-		{ "ubuntukylin", SCREENLOCK_DE_UKUI }, { "ukui", SCREENLOCK_DE_UKUI },
-		{ "kylin", SCREENLOCK_DE_UKUI },       { "x-cinnamon", SCREENLOCK_DE_CINNAMON },
+		{ "ubuntukylin", SCREENLOCK_DE_UKUI },  { "ukui", SCREENLOCK_DE_UKUI },
+		{ "kylin", SCREENLOCK_DE_UKUI },        { "x-cinnamon", SCREENLOCK_DE_CINNAMON },
 		{ "cinnamon", SCREENLOCK_DE_CINNAMON }, { "mate", SCREENLOCK_DE_MATE },
-		{ "deepin", SCREENLOCK_DE_DEEPIN },    { "dde", SCREENLOCK_DE_DEEPIN },
-		{ "kde", SCREENLOCK_DE_KDE },          { "plasma", SCREENLOCK_DE_KDE },
-		{ "xfce", SCREENLOCK_DE_XFCE },        { "xubuntu", SCREENLOCK_DE_XFCE },
-		{ "gnome", SCREENLOCK_DE_GNOME },      { "ubuntu", SCREENLOCK_DE_GNOME },
-		{ "unity", SCREENLOCK_DE_GNOME },      { "budgie", SCREENLOCK_DE_GNOME },
+		{ "deepin", SCREENLOCK_DE_DEEPIN },     { "dde", SCREENLOCK_DE_DEEPIN },
+		{ "kde", SCREENLOCK_DE_KDE },           { "plasma", SCREENLOCK_DE_KDE },
+		{ "xfce", SCREENLOCK_DE_XFCE },         { "xubuntu", SCREENLOCK_DE_XFCE },
+		{ "gnome", SCREENLOCK_DE_GNOME },       { "ubuntu", SCREENLOCK_DE_GNOME },
+		{ "unity", SCREENLOCK_DE_GNOME },       { "budgie", SCREENLOCK_DE_GNOME },
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -92,7 +92,7 @@ static int users_add(struct screen_lock_users *u, uid_t uid, const char *name, c
 		if (e->uid != uid)
 			continue;
 		if (!desktop || !*desktop)
-			return 0;       /* nothing new to say about this user */
+			return 0; /* nothing new to say about this user */
 		if (e->desktop_raw[0] == 0) {
 			char *d = strdup(desktop);
 
@@ -165,7 +165,8 @@ static int from_logind(const struct sysroot *root, struct screen_lock_users *u)
 	if (sysroot_list_dir(root, "/run/systemd/sessions", filter_session, NULL, &names) < 0)
 		return 0;
 	for (size_t i = 0; i < names.n; i++) {
-		char path[512], *text = NULL, type[32], cls[32], state[32], uidbuf[32], user[128], desk[128];
+		char path[512], *text = NULL, type[32], cls[32], state[32], uidbuf[32], user[128],
+				desk[128];
 		uid_t uid;
 
 		snprintf(path, sizeof(path), "/run/systemd/sessions/%s", names.v[i]);
@@ -174,7 +175,8 @@ static int from_logind(const struct sysroot *root, struct screen_lock_users *u)
 		if (!kv_get(text, "TYPE", type, sizeof(type)) ||
 		    (strcmp(type, "x11") && strcmp(type, "wayland") && strcmp(type, "mir")) ||
 		    (kv_get(text, "CLASS", cls, sizeof(cls)) && strncmp(cls, "greeter", 7) == 0) ||
-		    (kv_get(text, "STATE", state, sizeof(state)) && strcmp(state, "closing") == 0) ||
+		    (kv_get(text, "STATE", state, sizeof(state)) &&
+		     strcmp(state, "closing") == 0) ||
 		    !passwd_parse_uid(kv_get(text, "UID", uidbuf, sizeof(uidbuf)), &uid)) {
 			free(text);
 			continue;
@@ -219,7 +221,8 @@ static const char *env_get(const char *env, size_t len, const char *name)
 
 /* One process: its uid and desktop name when it belongs to a graphical desktop session.
  * Returns true when it does. */
-static bool proc_desktop(const struct sysroot *root, pid_t pid, uid_t *ret_uid, char *desk, size_t size)
+static bool proc_desktop(const struct sysroot *root, pid_t pid, uid_t *ret_uid, char *desk,
+			 size_t size)
 {
 	char path[64], *env = NULL, *status = NULL, *line, uidbuf[32];
 	const char *v;
@@ -342,7 +345,7 @@ int screen_lock_users_find(const struct sysroot *root, struct screen_lock_users 
 	if (r < 0)
 		goto fail;
 	if (u.n > 1)
-		qsort(u.v, u.n, sizeof(u.v[0]), cmp_user);   /* stable evidence order */
+		qsort(u.v, u.n, sizeof(u.v[0]), cmp_user); /* stable evidence order */
 	for (size_t i = 0; i < u.n; i++) {
 		if (!u.v[i].name && asprintf(&u.v[i].name, "uid%u", (unsigned)u.v[i].uid) < 0) {
 			u.v[i].name = NULL;

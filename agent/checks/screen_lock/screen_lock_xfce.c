@@ -15,11 +15,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* xfce4-power-manager's lock-on-suspend property. */
+#define XFPM_SUSPEND_LOCK "/xfce4-power-manager/lock-screen-suspend-hibernate"
+
 #define XFCONF_MAX (4u * 1024 * 1024)
 #define XML_DEPTH 16
 #define XFCONF_DIR "xfce4/xfconf/xfce-perchannel-xml"
 
-enum { X_SAVER, X_IDLE_ON, X_IDLE_DELAY, X_LOCK, X_LOCK_SAVER, X_LOCK_DELAY, X_COUNT };
+enum {
+	X_SAVER,
+	X_IDLE_ON,
+	X_IDLE_DELAY,
+	X_LOCK,
+	X_LOCK_SAVER,
+	X_LOCK_DELAY,
+	X_COUNT
+};
 
 static const struct {
 	const char *path;
@@ -40,7 +51,7 @@ struct xprop {
 };
 
 struct xfile {
-	int state;      /* 1 read, 0 absent, <0 -errno */
+	int state; /* 1 read, 0 absent, <0 -errno */
 	struct xprop p[X_COUNT];
 	struct xprop suspend_lock;
 };
@@ -79,7 +90,8 @@ static void xprop_set(struct xprop *xp, const char *type, const char *value, boo
 
 	xp->locked = xp->locked || locked;
 	if (is_bool) {
-		if (strcmp(type, "bool") != 0 || (strcmp(value, "true") && strcmp(value, "false"))) {
+		if (strcmp(type, "bool") != 0 ||
+		    (strcmp(value, "true") && strcmp(value, "false"))) {
 			xp->bad = true;
 			return;
 		}
@@ -87,7 +99,8 @@ static void xprop_set(struct xprop *xp, const char *type, const char *value, boo
 	} else {
 		errno = 0;
 		v = strtol(value, &end, 10);
-		if (errno || end == value || *end || (strcmp(type, "int") && strcmp(type, "uint"))) {
+		if (errno || end == value || *end ||
+		    (strcmp(type, "int") && strcmp(type, "uint"))) {
 			xp->bad = true;
 			return;
 		}
@@ -102,7 +115,7 @@ static void xprop_set(struct xprop *xp, const char *type, const char *value, boo
 static void xfile_parse(struct xfile *xf, const char *text, bool power_channel)
 {
 	char stack[XML_DEPTH][128];
-	size_t depth = 0, skip = 0;     /* skip: levels deeper than XML_DEPTH */
+	size_t depth = 0, skip = 0; /* skip: levels deeper than XML_DEPTH */
 	const char *p = text;
 
 	while ((p = strchr(p, '<'))) {
@@ -130,7 +143,8 @@ static void xfile_parse(struct xfile *xf, const char *text, bool power_channel)
 				depth--;
 		} else if (!closing && strncmp(p, "<property", 9) == 0 &&
 			   (p[9] == ' ' || p[9] == '\t' || p[9] == '\n' || p[9] == '\r')) {
-			char name[128] = "", type[32] = "", value[64] = "", locked[64] = "", path[1024];
+			char name[128] = "", type[32] = "", value[64] = "", locked[64] = "",
+			     path[1024];
 			size_t off = 0;
 
 			xml_attr(p, len, "name", name, sizeof(name));
@@ -141,18 +155,21 @@ static void xfile_parse(struct xfile *xf, const char *text, bool power_channel)
 			if (!skip && depth < XML_DEPTH) {
 				path[0] = 0;
 				for (size_t i = 0; i < depth && off < sizeof(path); i++)
-					off += (size_t)snprintf(path + off, sizeof(path) - off, "/%s", stack[i]);
+					off += (size_t)snprintf(path + off, sizeof(path) - off,
+								"/%s", stack[i]);
 				if (off < sizeof(path))
 					snprintf(path + off, sizeof(path) - off, "/%s", name);
 				path[sizeof(path) - 1] = 0;
 				if (has_value) {
 					if (power_channel) {
-						if (strcmp(path, "/xfce4-power-manager/lock-screen-suspend-hibernate") == 0)
-							xprop_set(&xf->suspend_lock, type, value, true, locked[0]);
+						if (strcmp(path, XFPM_SUSPEND_LOCK) == 0)
+							xprop_set(&xf->suspend_lock, type, value,
+								  true, locked[0]);
 					} else {
 						for (size_t k = 0; k < X_COUNT; k++)
 							if (strcmp(path, xkeys[k].path) == 0)
-								xprop_set(&xf->p[k], type, value, xkeys[k].is_bool,
+								xprop_set(&xf->p[k], type, value,
+									  xkeys[k].is_bool,
 									  locked[0] != 0);
 					}
 				}
@@ -210,7 +227,7 @@ static bool effective(const struct xprop *sys, int sys_state, const struct xprop
 }
 
 int screen_lock_read_xfce(const struct sysroot *root, const struct screen_lock_user *u,
-			 struct screen_lock_setting *s)
+			  struct screen_lock_setting *s)
 {
 	struct xfile *sys = NULL, *usr = NULL;
 	long val[X_COUNT], v;
@@ -229,8 +246,9 @@ int screen_lock_read_xfce(const struct sysroot *root, const struct screen_lock_u
 	if (!sysroot_exists(root, "/usr/bin/xfce4-screensaver")) {
 		/* Xubuntu before 24.04 and others use light-locker, whose idle time is the X
 		 * server's screen saver timeout: not read here. */
-		screen_lock_note(s, "xfce4-screensaver is not installed; the idle lock (light-locker, "
-				   "xscreensaver) is not read");
+		screen_lock_note(s,
+				 "xfce4-screensaver is not installed; the idle lock (light-locker, "
+				 "xscreensaver) is not read");
 		goto out;
 	}
 	xfile_load(root, "/etc/xdg/" XFCONF_DIR "/xfce4-screensaver.xml", sys, false);
@@ -244,7 +262,8 @@ int screen_lock_read_xfce(const struct sysroot *root, const struct screen_lock_u
 		screen_lock_note(s, "home directory unknown");
 	}
 	if (sys->state < 0)
-		screen_lock_note(s, "cannot read the system xfce4-screensaver.xml: %s", strerror(-sys->state));
+		screen_lock_note(s, "cannot read the system xfce4-screensaver.xml: %s",
+				 strerror(-sys->state));
 
 	for (size_t k = 0; k < X_COUNT; k++) {
 		known[k] = effective(&sys->p[k], sys->state, &usr->p[k], usr->state, xkeys[k].def,
@@ -262,23 +281,30 @@ int screen_lock_read_xfce(const struct sysroot *root, const struct screen_lock_u
 		s->idle_seconds = 0;
 		screen_lock_note(s, "screensaver does not start when idle");
 	} else if (known[X_SAVER] && known[X_IDLE_ON] && known[X_IDLE_DELAY]) {
-		s->idle_seconds = val[X_IDLE_DELAY] <= 0 ? 0 :
-				  val[X_IDLE_DELAY] > LONG_MAX / 60 ? LONG_MAX : val[X_IDLE_DELAY] * 60;
+		s->idle_seconds = val[X_IDLE_DELAY] <= 0              ? 0
+				  : val[X_IDLE_DELAY] > LONG_MAX / 60 ? LONG_MAX
+								      : val[X_IDLE_DELAY] * 60;
 	}
 	if (known[X_LOCK_DELAY])
-		s->lock_delay_seconds = val[X_LOCK_DELAY] <= 0 ? 0 :
-					val[X_LOCK_DELAY] > LONG_MAX / 60 ? LONG_MAX : val[X_LOCK_DELAY] * 60;
-	s->admin = n_locked == 0 ? SCREENLOCK_ADMIN_NO :
-		   n_locked == X_COUNT ? SCREENLOCK_ADMIN_YES : SCREENLOCK_ADMIN_PARTIAL;
+		s->lock_delay_seconds = val[X_LOCK_DELAY] <= 0 ? 0
+					: val[X_LOCK_DELAY] > LONG_MAX / 60
+						? LONG_MAX
+						: val[X_LOCK_DELAY] * 60;
+	s->admin = n_locked == 0         ? SCREENLOCK_ADMIN_NO
+		   : n_locked == X_COUNT ? SCREENLOCK_ADMIN_YES
+					 : SCREENLOCK_ADMIN_PARTIAL;
 
 	/* Lock on suspend (xfce4-power-manager, default true): reported only. */
 	xfile_load(root, "/etc/xdg/" XFCONF_DIR "/xfce4-power-manager.xml", sys, true);
 	if (u->home) {
-		snprintf(p, sizeof(p), "%s/.config/" XFCONF_DIR "/xfce4-power-manager.xml", u->home);
+		snprintf(p, sizeof(p), "%s/.config/" XFCONF_DIR "/xfce4-power-manager.xml",
+			 u->home);
 		xfile_load(root, p, usr, true);
 	}
-	s->lock_on_suspend = effective(&sys->suspend_lock, sys->state, &usr->suspend_lock, usr->state,
-				       1, &v, &locked) ? v != 0 : SCREENLOCK_UNKNOWN;
+	s->lock_on_suspend = effective(&sys->suspend_lock, sys->state, &usr->suspend_lock,
+				       usr->state, 1, &v, &locked)
+				     ? v != 0
+				     : SCREENLOCK_UNKNOWN;
 out:
 	free(sys);
 	free(usr);

@@ -117,7 +117,7 @@ int pkgdb_flush(struct pkgdb *db)
 /* The merged-/usr twin of a path: /bin/x <-> /usr/bin/x. false when there is none. */
 static bool usr_alias(const char *path, char *buf, size_t size)
 {
-	static const char *const dirs[] = { "/bin/",  "/sbin/",  "/lib/",
+	static const char *const dirs[] = { "/bin/",   "/sbin/",  "/lib/",
 					    "/lib32/", "/lib64/", "/libx32/" };
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
@@ -317,7 +317,7 @@ int pkgdb_check_file(struct pkgdb *db, const char *path, const char *hint,
 			goto fail;
 	}
 	if (st == PKGDB_FILE_NOT_OWNED) {
-		free(owner);         /* listed by a package that is not installed */
+		free(owner); /* listed by a package that is not installed */
 		owner = NULL;
 	}
 	*ret_state = st;

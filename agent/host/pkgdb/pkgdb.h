@@ -29,31 +29,31 @@
 struct pkgdb;
 
 enum pkgdb_backend {
-	PKGDB_NONE = 0,     /* no package database under the root */
+	PKGDB_NONE = 0, /* no package database under the root */
 	PKGDB_DPKG = 1,
 	PKGDB_RPM = 2,
 };
 
 enum pkgdb_file_state {
-	PKGDB_FILE_OK = 0,          /* on disk, digest matches the package manager's */
-	PKGDB_FILE_CHANGED = 1,     /* digest (or type) differs: patched or replaced */
-	PKGDB_FILE_MISSING = 2,     /* listed by the package, not on disk */
-	PKGDB_FILE_UNREADABLE = 3,  /* exists but could not be hashed (err says why) */
-	PKGDB_FILE_NOT_OWNED = 4,   /* no installed package lists the path */
-	PKGDB_FILE_NO_DIGEST = 5,   /* owned, but no digest is recorded (conffile, no md5sums) */
+	PKGDB_FILE_OK = 0,         /* on disk, digest matches the package manager's */
+	PKGDB_FILE_CHANGED = 1,    /* digest (or type) differs: patched or replaced */
+	PKGDB_FILE_MISSING = 2,    /* listed by the package, not on disk */
+	PKGDB_FILE_UNREADABLE = 3, /* exists but could not be hashed (err says why) */
+	PKGDB_FILE_NOT_OWNED = 4,  /* no installed package lists the path */
+	PKGDB_FILE_NO_DIGEST = 5,  /* owned, but no digest is recorded (conffile, no md5sums) */
 };
 
 struct pkgdb_file_issue {
-	char *path;                 /* absolute, as the system sees it */
+	char *path; /* absolute, as the system sees it */
 	enum pkgdb_file_state state;
-	int err;                    /* PKGDB_FILE_UNREADABLE: the -errno */
+	int err; /* PKGDB_FILE_UNREADABLE: the -errno */
 };
 
 struct pkgdb_verify_result {
-	size_t n_checked;           /* files compared (dpkg; rpm -V does not say: 0) */
-	size_t n_excluded;          /* conffiles, and files dpkg was told not to install */
+	size_t n_checked;  /* files compared (dpkg; rpm -V does not say: 0) */
+	size_t n_excluded; /* conffiles, and files dpkg was told not to install */
 	size_t n_changed, n_missing, n_unreadable;
-	struct pkgdb_file_issue *issues;   /* every changed, missing or unreadable file */
+	struct pkgdb_file_issue *issues; /* every changed, missing or unreadable file */
 	size_t n_issues;
 };
 

@@ -133,14 +133,15 @@ static void dig_load(struct pkgdb_cache *c)
 	if (query_cache_get(c->dir, DIGEST_CACHE_NAME, DIGEST_CACHE_STAMP, DIGEST_CACHE_TTL, c->now,
 			    &data, NULL) < 0)
 		return;
-	for (char *save = NULL, *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *save = NULL, *l = strtok_r(data, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		struct pkgdb_digest_ent e = { 0 };
 		char md5[40], sha[80];
 		int off = 0;
 
-		if (sscanf(l, "%llu %llu %llu %lld %lld %lld %lld %lld %39s %79s %n", &e.dev, &e.ino,
-			   &e.size, &e.mtime_s, &e.mtime_ns, &e.ctime_s, &e.ctime_ns, &e.last_used, md5,
-			   sha, &off) != 10 ||
+		if (sscanf(l, "%llu %llu %llu %lld %lld %lld %lld %lld %39s %79s %n", &e.dev,
+			   &e.ino, &e.size, &e.mtime_s, &e.mtime_ns, &e.ctime_s, &e.ctime_ns,
+			   &e.last_used, md5, sha, &off) != 10 ||
 		    !off || l[off] != '/')
 			continue;
 		if (!dig_field(md5, 32, e.md5) || !dig_field(sha, 64, e.sha256))
@@ -156,7 +157,8 @@ static void dig_load(struct pkgdb_cache *c)
 
 static bool dig_same(const struct pkgdb_digest_ent *e, const struct stat *st)
 {
-	return e->dev == (unsigned long long)st->st_dev && e->ino == (unsigned long long)st->st_ino &&
+	return e->dev == (unsigned long long)st->st_dev &&
+	       e->ino == (unsigned long long)st->st_ino &&
 	       e->size == (unsigned long long)st->st_size &&
 	       e->mtime_s == (long long)st->st_mtim.tv_sec && e->mtime_ns == st->st_mtim.tv_nsec &&
 	       e->ctime_s == (long long)st->st_ctim.tv_sec && e->ctime_ns == st->st_ctim.tv_nsec;
@@ -191,7 +193,7 @@ int pkgdb_cache_digest(struct pkgdb_cache *c, const struct sysroot *sr, const ch
 	e = dig_lookup(c, real);
 	if (e && dig_same(e, &st) && e->md5[0] && e->sha256[0]) {
 		if (e->last_used < (long long)c->now - 24 * 3600)
-			c->dig_dirty = true;     /* refresh its age on disk once a day */
+			c->dig_dirty = true; /* refresh its age on disk once a day */
 		e->last_used = c->now;
 		if (md5)
 			memcpy(md5, e->md5, HASH_MD5_HEX);
@@ -266,8 +268,8 @@ int pkgdb_cache_flush_digests(struct pkgdb_cache *c)
 		if (r < 0)
 			goto out;
 	}
-	r = query_cache_put(c->dir, DIGEST_CACHE_NAME, DIGEST_CACHE_STAMP, c->now, b.data ? b.data : "",
-			    b.len);
+	r = query_cache_put(c->dir, DIGEST_CACHE_NAME, DIGEST_CACHE_STAMP, c->now,
+			    b.data ? b.data : "", b.len);
 	if (r < 0)
 		goto out;
 	c->dig_dirty = false;
@@ -316,9 +318,11 @@ void pkgdb_cache_load_owners(struct pkgdb_cache *c, const char *stamp)
 	if (c->owners_loaded || !c->dir)
 		return;
 	c->owners_loaded = true;
-	if (query_cache_get(c->dir, OWNER_CACHE_NAME, stamp, OWNER_CACHE_TTL, c->now, &data, NULL) < 0)
+	if (query_cache_get(c->dir, OWNER_CACHE_NAME, stamp, OWNER_CACHE_TTL, c->now, &data, NULL) <
+	    0)
 		return;
-	for (char *save = NULL, *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *save = NULL, *l = strtok_r(data, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		char *tab = strchr(l, '\t');
 
 		if (!tab || tab[1] != '/')

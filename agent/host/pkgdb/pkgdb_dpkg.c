@@ -36,7 +36,7 @@ struct span {
 /* One paragraph of the dpkg status file. */
 struct dpkg_ent {
 	struct span name, arch, version;
-	struct span conffiles;      /* the continuation lines after "Conffiles:" */
+	struct span conffiles; /* the continuation lines after "Conffiles:" */
 	bool present;
 };
 
@@ -44,12 +44,12 @@ struct dpkg_ent {
 struct dpkg {
 	bool status_done;
 	int status_err;
-	void *status;               /* read-only mapping of the status file */
+	void *status; /* read-only mapping of the status file */
 	size_t status_len;
-	struct dpkg_ent *ents;      /* sorted by name */
+	struct dpkg_ent *ents; /* sorted by name */
 	size_t n_ents, cap_ents;
 	bool filters_done;
-	struct strv filters;        /* "+glob" path-include, "-glob" path-exclude, in dpkg's order */
+	struct strv filters; /* "+glob" path-include, "-glob" path-exclude, in dpkg's order */
 };
 
 static bool dpkg_probe(const struct sysroot *sr)
@@ -94,9 +94,9 @@ static int span_cmp(struct span a, struct span b)
 
 static bool dpkg_state_present(struct span status)
 {
-	static const char *const present[] = { "installed", "unpacked", "half-configured",
-					       "half-installed", "triggers-awaited",
-					       "triggers-pending" };
+	static const char *const present[] = { "installed",        "unpacked",
+					       "half-configured",  "half-installed",
+					       "triggers-awaited", "triggers-pending" };
 	struct span w = status;
 
 	while (w.n && (w.p[w.n - 1] == ' ' || w.p[w.n - 1] == '\t' || w.p[w.n - 1] == '\r'))
@@ -668,7 +668,7 @@ static enum pkgdb_file_state compare_md5(struct pkgdb *db, const char *path, con
 		return PKGDB_FILE_UNREADABLE;
 	}
 	if (!S_ISREG(st.st_mode))
-		return PKGDB_FILE_CHANGED;  /* replaced by a symlink, a directory, a FIFO... */
+		return PKGDB_FILE_CHANGED; /* replaced by a symlink, a directory, a FIFO... */
 	r = pkgdb_cache_digest(&db->cache, db->sr, path, got, NULL);
 	if (r < 0) {
 		*err = r;

@@ -21,16 +21,16 @@ struct pkgdb_pkg {
 	char *name;
 	bool files_done;
 	int files_err;
-	struct strv files;          /* sorted */
-	char *version;              /* rpm: the NEVRA; dpkg: the Version field */
+	struct strv files; /* sorted */
+	char *version;     /* rpm: the NEVRA; dpkg: the Version field */
 	/* dpkg: info/<name>.md5sums */
 	bool md5_done;
 	int md5_err;
-	struct pkgdb_md5_ent *md5;  /* sorted by path */
+	struct pkgdb_md5_ent *md5; /* sorted by path */
 	size_t n_md5;
 	/* rpm: rpm -q and rpm -V */
 	bool rpm_q_done;
-	int rpm_installed;          /* 1, 0 or -errno */
+	int rpm_installed; /* 1, 0 or -errno */
 	bool rpm_v_done;
 	int rpm_v_err;
 	struct pkgdb_verify_result rpm_v;
@@ -38,26 +38,26 @@ struct pkgdb_pkg {
 
 struct pkgdb_owner_ent {
 	char *path;
-	char *pkg;                  /* NULL: nobody owns it */
+	char *pkg; /* NULL: nobody owns it */
 };
 
 struct pkgdb_digest_ent {
-	char *path;                 /* real path, root prefix included */
+	char *path; /* real path, root prefix included */
 	unsigned long long dev, ino, size;
 	long long mtime_s, mtime_ns, ctime_s, ctime_ns;
-	char md5[HASH_MD5_HEX];     /* "" when not computed */
+	char md5[HASH_MD5_HEX]; /* "" when not computed */
 	char sha256[HASH_SHA256_HEX];
 	long long last_used;
 };
 
 /* What is kept across runs in dir (agent/host/query_cache.h): file digests and owners. */
 struct pkgdb_cache {
-	char *dir;                  /* NULL: memory only */
+	char *dir; /* NULL: memory only */
 	time_t now;
 	bool dig_loaded, dig_dirty;
 	struct pkgdb_digest_ent *dig;
 	size_t n_dig, cap_dig;
-	uint32_t *dig_idx;          /* open addressing: index + 1, 0 empty */
+	uint32_t *dig_idx; /* open addressing: index + 1, 0 empty */
 	size_t n_idx;
 	struct pkgdb_owner_ent *owners;
 	size_t n_owners;
@@ -68,8 +68,8 @@ struct pkgdb_backend_ops;
 
 struct pkgdb {
 	const struct sysroot *sr;
-	const struct pkgdb_backend_ops *ops;   /* NULL: no package database */
-	void *priv;                            /* the backend's own state */
+	const struct pkgdb_backend_ops *ops; /* NULL: no package database */
+	void *priv;                          /* the backend's own state */
 	struct pkgdb_pkg **pkgs;
 	size_t n_pkgs;
 	struct pkgdb_cache cache;
@@ -97,8 +97,8 @@ struct pkgdb_backend_ops {
 	int (*recorded_md5)(struct pkgdb *db, struct pkgdb_pkg *p, const char *path,
 			    const char *alias, char hex[HASH_MD5_HEX]);
 	/* Is path (or alias), owned by p, as the package manager installed it? *ret on 0. */
-	int (*check_file)(struct pkgdb *db, struct pkgdb_pkg *p, const char *path, const char *alias,
-			  enum pkgdb_file_state *ret);
+	int (*check_file)(struct pkgdb *db, struct pkgdb_pkg *p, const char *path,
+			  const char *alias, enum pkgdb_file_state *ret);
 	/* Compare every file of an installed package with the recorded digests. */
 	int (*verify)(struct pkgdb *db, struct pkgdb_pkg *p, struct pkgdb_verify_result *res);
 };

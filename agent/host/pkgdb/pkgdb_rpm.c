@@ -14,7 +14,7 @@
 
 #define RPM_TIMEOUT_MS 30000u
 #define RPM_VERIFY_TIMEOUT_MS 120000u
-#define RPM_VERIFY_TTL 3600u              /* rpm -V hashes the whole package: reuse for an hour */
+#define RPM_VERIFY_TTL 3600u /* rpm -V hashes the whole package: reuse for an hour */
 
 static const char *const rpm_db_dirs[] = { "/var/lib/rpm", "/usr/lib/sysimage/rpm" };
 
