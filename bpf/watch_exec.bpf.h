@@ -174,6 +174,9 @@ __noinline int exec_judge(__u64 task_ptr, __u64 bprm_ptr, struct exec_state *x)
 	struct task_struct *task = (struct task_struct *)task_ptr;
 	struct linux_binprm *bprm = (struct linux_binprm *)bprm_ptr;
 	const struct wxg_config *cfg = get_config();
+	/* Map keys live on the stack: before 6.2 the verifier takes no key inside *x (a global
+	 * function's pointer argument is "mem", not fp/map_value). */
+	struct wxg_inode_key ik;
 	struct judgement *j;
 	struct wxg_inode_val *iv;
 	struct wxg_watch *w;
@@ -201,11 +204,12 @@ __noinline int exec_judge(__u64 task_ptr, __u64 bprm_ptr, struct exec_state *x)
 		j->flags |= WXG_EXEC_F_FD;
 
 	inode = BPF_CORE_READ(bprm, file, f_inode);
-	inode_key(inode, &x->ik);
+	inode_key(inode, &ik);
+	x->ik = ik;
 	x->size = BPF_CORE_READ(inode, i_size);
 	if (BPF_CORE_READ(inode, i_nlink) == 0)
 		j->flags |= WXG_EXEC_F_NOLINK;
-	iv = bpf_map_lookup_elem(&inodes, &x->ik);
+	iv = bpf_map_lookup_elem(&inodes, &ik);
 	if (iv && (iv->flags & WXG_I_LOADER))
 		j->flags |= WXG_EXEC_F_LOADER;
 	w = lookup_watched(x->tgid, x->start_ns);
@@ -221,7 +225,7 @@ __noinline int exec_judge(__u64 task_ptr, __u64 bprm_ptr, struct exec_state *x)
 		j->flags |= WXG_EXEC_F_DENIED_FAMILY;
 	} else if ((cfg->flags & WXG_CFG_ATTACHMENT_EXEC) &&
 		   !((j->flags & WXG_EXEC_F_NOLINK) && x->has_w) && /* fileless, below */
-		   was_written(inode, &x->ik)) {
+		   was_written(inode, &ik)) {
 		j->verdict = WXG_V_DENY;
 		j->reason = WXG_R_ATTACHMENT;
 	} else if (iv && (iv->flags & WXG_I_APPROVED)) {
