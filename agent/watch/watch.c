@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "agent/host/pkgdb/pkgdb.h"
 #include "agent/watch/watch_internal.h"
 #include "common/log.h"
+#include "common/strv.h"
 #include "lsm_probe.skel.h"
 #include "watch.skel.h"
 
@@ -50,25 +52,69 @@ const char *watch_run_state_to_string(enum watch_run_state s)
 	return s == WATCH_STATE_RUNNING ? "running" : "degraded";
 }
 
+/* What libbpf said last about a program that failed to load: the program and the verifier's
+ * last complaint, for the one error line degrade() logs. libbpf prints the verifier's whole log
+ * as one multi-line message; every line of it goes to the debug log. */
+static char last_prog[160], last_complaint[256];
+
+static void note_libbpf_line(const char *line, bool *in_log)
+{
+	if (strstr(line, "-- BEGIN PROG LOAD LOG --")) {
+		*in_log = true;
+		last_complaint[0] = 0;
+		return;
+	}
+	if (strstr(line, "-- END PROG LOAD LOG --")) {
+		*in_log = false;
+		return;
+	}
+	if (*in_log && line[0] && !str_startswith(line, "processed ") &&
+	    !str_startswith(line, "verification time"))
+		snprintf(last_complaint, sizeof(last_complaint), "%s", line);
+	else if (!*in_log && strstr(line, "prog '") && strstr(line, "failed"))
+		snprintf(last_prog, sizeof(last_prog), "%s", line);
+}
+
 static int libbpf_debug(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[512];
+	static bool in_log;
+	char *msg = NULL, *line, *save = NULL;
 
-	if (level == LIBBPF_DEBUG || log_get_max_level() < LOG_DEBUG)
+	if (level == LIBBPF_DEBUG)
 		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	buf[strcspn(buf, "\n")] = 0;
-	log_debug("libbpf: %s", buf);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return 0;
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		note_libbpf_line(line, &in_log);
+		log_debug("libbpf: %s", line);
+	}
+	free(msg);
 	return 0;
 }
 
-/* Is BPF LSM usable here? Load and attach a no-op LSM program: both steps fail where the
- * kernel lacks the program type or "bpf" is not among the active LSMs. */
-static bool probe_lsm(char *why, size_t size)
+/* Is BPF LSM usable here? "bpf" must be among the active LSMs (/sys/kernel/security/lsm: a
+ * kernel booted with an lsm= list without it still loads and attaches LSM programs, which then
+ * never run), and a no-op LSM program must load and attach. */
+static bool probe_lsm(const struct sysroot *sr, char *why, size_t size)
 {
-	struct lsm_probe_bpf *p = lsm_probe_bpf__open();
+	struct lsm_probe_bpf *p;
+	char *lsms = NULL;
 	int r;
 
+	r = sysroot_read_line(sr, "/sys/kernel/security/lsm", &lsms);
+	if (r == 0) {
+		bool active = false;
+		char *tok, *save = NULL;
+
+		for (tok = strtok_r(lsms, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			active = active || strcmp(tok, "bpf") == 0;
+		free(lsms);
+		if (!active) {
+			snprintf(why, size, "bpf is not among the active LSMs");
+			return false;
+		}
+	}
+	p = lsm_probe_bpf__open();
 	if (!p) {
 		snprintf(why, size, "open: %s", strerror(errno));
 		return false;
@@ -84,10 +130,17 @@ static bool probe_lsm(char *why, size_t size)
 
 static void degrade(struct watch *w, const char *what, int err)
 {
+	struct utsname u;
+
 	w->state = WATCH_STATE_DEGRADED;
 	w->enf = WATCH_ENF_NONE;
 	snprintf(w->reason, sizeof(w->reason), "%s: %s%s", what, strerror(err < 0 ? -err : err),
 		 err == -EPERM || err == EPERM ? " (need root / CAP_BPF+CAP_PERFMON)" : "");
+	if (last_complaint[0] && uname(&u) == 0)
+		log_error("BPF verifier refused a program on kernel %s: %s; verifier: %s "
+			  "(WXGUARD_LOG_LEVEL=debug shows its whole log)",
+			  u.release, last_prog[0] ? last_prog : "(program unknown)",
+			  last_complaint);
 	watch_bpf__destroy(w->skel);
 	w->skel = NULL;
 }
@@ -139,11 +192,12 @@ static int load_bpf(struct watch *w)
 	/* ctime_ns_xchg (multigrain timestamps, 6.13+) is optional: files written on tmpfs. */
 	bpf_program__set_autoload(w->skel->progs.handle_ctime_ns_xchg,
 				  kernel_has_tracepoint("btf_trace_ctime_ns_xchg"));
-	lsm = !w->opts.no_lsm && probe_lsm(why, sizeof(why));
+	lsm = !w->opts.no_lsm && probe_lsm(w->sr, why, sizeof(why));
 	if (!w->opts.no_lsm && !lsm)
 		log_debug("BPF LSM not available (%s): enforcing with bpf_send_signal", why);
 	bpf_program__set_autoload(w->skel->progs.handle_bprm_check, lsm);
 
+	last_prog[0] = last_complaint[0] = 0;
 	r = watch_bpf__load(w->skel);
 	if (r < 0 && lsm) {
 		/* The probe passed but the real program did not verify: use signals. */
