@@ -98,3 +98,33 @@ const char *wxg_test_build_dir(void)
 
 	return b && *b ? b : "build";
 }
+
+bool wxg_test_bpf_lsm_active(void)
+{
+	char buf[512] = "";
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+	bool found = false;
+
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = 0;
+		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save))
+			found = found || strcmp(t, "bpf") == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+pid_t wxg_test_spawn(const char *path, char *const argv[], char *const envp[])
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execve(path, argv, envp);
+		_exit(errno == EPERM || errno == EACCES ? WXG_TEST_EXIT_REFUSED : 127);
+	}
+	return pid;
+}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <cmocka.h>
 
 /* Absolute path of the source tree's tests/data (from WXG_SRCDIR or the cwd). */
@@ -22,3 +23,10 @@ void wxg_test_write(const char *path, const char *content);
 bool wxg_test_require_root_bpf(void);
 /* The build directory (WXG_BUILD, default "build"). */
 const char *wxg_test_build_dir(void);
+/* Is the BPF LSM among the kernel's active LSMs (/sys/kernel/security/lsm)? Then the watcher
+ * refuses denied execs (-EPERM) instead of killing them. */
+bool wxg_test_bpf_lsm_active(void);
+/* fork + execve: a child whose execve was refused (EPERM/EACCES) exits WXG_TEST_EXIT_REFUSED
+ * before running anything of the program; other exec failures exit 127. */
+#define WXG_TEST_EXIT_REFUSED 126
+pid_t wxg_test_spawn(const char *path, char *const argv[], char *const envp[]);
