@@ -154,6 +154,7 @@ static int run_denied(void)
 
 	pid = wxg_test_spawn(denied, argv, environ);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
+	print_message("denied stand-in: status 0x%x\n", st);
 	return st;
 }
 

@@ -307,7 +307,8 @@ static const char *str(const json_t *ev, const char *key)
 
 static void assert_exited_ok(int st)
 {
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		fail_msg("expected exit 0, got status 0x%x", st);
 }
 
 /* Run path to its end; it must exit 0. */
@@ -327,10 +328,13 @@ static pid_t run_killed(const char *path, const char *const *args, const char *c
 			const char *type, json_t **ev)
 {
 	pid_t pid;
+	int st;
 
 	reset();
 	pid = start(path, args, env);
-	assert_true(stopped(wait_status(pid)));
+	st = wait_status(pid);
+	if (!stopped(st))
+		fail_msg("%s: not stopped (status 0x%x)", path, st);
 	assert_false(marker_exists());
 	assert_int_equal(events_for(pid, type, ev), 1);
 	assert_string_equal(str(*ev, "action"), exec_action(*ev));

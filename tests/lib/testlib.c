@@ -123,8 +123,14 @@ pid_t wxg_test_spawn(const char *path, char *const argv[], char *const envp[])
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		int e;
+
 		execve(path, argv, envp);
-		_exit(errno == EPERM || errno == EACCES ? WXG_TEST_EXIT_REFUSED : 127);
+		e = errno;
+		if (e != EPERM && e != EACCES)
+			dprintf(STDERR_FILENO, "wxg_test_spawn: execve %s: %s\n", path,
+				strerror(e));
+		_exit(e == EPERM || e == EACCES ? WXG_TEST_EXIT_REFUSED : 127);
 	}
 	return pid;
 }
