@@ -712,8 +712,22 @@ static void test_watch_fexecve_script_and_loader_are_judged(void **state)
 
 	/* the dynamic loader started directly on an unapproved build */
 	if (access("/lib64/ld-linux-x86-64.so.2", X_OK) == 0) {
-		run_killed("/lib64/ld-linux-x86-64.so.2", (const char *const[]){ fx.patched, NULL },
-			   NULL, "exec", &ev);
+		if (enforcement() == WATCH_ENF_LSM) {
+			/* The stand-ins are static: ld.so execve()s a static program itself, and
+			 * the BPF LSM refuses that exec; ld.so reports it and exits 127. */
+			reset();
+			pid = start("/lib64/ld-linux-x86-64.so.2",
+				    (const char *const[]){ fx.patched, NULL }, NULL);
+			st = wait_status(pid);
+			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 127))
+				fail_msg("ld.so on a refused build: status 0x%x", st);
+			assert_false(marker_exists());
+			assert_int_equal(events_for(pid, "exec", &ev), 1);
+			assert_string_equal(str(ev, "action"), "lsm_deny");
+		} else {
+			run_killed("/lib64/ld-linux-x86-64.so.2",
+				   (const char *const[]){ fx.patched, NULL }, NULL, "exec", &ev);
+		}
 		assert_string_equal(str(ev, "rule"), "client.approved");
 	}
 }
@@ -797,5 +811,7 @@ int main(void)
 		cmocka_unit_test(test_watch_reload_with_broken_policy_keeps_the_old_one),
 	};
 
+	if (getenv("WXG_TEST_FILTER")) /* e.g. test_watch_fexecve* (one case in a qemu guest) */
+		cmocka_set_test_filter(getenv("WXG_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
