@@ -88,12 +88,8 @@ void attest_set_watcher_state(struct attest *a, const struct watch_state *ws)
 		return;
 	}
 	a->have_watcher = true;
-	snprintf(a->w_state, sizeof(a->w_state), "%s",
-		 ws->state == WATCH_STATE_RUNNING ? "running" : "degraded");
-	snprintf(a->w_enf, sizeof(a->w_enf), "%s",
-		 ws->enforcement == WATCH_ENF_LSM      ? "lsm"
-		 : ws->enforcement == WATCH_ENF_SIGNAL ? "signal"
-						       : "none");
+	snprintf(a->w_state, sizeof(a->w_state), "%s", watch_run_state_to_string(ws->state));
+	snprintf(a->w_enf, sizeof(a->w_enf), "%s", watch_enforcement_to_string(ws->enforcement));
 	a->w_events = ws->counters.events;
 	a->w_drops = ws->counters.drops;
 	a->w_kills = ws->counters.kills + ws->counters.user_kills;

@@ -2,7 +2,7 @@
  * policy, tells systemd it is ready, then runs an sd-event loop: ring-buffer records become
  * one JSON line each on stdout (the journal under systemd), SIGHUP reloads the policy
  * atomically, the state is published to /run/wxguard/status.json for `wxguard status`, and
- * the posture checks run every report_interval (alone when BPF cannot load: degraded). */
+ * the posture checks run every report_interval (alone when nothing can watch: posture only). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -351,6 +351,9 @@ static void usage(FILE *f)
 		"  --no-notify          no desktop notifications\n"
 		"  --no-lsm             enforce with signals even where BPF LSM is available\n"
 		"  --no-bpf             do not load BPF (degraded: posture checks only)\n"
+		"  --backend NAME       the highest rung of the backend ladder to use: lsm, "
+		"tracing,\n"
+		"                       raw_tp, fanotify, none (posture only) or auto (default)\n"
 		"  --no-posture         do not run the posture checks\n"
 		"  --posture-interval S seconds between posture runs (default: report_interval)\n"
 		"  --no-proc-scan       do not look for clients already running\n"
@@ -368,6 +371,7 @@ int cmd_run(int argc, char **argv)
 					      { "no-notify", no_argument, NULL, 'N' },
 					      { "no-lsm", no_argument, NULL, 'L' },
 					      { "no-bpf", no_argument, NULL, 'B' },
+					      { "backend", required_argument, NULL, 'b' },
 					      { "no-posture", no_argument, NULL, 'P' },
 					      { "posture-interval", required_argument, NULL, 'i' },
 					      { "no-proc-scan", no_argument, NULL, 'S' },
@@ -397,6 +401,15 @@ int cmd_run(int argc, char **argv)
 		case 'N': wo.notify_dbus = false; break;
 		case 'L': wo.no_lsm = true; break;
 		case 'B': wo.no_bpf = true; break;
+		case 'b':
+			if (watch_backend_from_string(optarg, &wo.backend) < 0) {
+				log_error("--backend %s: unknown backend (lsm, tracing, raw_tp, "
+					  "fanotify, none, auto)",
+					  optarg);
+				return WXG_EXIT_USAGE;
+			}
+			wo.force_backend = wo.backend != WATCH_BACKEND_AUTO;
+			break;
 		case 'P': run.no_posture = true; break;
 		case 'i': run.posture_interval = strtoul(optarg, NULL, 10); break;
 		case 'S': wo.no_proc_scan = true; break;
@@ -416,12 +429,19 @@ int cmd_run(int argc, char **argv)
 	run.started = time(NULL);
 
 	r = watch_new(&wo, &run.w);
+	if (r == -EOPNOTSUPP) {
+		log_error("--backend %s: this kernel does not offer it (`wxguard backends` lists "
+			  "what it does)",
+			  watch_backend_to_string(wo.backend));
+		ret = WXG_EXIT_UNSUPPORTED;
+		goto out;
+	}
 	if (r < 0) {
 		log_error_errno(r, "cannot start the watcher");
 		goto out;
 	}
 	watch_get_state(run.w, &st);
-	if (st.state == WATCH_STATE_DEGRADED)
+	if (st.state == WATCH_STATE_POSTURE_ONLY)
 		log_error("eBPF watcher unavailable: %s. Running degraded: posture checks only, "
 			  "nothing is blocked.",
 			  st.reason);

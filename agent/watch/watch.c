@@ -43,13 +43,62 @@ const char *watch_enforcement_to_string(enum watch_enforcement e)
 	switch (e) {
 	case WATCH_ENF_SIGNAL: return "signal";
 	case WATCH_ENF_LSM: return "lsm";
+	case WATCH_ENF_TRACING: return "tracing";
+	case WATCH_ENF_FANOTIFY: return "fanotify";
 	default: return "none";
 	}
 }
 
 const char *watch_run_state_to_string(enum watch_run_state s)
 {
-	return s == WATCH_STATE_RUNNING ? "running" : "degraded";
+	switch (s) {
+	case WATCH_STATE_RUNNING: return "running";
+	case WATCH_STATE_DEGRADED: return "degraded";
+	default: return "posture_only";
+	}
+}
+
+static const char *const backend_names[] = {
+	[WATCH_BACKEND_NONE] = "none",     [WATCH_BACKEND_FANOTIFY] = "fanotify",
+	[WATCH_BACKEND_RAW_TP] = "raw_tp", [WATCH_BACKEND_TRACING] = "tracing",
+	[WATCH_BACKEND_LSM] = "lsm",       [WATCH_BACKEND_AUTO] = "auto",
+};
+
+const char *watch_backend_to_string(enum watch_backend b)
+{
+	return (unsigned)b < sizeof(backend_names) / sizeof(backend_names[0]) ? backend_names[b]
+									      : "none";
+}
+
+int watch_backend_from_string(const char *s, enum watch_backend *ret)
+{
+	for (unsigned i = 0; s && i < sizeof(backend_names) / sizeof(backend_names[0]); i++)
+		if (strcmp(s, backend_names[i]) == 0) {
+			*ret = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *watch_decision_to_string(enum watch_decision d)
+{
+	switch (d) {
+	case WATCH_DEC_EXEC: return "exec";
+	case WATCH_DEC_LIBRARIES: return "libraries";
+	case WATCH_DEC_INJECTION: return "injection";
+	case WATCH_DEC_RENAMES: return "renames";
+	default: return "unknown";
+	}
+}
+
+const char *watch_effect_to_string(enum watch_effect e)
+{
+	switch (e) {
+	case WATCH_EFFECT_REPORTED: return "reported";
+	case WATCH_EFFECT_STOPPED: return "stopped";
+	case WATCH_EFFECT_REFUSED: return "refused";
+	default: return "none";
+	}
 }
 
 /* What libbpf said last about a program that failed to load: the program and the verifier's
@@ -132,7 +181,7 @@ static void degrade(struct watch *w, const char *what, int err)
 {
 	struct utsname u;
 
-	w->state = WATCH_STATE_DEGRADED;
+	w->state = WATCH_STATE_POSTURE_ONLY;
 	w->enf = WATCH_ENF_NONE;
 	snprintf(w->reason, sizeof(w->reason), "%s: %s%s", what, strerror(err < 0 ? -err : err),
 		 err == -EPERM || err == EPERM ? " (need root / CAP_BPF+CAP_PERFMON)" : "");
@@ -167,6 +216,16 @@ static int load_bpf(struct watch *w)
 	int r;
 
 	libbpf_set_print(libbpf_debug);
+	if (w->opts.force_backend && w->opts.backend == WATCH_BACKEND_NONE) {
+		degrade(w, "backend none (--backend none)", 0);
+		snprintf(w->reason, sizeof(w->reason), "posture only (--backend none)");
+		return 0;
+	}
+	if (w->opts.force_backend && w->opts.backend != WATCH_BACKEND_LSM &&
+	    w->opts.backend != WATCH_BACKEND_RAW_TP)
+		return -EOPNOTSUPP;
+	if (w->opts.force_backend && w->opts.backend == WATCH_BACKEND_RAW_TP)
+		w->opts.no_lsm = true;
 	if (w->opts.no_bpf) {
 		degrade(w, "BPF disabled (--no-bpf)", 0);
 		snprintf(w->reason, sizeof(w->reason), "BPF disabled (--no-bpf)");
@@ -198,8 +257,12 @@ static int load_bpf(struct watch *w)
 	bpf_program__set_autoload(w->skel->progs.handle_bprm_check, lsm);
 
 	last_prog[0] = last_complaint[0] = 0;
+	if (w->opts.force_backend && w->opts.backend == WATCH_BACKEND_LSM && !lsm) {
+		log_debug("--backend lsm: %s", why);
+		return -EOPNOTSUPP;
+	}
 	r = watch_bpf__load(w->skel);
-	if (r < 0 && lsm) {
+	if (r < 0 && lsm && !w->opts.force_backend) {
 		/* The probe passed but the real program did not verify: use signals. */
 		watch_bpf__destroy(w->skel);
 		w->opts.no_lsm = true;
@@ -371,6 +434,7 @@ int watch_dispatch(struct watch *w, int timeout_ms)
 void watch_get_state(struct watch *w, struct watch_state *s)
 {
 	uint64_t c[WXG_CNT_MAX];
+	struct utsname u;
 
 	memset(s, 0, sizeof(*s));
 	s->mode = w->policy ? w->policy->mode : POLICY_MODE_AUDIT;
@@ -385,6 +449,19 @@ void watch_get_state(struct watch *w, struct watch_state *s)
 	s->counters.lsm_denies = c[WXG_CNT_LSM_DENIES];
 	s->counters.written = c[WXG_CNT_WRITTEN];
 	s->counters.user_kills = w->user_kills;
+	if (uname(&u) == 0)
+		snprintf(s->kernel, sizeof(s->kernel), "%s", u.release);
+	for (int d = 0; d < WATCH_DEC_MAX; d++) {
+		enum watch_backend b = w->enf == WATCH_ENF_NONE ? WATCH_BACKEND_NONE
+								: WATCH_BACKEND_RAW_TP;
+
+		if (d == WATCH_DEC_EXEC && w->enf == WATCH_ENF_LSM)
+			b = WATCH_BACKEND_LSM;
+		s->decisions[d].backend = b;
+		s->decisions[d].effect = b == WATCH_BACKEND_LSM    ? WATCH_EFFECT_REFUSED
+					 : b == WATCH_BACKEND_NONE ? WATCH_EFFECT_NONE
+								   : WATCH_EFFECT_STOPPED;
+	}
 	s->generation = w->generation;
 	if (w->policy) {
 		snprintf(s->policy_name, sizeof(s->policy_name), "%s",
@@ -407,9 +484,24 @@ void watch_get_state(struct watch *w, struct watch_state *s)
 	}
 }
 
+static json_t *decisions_to_json(const struct watch_state *s)
+{
+	json_t *o = json_object();
+
+	for (int d = 0; o && d < WATCH_DEC_MAX; d++)
+		json_object_set_new(o, watch_decision_to_string(d),
+				    json_pack("{s:s, s:s}", "backend",
+					      watch_backend_to_string(s->decisions[d].backend),
+					      "effect",
+					      watch_effect_to_string(s->decisions[d].effect)));
+	return o;
+}
+
 json_t *watch_state_to_json(const struct watch_state *s)
 {
-	return json_pack(
+	json_t *o;
+
+	o = json_pack(
 		"{s:s, s:s, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:s, s:s, s:s, "
 		"s:i},"
 		" s:{s:i, s:i, s:i, s:i}}",
@@ -424,6 +516,13 @@ json_t *watch_state_to_json(const struct watch_state *s)
 		s->policy_version, "sha256", s->policy_sha256, "generation", (int)s->generation,
 		"tables", "approved_files", (int)s->approved_files, "denied_files",
 		(int)s->denied_files, "names", (int)s->names, "watched_processes", (int)s->watched);
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "decisions", decisions_to_json(s));
+	json_object_set_new(o, "kernel", json_string(s->kernel));
+	json_object_set_new(o, "btf", json_string(s->btf));
+	json_object_set_new(o, "summary", json_string(s->summary));
+	return o;
 }
 
 /* ---- policy ---- */

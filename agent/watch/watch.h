@@ -14,15 +14,52 @@
 
 #include "common/policy/policy.h"
 
+/* How execs are enforced (the exec decision's backend, in the words status has always used). */
 enum watch_enforcement {
-	WATCH_ENF_NONE = 0,   /* no BPF: nothing can be stopped (degraded) */
-	WATCH_ENF_SIGNAL = 1, /* bpf_send_signal(SIGKILL) from raw tracepoints */
-	WATCH_ENF_LSM = 2,    /* BPF LSM refuses the exec (-EPERM), signals for the rest */
+	WATCH_ENF_NONE = 0,     /* nothing watches execs: nothing can be stopped */
+	WATCH_ENF_SIGNAL = 1,   /* bpf_send_signal(SIGKILL) from raw tracepoints */
+	WATCH_ENF_LSM = 2,      /* BPF LSM refuses the exec (-EPERM) */
+	WATCH_ENF_TRACING = 3,  /* fentry / kprobe on the LSM hook: SIGKILL before it returns */
+	WATCH_ENF_FANOTIFY = 4, /* fanotify permission event: refused before the file is used */
 };
 
 enum watch_run_state {
-	WATCH_STATE_RUNNING = 0,
-	WATCH_STATE_DEGRADED = 1, /* BPF could not load: posture checks only */
+	WATCH_STATE_RUNNING = 0,      /* every decision is refused or stopped */
+	WATCH_STATE_DEGRADED = 1,     /* watching, but some decision is only reported */
+	WATCH_STATE_POSTURE_ONLY = 2, /* nothing watched (no BPF, no fanotify): posture checks */
+};
+
+/* The backend ladder (docs/kernels.md), best last: each decision gets the best rung the kernel
+ * offers, at most the one forced with watch_opts.backend. */
+enum watch_backend {
+	WATCH_BACKEND_NONE = 0,     /* not watched */
+	WATCH_BACKEND_FANOTIFY = 1, /* fanotify permission events + the netlink proc connector */
+	WATCH_BACKEND_RAW_TP = 2,   /* raw tracepoints (sys_enter, sched_*), bpf_send_signal */
+	WATCH_BACKEND_TRACING = 3,  /* fentry/fexit or kprobes on the LSM hooks, bpf_send_signal */
+	WATCH_BACKEND_LSM = 4,      /* BPF LSM: refused with -EPERM, nothing runs */
+	WATCH_BACKEND_AUTO = 5,     /* watch_opts only: the best the kernel offers */
+};
+
+/* The decisions the watcher makes, each with its own backend. */
+enum watch_decision {
+	WATCH_DEC_EXEC = 0,      /* which executables run (clients, denied, attachments) */
+	WATCH_DEC_LIBRARIES = 1, /* which libraries / DLLs the approved client loads */
+	WATCH_DEC_INJECTION = 2, /* ptrace, /proc/PID/mem, process_vm_writev on the client */
+	WATCH_DEC_RENAMES = 3,   /* comm renames to a client's name (Wine, multi-open) */
+	WATCH_DEC_MAX = 4,
+};
+
+/* What happens to an offence of that decision in enforce mode. */
+enum watch_effect {
+	WATCH_EFFECT_NONE = 0,     /* not seen at all */
+	WATCH_EFFECT_REPORTED = 1, /* seen and reported, not stopped */
+	WATCH_EFFECT_STOPPED = 2,  /* killed after it started */
+	WATCH_EFFECT_REFUSED = 3,  /* refused before it happens */
+};
+
+struct watch_decision_state {
+	enum watch_backend backend;
+	enum watch_effect effect;
 };
 
 struct watch_counters {
@@ -39,7 +76,11 @@ struct watch_state {
 	enum policy_mode mode;
 	enum watch_enforcement enforcement;
 	enum watch_run_state state;
-	char reason[256]; /* why degraded, or "" */
+	char reason[256]; /* why degraded / posture only, or "" */
+	struct watch_decision_state decisions[WATCH_DEC_MAX];
+	char kernel[65];   /* uname -r */
+	char btf[160];     /* where the kernel's BTF came from, "" when none was found */
+	char summary[256]; /* one line: what is enforced, why not more, what to do */
 	struct watch_counters counters;
 	unsigned generation; /* policies applied so far */
 	char policy_name[64];
@@ -49,6 +90,11 @@ struct watch_state {
 };
 
 struct watch_opts {
+	/* The highest rung of the ladder to use (--backend): when force_backend is false, the
+	 * best the kernel offers. A forced rung the kernel lacks for execs fails watch_new()
+	 * with -EOPNOTSUPP (watch_probe() says why). */
+	bool force_backend;
+	enum watch_backend backend;
 	bool no_lsm;            /* don't use BPF LSM even where the kernel has it */
 	bool no_bpf;            /* don't load BPF at all: start degraded (tests, --no-bpf) */
 	bool no_proc_scan;      /* skip the start-up /proc scan (tests) */
@@ -57,12 +103,22 @@ struct watch_opts {
 	size_t ringbuf_poll_budget; /* 0: consume everything available per dispatch */
 };
 
+/* What this kernel offers, rung by rung (`wxguard backends`, the tests' backend matrix). */
+struct watch_probe {
+	bool available[WATCH_BACKEND_AUTO]; /* by enum watch_backend; NONE is always available */
+	char why[WATCH_BACKEND_AUTO][160];  /* why a rung is unavailable */
+	char kernel[65];
+	char btf[160]; /* where BTF was found, "" when none */
+};
+int watch_probe(struct watch_probe *ret);
+
 typedef void (*watch_event_fn)(const json_t *ev, void *userdata);
 
 struct watch;
 
 /* Loads and attaches the BPF programs. When BPF cannot load (old kernel, no privilege), still
- * returns 0 with a watch in WATCH_STATE_DEGRADED (reason says why); -errno only on ENOMEM. */
+ * returns 0 with a watch in WATCH_STATE_POSTURE_ONLY (reason says why); -errno on ENOMEM or a
+ * forced backend the kernel lacks. */
 int watch_new(const struct watch_opts *opts, struct watch **ret);
 void watch_free(struct watch *w);
 
@@ -92,3 +148,10 @@ json_t *watch_state_to_json(const struct watch_state *s);
 
 const char *watch_enforcement_to_string(enum watch_enforcement e);
 const char *watch_run_state_to_string(enum watch_run_state s);
+/* "none" "fanotify" "raw_tp" "tracing" "lsm" "auto"; _from_string returns -EINVAL for others. */
+const char *watch_backend_to_string(enum watch_backend b);
+int watch_backend_from_string(const char *s, enum watch_backend *ret);
+/* "exec" "libraries" "injection" "renames" */
+const char *watch_decision_to_string(enum watch_decision d);
+/* "none" "reported" "stopped" "refused" */
+const char *watch_effect_to_string(enum watch_effect e);

@@ -245,10 +245,10 @@ static void test_run_status_and_degraded_mode(void **state)
 	json_decref(doc);
 	agent_stop(&a);
 
-	/* Without BPF: says so, stays up, reports degraded; nothing is killed. */
+	/* Without BPF: says so, stays up, reports posture only; nothing is killed. */
 	agent_start(&a, "--no-bpf");
-	assert_true(agent_saw(&a, "\"result\":\"degraded\""));
-	json_decref(expect_status("degraded", "none"));
+	assert_true(agent_saw(&a, "\"result\":\"posture_only\""));
+	json_decref(expect_status("posture_only", "none"));
 	assert_true(exited_ok(run_denied()));
 	agent_stop(&a);
 }
