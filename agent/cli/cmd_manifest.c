@@ -11,6 +11,7 @@
 #include "agent/host/manifest.h"
 #include "common/fileio.h"
 #include "common/hash.h"
+#include "common/i18n.h"
 
 static void manifest_usage(FILE *f)
 {
@@ -34,14 +35,21 @@ static int manifest_create_cmd(const char *prefix, const char *out)
 	r = manifest_create(prefix, &m, &bad);
 	if (r == -ENOENT && !bad) {
 		fprintf(stderr,
-			"wxguard: %s is not a Wine prefix (no drive_c): give the WINEPREFIX of a "
-			"clean install\n"
-			"wxguard: %s 不是 Wine 前缀（没有 drive_c）：请指定干净安装的 WINEPREFIX\n",
-			prefix, prefix);
+			i18n_pick(
+				"wxguard manifest: %s is not a Wine prefix (no drive_c): give the "
+				"WINEPREFIX of a clean install.\n",
+				"wxguard manifest：%s 不是 Wine 前缀（没有 "
+				"drive_c）：请指定干净安装的 "
+				"WINEPREFIX。\n"),
+			prefix);
 		goto out;
 	}
 	if (r < 0) {
-		fprintf(stderr, "wxguard: manifest of %s: cannot read %s: %s\n", prefix,
+		fprintf(stderr,
+			i18n_pick("wxguard manifest: cannot read %s: %s. Run it as a user who can "
+				  "read the whole prefix.\n",
+				  "wxguard manifest：无法读取 "
+				  "%s：%s。请以能读取整个前缀的用户运行。\n"),
 			bad ? bad : prefix, strerror(-r));
 		goto out;
 	}
@@ -49,16 +57,23 @@ static int manifest_create_cmd(const char *prefix, const char *out)
 	if (r >= 0)
 		r = hash_sha256_buf(text, strlen(text), sha);
 	if (r < 0) {
-		fprintf(stderr, "wxguard: manifest of %s: %s\n", prefix, strerror(-r));
+		fprintf(stderr, "wxguard manifest: %s: %s\n", prefix, strerror(-r));
 		goto out;
 	}
 	if (m.n == 0)
-		fprintf(stderr, "wxguard: warning: no .exe/.dll/.drv/.sys under %s/drive_c\n",
+		fprintf(stderr,
+			i18n_pick("wxguard manifest: warning: no .exe/.dll/.drv/.sys under "
+				  "%s/drive_c: is the client installed?\n",
+				  "wxguard manifest：警告：%s/drive_c 下没有 .exe/.dll/.drv/.sys："
+				  "客户端安装了吗？\n"),
 			prefix);
 	if (out) {
 		r = write_file_atomic(out, text, strlen(text), 0644);
 		if (r < 0) {
-			fprintf(stderr, "wxguard: cannot write %s: %s\n", out, strerror(-r));
+			fprintf(stderr,
+				i18n_pick("wxguard manifest: cannot write %s: %s\n",
+					  "wxguard manifest：无法写入 %s：%s\n"),
+				out, strerror(-r));
 			goto out;
 		}
 		printf("%s  %s (%zu files)\n", sha, out, m.n);
