@@ -9,8 +9,9 @@
  * browser and sandboxed processes do. Markers (in DIR):
  *   WXWork.started   "pid P verinfo N"          once, at start
  *   WXWork.tick      "pid P tick K"             every second
- *   WXWork.rw        "ok ..." or "error ..."    after reading and writing the helper's memory
- *   WXWork.done      "pid P rw R helper H"      when --seconds ran out
+ *   WXWork.rw        "ok N exchanges ..." or "error ..."   each second it reads and writes the
+ *                                               helper's memory
+ *   WXWork.done      "pid P rw R exchanges N helper H"     when --seconds ran out
  * It runs N seconds (0: until killed) and exits 0 when the cross-process exchange worked.
  * --version-of prints FILE's version strings (one "Key=value" line each, UTF-8), writes them to
  * DIR\version.txt too, and exits 0 when FILE has a version resource. */
@@ -95,38 +96,36 @@ static HANDLE start_helper(const wchar_t *dir, int seconds, PROCESS_INFORMATION 
 	return pi->hProcess;
 }
 
-/* Read the helper's share (its magic must be there) and write ours into it. */
-static int exchange(const wchar_t *dir, DWORD pid, uint64_t addr)
+/* Read the helper's share (its magic must be there) and write ours into it: once a second
+ * for as long as both run, as a browser process keeps talking to its sandboxed children. */
+static int exchange(const wchar_t *dir, HANDLE *h, DWORD pid, uint64_t addr, unsigned *count)
 {
-	static const char mine[32] = "parent-was-here";
-	char magic[16] = "";
+	char magic[16] = "", mine[32];
 	SIZE_T n = 0;
-	HANDLE h = OpenProcess(PROCESS_VM_READ | PROCESS_VM_WRITE | PROCESS_VM_OPERATION |
-				       PROCESS_QUERY_INFORMATION,
-			       FALSE, pid);
 
-	if (!h)
+	if (!*h)
+		*h = OpenProcess(PROCESS_VM_READ | PROCESS_VM_WRITE | PROCESS_VM_OPERATION |
+					 PROCESS_QUERY_INFORMATION,
+				 FALSE, pid);
+	if (!*h)
 		return wxgt_marker(dir, L"WXWork.rw", "error OpenProcess %lu: %lu", pid,
 				   GetLastError()),
 		       -1;
-	if (!ReadProcessMemory(h, (void *)(uintptr_t)addr, magic, sizeof(magic), &n) ||
-	    n != sizeof(magic) || strcmp(magic, "WXGT-SHARE-H") != 0) {
-		wxgt_marker(dir, L"WXWork.rw", "error ReadProcessMemory pid %lu: %lu", pid,
-			    GetLastError());
-		CloseHandle(h);
-		return -1;
-	}
-	if (!WriteProcessMemory(h, (char *)(uintptr_t)addr + 16, mine, sizeof(mine), &n) ||
-	    n != sizeof(mine)) {
-		wxgt_marker(dir, L"WXWork.rw", "error WriteProcessMemory pid %lu: %lu", pid,
-			    GetLastError());
-		CloseHandle(h);
-		return -1;
-	}
-	CloseHandle(h);
+	if (!ReadProcessMemory(*h, (void *)(uintptr_t)addr, magic, sizeof(magic), &n) ||
+	    n != sizeof(magic) || strcmp(magic, "WXGT-SHARE-H") != 0)
+		return wxgt_marker(dir, L"WXWork.rw", "error ReadProcessMemory pid %lu: %lu", pid,
+				   GetLastError()),
+		       -1;
+	snprintf(mine, sizeof(mine), "parent-was-here %u", *count + 1);
+	if (!WriteProcessMemory(*h, (char *)(uintptr_t)addr + 16, mine, sizeof(mine), &n) ||
+	    n != sizeof(mine))
+		return wxgt_marker(dir, L"WXWork.rw", "error WriteProcessMemory pid %lu: %lu", pid,
+				   GetLastError()),
+		       -1;
+	++*count;
 	return wxgt_marker(dir, L"WXWork.rw",
-			   "ok read and wrote WXWorkWeb.exe pid %lu; it wrote \"%s\" here", pid,
-			   (const char *)g_share.from_helper);
+			   "ok %u exchanges with WXWorkWeb.exe pid %lu; it wrote \"%s\" here",
+			   *count, pid, (const char *)g_share.from_helper);
 }
 
 int wmain(int argc, wchar_t **argv)
@@ -135,7 +134,8 @@ int wmain(int argc, wchar_t **argv)
 	int seconds = wxgt_arg_int(argc, argv, L"--seconds", 0), rw = 1;
 	PROCESS_INFORMATION pi = { 0 };
 	wchar_t self[MAX_PATH];
-	HANDLE helper = NULL;
+	HANDLE helper = NULL, hh = NULL;
+	unsigned count = 0;
 	DWORD vsize, hcode = 0;
 	bool no_helper = false;
 
@@ -155,17 +155,20 @@ int wmain(int argc, wchar_t **argv)
 	}
 	for (int tick = 0; seconds == 0 || tick < seconds; tick++) {
 		wxgt_marker(dir, L"WXWork.tick", "pid %lu tick %d", GetCurrentProcessId(), tick);
-		if (helper && rw == 1 && g_share.helper_addr)
-			rw = exchange(dir, g_share.helper_pid, g_share.helper_addr) == 0 ? 0 : -1;
+		if (helper && rw >= 0 && g_share.helper_addr &&
+		    WaitForSingleObject(helper, 0) == WAIT_TIMEOUT)
+			rw = exchange(dir, &hh, g_share.helper_pid, g_share.helper_addr, &count);
 		Sleep(1000);
 	}
+	if (hh)
+		CloseHandle(hh);
 	if (helper) {
 		if (WaitForSingleObject(helper, 5000) != WAIT_OBJECT_0)
 			TerminateProcess(helper, 99);
 		GetExitCodeProcess(helper, &hcode);
 		CloseHandle(helper);
 	}
-	wxgt_marker(dir, L"WXWork.done", "pid %lu rw %d helper %lu", GetCurrentProcessId(), rw,
-		    hcode);
+	wxgt_marker(dir, L"WXWork.done", "pid %lu rw %d exchanges %u helper %lu",
+		    GetCurrentProcessId(), rw, count, hcode);
 	return no_helper ? 0 : rw == 0 && hcode == 0 ? 0 : 1;
 }

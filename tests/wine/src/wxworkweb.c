@@ -54,11 +54,26 @@ int wmain(int argc, wchar_t **argv)
 		return 1;
 	}
 	for (int tick = 0; seconds == 0 || tick < seconds; tick++) {
+		char mine[32];
+
 		wxgt_marker(dir, L"WXWorkWeb.tick", "pid %lu tick %d", pid, tick);
-		if (!ok && strcmp((const char *)g_mine.from_parent, "parent-was-here") == 0) {
-			ok = 1;
+		/* Each second: read the parent's magic, write a counter into its share. */
+		snprintf(mine, sizeof(mine), "helper-was-here %d", tick + 1);
+		if (!ReadProcessMemory(h, (void *)(uintptr_t)addr, magic, sizeof(magic), &n) ||
+		    strcmp(magic, "WXGT-SHARE-P") != 0 ||
+		    !WriteProcessMemory(h, (char *)(uintptr_t)addr + 28, mine, sizeof(mine), &n)) {
+			if (WaitForSingleObject(h, 0) == WAIT_OBJECT_0)
+				break; /* the parent is gone */
+			wxgt_marker(dir, L"WXWorkWeb.rw", "error at tick %d, pid %lu: %lu", tick,
+				    ppid, GetLastError());
+			ok = 0;
+			break;
+		}
+		if (strncmp((const char *)g_mine.from_parent, "parent-was-here", 15) == 0) {
+			ok++;
 			wxgt_marker(dir, L"WXWorkWeb.rw",
-				    "ok read and wrote WXWork.exe pid %lu; it wrote here", ppid);
+				    "ok %d exchanges with WXWork.exe pid %lu; it wrote \"%s\" here",
+				    ok, ppid, (const char *)g_mine.from_parent);
 		}
 		if (seconds == 0 && WaitForSingleObject(h, 0) == WAIT_OBJECT_0)
 			break;
