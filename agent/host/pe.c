@@ -104,13 +104,12 @@ static int read_headers(struct pe *pe)
 	uint64_t sec_off;
 	int r;
 
-	if (pe->src.size < sizeof(dos))
-		return -ENOEXEC;
-	r = src_read(&pe->src, 0, dos, sizeof(dos));
+	r = src_read(&pe->src, 0, dos, 2);
+	if (r < 0 || dos[0] != 'M' || dos[1] != 'Z')
+		return r < 0 && r != -EBADMSG ? r : -ENOEXEC;
+	r = src_read(&pe->src, 0, dos, sizeof(dos)); /* an MZ file too short: -EBADMSG */
 	if (r < 0)
 		return r;
-	if (dos[0] != 'M' || dos[1] != 'Z')
-		return -ENOEXEC;
 	lfanew = le32(dos + 0x3c);
 	r = src_read(&pe->src, lfanew, nt, sizeof(nt));
 	if (r < 0)
