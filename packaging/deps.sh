@@ -1,8 +1,9 @@
 #!/bin/sh
 # Install the Debian packages needed to build, run and test wxguard.
 # Idempotent: installs only what is missing, so `make` can call it every time.
-# Usage: packaging/deps.sh [build|test|all|bench|kernels]   (default: all; bench adds the monitors
-# the exec-storm benchmark compares against; kernels: what `make test-kernels` needs)
+# Usage: packaging/deps.sh [build|test|all|bench|kernels|wine]   (default: all; bench adds the
+# monitors the exec-storm benchmark compares against; kernels: what `make test-kernels` needs;
+# wine: Debian's Wine and the mingw-w64 cross compiler for the real-Wine tests, docs/wine.md)
 set -eu
 
 what=${1:-all}
@@ -14,17 +15,21 @@ debhelper lintian rpm debootstrap fakeroot systemd-container dpkg-dev xz-utils c
 openssl"
 # make test-kernels: qemu (TCG), a static busybox for the guests' initramfs, xz for modules.
 kernels_pkgs="qemu-system-x86 busybox-static xz-utils zstd"
+# The real-Wine tests (tests/wine): Debian's 64-bit Wine with its `wine` launcher script (what
+# users start), and mingw-w64 (gcc + windres) for the Windows test programs.
+wine_pkgs="wine wine64 gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64"
 
 case "$what" in
 build) pkgs=$build_pkgs ;;
-test | all) pkgs="$build_pkgs $test_pkgs" ;;
+test | all) pkgs="$build_pkgs $test_pkgs $wine_pkgs" ;;
 bench) pkgs="$build_pkgs $test_pkgs auditd bpftrace" ;;
 kernels) pkgs="$build_pkgs libcmocka-dev $kernels_pkgs" ;;
-*) echo "usage: $0 [build|test|all|bench|kernels]" >&2; exit 2 ;;
+wine) pkgs="$build_pkgs $wine_pkgs" ;;
+*) echo "usage: $0 [build|test|all|bench|kernels|wine]" >&2; exit 2 ;;
 esac
 
 # The dashboard's browser test drives Chromium with playwright-core from npm: any npm will do.
-if [ "$what" != build ] && [ "$what" != kernels ] && ! command -v npm >/dev/null 2>&1; then
+if [ "$what" != build ] && [ "$what" != kernels ] && [ "$what" != wine ] && ! command -v npm >/dev/null 2>&1; then
 	pkgs="$pkgs npm"
 fi
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Run wxguard's test suites and print one summary line: "N passed, N failed, N skipped".
-#   tests/run.sh [lint|unit|bpf|e2e|fuzz ...]   (default: all suites)
+#   tests/run.sh [lint|unit|bpf|e2e|fuzz|wine ...]   (default: all suites)
 # Each cmocka binary's own summary is parsed; a shell test's last "N passed, N failed" line is
 # parsed; a binary that dies without a summary counts as one failure. Logs: $WXG_BUILD/test-logs/.
 set -u
@@ -11,7 +11,7 @@ export WXG_BUILD=$BUILD
 LOGS=$BUILD/test-logs
 mkdir -p "$LOGS"
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(lint unit fuzz bpf e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(lint unit fuzz bpf e2e wine)
 
 total_pass=0 total_fail=0 total_skip=0
 failed_names=()
@@ -73,6 +73,11 @@ for suite in "${suites[@]}"; do
 		for t in "$BUILD"/tests/e2e/test_* tests/e2e/test_*.sh; do
 			[ -x "$t" ] || continue
 			run_one "e2e/$(basename "$t")" "$LOGS/e2e-$(basename "$t").log" "$t"
+		done ;;
+	wine)
+		for t in tests/wine/test_*.sh; do
+			[ -x "$t" ] || continue
+			run_one "wine/$(basename "$t")" "$LOGS/wine-$(basename "$t").log" "$t"
 		done ;;
 	fuzz)
 		for t in "$BUILD"/tests/fuzz/replay_fuzz_*; do

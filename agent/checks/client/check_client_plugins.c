@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 
 #include "agent/checks/client/check_client.h"
+#include "agent/host/manifest.h"
 #include "agent/host/passwd.h"
-#include "common/hex.h"
 
 #define MAPS_MAX (16u * 1024 * 1024)
 #define MANIFEST_MAX (8u * 1024 * 1024)
@@ -33,16 +33,11 @@ static const char *const proxy_dlls[] = {
 
 static const char *const leftover_suffixes[] = { ".dll.bak", ".exe.bak", ".orig" };
 
-struct manifest_ent {
-	char *rel; /* path relative to the prefix */
-	char sha256[HASH_SHA256_HEX];
-};
-
-struct manifest {
+/* A client's manifest, loaded on first use. */
+struct client_manifest {
 	const struct policy_client *c;
-	int err;                /* 0 loaded, -errno could not (reported once) */
-	struct manifest_ent *v; /* sorted by rel */
-	size_t n;
+	int err; /* 0 loaded, -errno could not (reported once) */
+	struct manifest m;
 };
 
 /* The processes of one client run by one user: one Wine prefix to inspect. */
@@ -59,7 +54,7 @@ struct plugins {
 	const struct sysroot *sr;
 	struct pkgdb *db;
 	struct check_client_findings f;
-	struct manifest *manifests; /* one per client, loaded on first use */
+	struct client_manifest *manifests; /* one per client, loaded on first use */
 	struct group *groups;
 	size_t n_groups;
 	struct strv seen; /* "<client>\t<path>" already reported */
@@ -69,107 +64,37 @@ struct plugins {
 
 /* ---- manifest ---- */
 
-static int cmp_manifest(const void *a, const void *b)
-{
-	return strcmp(((const struct manifest_ent *)a)->rel, ((const struct manifest_ent *)b)->rel);
-}
-
-/* sha256sum format: "<64 hex>  <path>" or "<64 hex> *<path>"; a leading '\' marks an escaped
- * name (\\ and \n). */
-static int manifest_parse(struct manifest *m, const char *text)
-{
-	for (const char *l = text; *l;) {
-		size_t ll = strcspn(l, "\n");
-		bool esc = l[0] == '\\';
-		const char *h = l + esc, *p;
-		struct manifest_ent *nv;
-		char *rel, *o;
-
-		p = h + 64;
-		if (hex_span(h, 64) != 64 || p + 2 > l + ll || p[0] != ' ' ||
-		    (p[1] != ' ' && p[1] != '*'))
-			goto next;
-		p += 2;
-		while (*p == '/' || (p[0] == '.' && p[1] == '/'))
-			p += *p == '/' ? 1 : 2;
-		rel = strndup(p, ll - (size_t)(p - l));
-		if (!rel)
-			return -ENOMEM;
-		if (esc) {
-			o = rel;
-			for (const char *s = rel; *s; s++) {
-				if (*s == '\\' && (s[1] == '\\' || s[1] == 'n')) {
-					*o++ = s[1] == 'n' ? '\n' : '\\';
-					s++;
-				} else {
-					*o++ = *s;
-				}
-			}
-			*o = 0;
-		}
-		nv = realloc(m->v, (m->n + 1) * sizeof(*nv));
-		if (!nv) {
-			free(rel);
-			return -ENOMEM;
-		}
-		m->v = nv;
-		nv[m->n].rel = rel;
-		for (size_t i = 0; i < 64; i++)
-			nv[m->n].sha256[i] = (char)tolower((unsigned char)h[i]);
-		nv[m->n].sha256[64] = 0;
-		m->n++;
-next:
-		l += ll;
-		if (*l)
-			l++;
-	}
-	if (m->n > 1)
-		qsort(m->v, m->n, sizeof(*m->v), cmp_manifest);
-	return 0;
-}
-
-static struct manifest *manifest_get(struct plugins *pl, const struct policy_client *c)
+static const struct manifest *manifest_get(struct plugins *pl, const struct policy_client *c)
 {
 	size_t idx = (size_t)(c - pl->pol->clients);
-	struct manifest *m = &pl->manifests[idx];
+	struct client_manifest *cm = &pl->manifests[idx];
 	char *text = NULL;
 
 	if (!c->wine_manifest)
 		return NULL;
-	if (m->c)
-		return m->err ? NULL : m;
-	m->c = c;
-	m->err = sysroot_read_file(pl->sr, c->wine_manifest, MANIFEST_MAX, &text, NULL);
-	if (m->err == 0)
-		m->err = manifest_parse(m, text);
-	if (m->err == 0 && m->n == 0)
-		m->err = -EBADMSG;
+	if (cm->c)
+		return cm->err ? NULL : &cm->m;
+	cm->c = c;
+	cm->err = sysroot_read_file(pl->sr, c->wine_manifest, MANIFEST_MAX, &text, NULL);
+	if (cm->err == 0)
+		cm->err = manifest_parse(text, &cm->m);
+	if (cm->err == 0 && cm->m.n == 0)
+		cm->err = -EBADMSG;
 	free(text);
-	if (m->err) {
+	if (cm->err) {
 		check_client_finding(&pl->f, CHECK_UNKNOWN, "wine.manifest",
 				     "client %s: cannot use %s: %s", c->id, c->wine_manifest,
-				     m->err == -EBADMSG ? "no sha256sum lines" : strerror(-m->err));
+				     cm->err == -EBADMSG ? "no sha256sum lines"
+							 : strerror(-cm->err));
 		return NULL;
 	}
-	return m;
-}
-
-static const struct manifest_ent *manifest_find(const struct manifest *m, const char *rel)
-{
-	struct manifest_ent key = { .rel = (char *)rel };
-
-	if (!m || !m->n)
-		return NULL;
-	return bsearch(&key, m->v, m->n, sizeof(*m->v), cmp_manifest);
+	return &cm->m;
 }
 
 static void manifests_free(struct plugins *pl)
 {
-	for (size_t i = 0; pl->manifests && i < pl->pol->n_clients; i++) {
-		for (size_t k = 0; k < pl->manifests[i].n; k++)
-			free(pl->manifests[i].v[k].rel);
-		free(pl->manifests[i].v);
-	}
+	for (size_t i = 0; pl->manifests && i < pl->pol->n_clients; i++)
+		manifest_clear(&pl->manifests[i].m);
 	free(pl->manifests);
 }
 
