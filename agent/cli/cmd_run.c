@@ -488,9 +488,9 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	write_status(&run, "running");
 	emit_agent_event(&run, "watch.start", watch_run_state_to_string(st.state),
-			 json_pack("{s:s, s:s}", "enforcement",
-				   watch_enforcement_to_string(st.enforcement), "reason",
-				   st.reason));
+			 json_pack("{s:s, s:s, s:s, s:s}", "enforcement",
+				   watch_enforcement_to_string(st.enforcement), "reason", st.reason,
+				   "kernel", st.kernel, "summary", st.summary));
 	sd_notify(0, "READY=1");
 	r = sd_event_loop(e);
 	if (r < 0)

@@ -460,6 +460,31 @@ static void test_e2e_dashboard_in_headless_chromium(void **state)
 		}
 	}
 	{
+		/* dash-bad-1 runs an enforce policy on a kernel without BTF: not enforcing */
+		json_t *rep,
+			*w = json_pack(
+				"{s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s},"
+				" s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}}}",
+				"state", "degraded", "enforcement", "fanotify", "events", 0,
+				"drops", 0, "kills", 0, "kernel", "5.10.0-30-amd64", "btf", "",
+				"reason", "no BTF", "summary",
+				"kernel 5.10 has no BTF: enforcing with fanotify; injection and "
+				"renames are reported, not refused",
+				"decisions", "exec", "backend", "fanotify", "effect", "refused",
+				"libraries", "backend", "fanotify", "effect", "refused",
+				"injection", "backend", "fanotify", "effect", "reported", "renames",
+				"backend", "fanotify", "effect", "reported");
+
+		assert_int_equal(
+			https_json("/api/v1/report",
+				   simclient_report_watcher(c[3], time(NULL), "disk_encryption", -1,
+							    "enforce", w),
+				   &rep),
+			200);
+		simclient_accepted(c[3], rep);
+		json_decref(rep);
+	}
+	{
 		json_t *rep;
 
 		json_t *evs = json_array();
