@@ -120,6 +120,8 @@ int store_delivery_done(struct store *st, const char *alert_id, const char *sink
 int store_stale_devices(struct store *st, long long now, long long grace, struct store_res **ret);
 /* Devices by state, for /metrics: {"compliant": n, ...}. */
 int store_device_states(struct store *st, long long now, long long grace, json_t **ret);
+/* Approved devices whose last report is in enforce mode without enforcing (for /metrics). */
+int store_device_not_enforcing_count(struct store *st);
 /* The same from store_device_list()'s array: every state, 0 when no device is in it. */
 json_t *store_device_count_states(const json_t *devices);
 

@@ -226,6 +226,21 @@ json_t *store_device_count_states(const json_t *devices)
 	return o;
 }
 
+int store_device_not_enforcing_count(struct store *st)
+{
+	static const char sql[] =
+		"SELECT COUNT(*) FROM devices WHERE status = 'approved' AND not_enforcing = 1";
+	struct store_res *res;
+	int r;
+
+	r = store_exec(st, sql, NULL, 0, &res);
+	if (r < 0)
+		return r;
+	r = (int)store_res_int(res, 0, 0, 0);
+	store_res_free(res);
+	return r;
+}
+
 int store_device_states(struct store *st, long long now, long long grace, json_t **ret)
 {
 	json_t *arr;

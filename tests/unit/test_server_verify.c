@@ -1044,6 +1044,10 @@ static void test_not_enforcing_alert_raised_once_with_reason_and_cleared(void **
 	assert_true(json_is_true(json_object_get(dev, "not_enforcing")));
 	assert_string_equal(json_string_value(json_object_get(dev, "policy_mode")), "enforce");
 	json_decref(dev);
+	r = call_raw(f, "GET", "/metrics", "", 0, NULL, NULL, &st);
+	assert_non_null(strstr(json_string_value(r), "\nwxguard_devices_not_enforcing "));
+	assert_null(strstr(json_string_value(r), "\nwxguard_devices_not_enforcing 0\n"));
+	json_decref(r);
 
 	/* running again: cleared, and one enforcing_restored notice */
 	for (int k = 0; k < 2; k++) {
