@@ -10,10 +10,12 @@
 enum cause {
 	CAUSE_NONE = 0,
 	CAUSE_FORCED,       /* --backend / --no-bpf */
+	CAUSE_KERNEL,       /* root, and still EPERM: lockdown or a security module */
 	CAUSE_PRIVILEGE,    /* not root, no CAP_BPF */
 	CAUSE_LSM_INACTIVE, /* bpf is not in the lsm= list */
 	CAUSE_NO_BTF,       /* the kernel has no BTF */
 	CAUSE_VERIFIER,     /* the kernel refused the programs */
+	CAUSE_NO_BPF,       /* BPF unusable, fanotify took over; the log says why */
 	CAUSE_OTHER,        /* the reason, as the watcher wrote it */
 };
 
@@ -39,24 +41,30 @@ static const struct lang en = {
 	.semi = "; ",
 	.cause = {
 		[CAUSE_FORCED] = "limited by %s",
+		[CAUSE_KERNEL] = "the kernel refuses BPF: lockdown or a security module",
 		[CAUSE_PRIVILEGE] = "not allowed to load BPF: needs root or CAP_BPF+CAP_PERFMON",
 		[CAUSE_LSM_INACTIVE] = "BPF LSM is not active (lsm= lacks bpf)",
 		[CAUSE_NO_BTF] = "kernel %s has no BTF",
 		[CAUSE_VERIFIER] = "kernel %s refused the watcher's BPF programs",
+		[CAUSE_NO_BPF] = "BPF cannot be used here",
 	},
 	.advice = {
 		[CAUSE_FORCED] = "start without %s to use the best the kernel offers",
+		[CAUSE_KERNEL] = "check /sys/kernel/security/lockdown and the active LSMs",
 		[CAUSE_PRIVILEGE] = "run wxguard as root (systemctl start wxguard)",
 		[CAUSE_LSM_INACTIVE] = "add bpf to the lsm= boot parameter to refuse them",
 		[CAUSE_NO_BTF] = "a kernel with BTF (CONFIG_DEBUG_INFO_BTF) would stop them",
 		[CAUSE_VERIFIER] = "send the output of journalctl -u wxguard to IT",
+		[CAUSE_NO_BPF] = "journalctl -u wxguard says why",
 	},
 	.posture_advice = {
 		[CAUSE_FORCED] = "start without %s to enforce",
+		[CAUSE_KERNEL] = "check /sys/kernel/security/lockdown and the active LSMs",
 		[CAUSE_PRIVILEGE] = "run wxguard as root (systemctl start wxguard)",
 		[CAUSE_LSM_INACTIVE] = "add bpf to the lsm= boot parameter",
 		[CAUSE_NO_BTF] = "a kernel with BTF (CONFIG_DEBUG_INFO_BTF) would enforce",
 		[CAUSE_VERIFIER] = "send the output of journalctl -u wxguard to IT",
+		[CAUSE_NO_BPF] = "journalctl -u wxguard says why",
 		[CAUSE_OTHER] = "journalctl -u wxguard says more",
 	},
 	.enforcing_with = "enforcing with %s",
@@ -80,24 +88,30 @@ static const struct lang zh = {
 	.semi = "；",
 	.cause = {
 		[CAUSE_FORCED] = "受 %s 限制",
+		[CAUSE_KERNEL] = "内核拒绝加载 BPF：内核锁定或安全模块",
 		[CAUSE_PRIVILEGE] = "无权加载 BPF：需要 root 或 CAP_BPF+CAP_PERFMON",
 		[CAUSE_LSM_INACTIVE] = "BPF LSM 未启用（启动参数 lsm= 中没有 bpf）",
 		[CAUSE_NO_BTF] = "内核 %s 没有 BTF",
 		[CAUSE_VERIFIER] = "内核 %s 拒绝了监控的 BPF 程序",
+		[CAUSE_NO_BPF] = "此处无法使用 BPF",
 	},
 	.advice = {
 		[CAUSE_FORCED] = "去掉 %s 即可使用内核能提供的最佳方式",
+		[CAUSE_KERNEL] = "请检查 /sys/kernel/security/lockdown 和已启用的安全模块",
 		[CAUSE_PRIVILEGE] = "请以 root 运行 wxguard（systemctl start wxguard）",
 		[CAUSE_LSM_INACTIVE] = "在启动参数 lsm= 中加入 bpf 即可在发生前拒绝",
 		[CAUSE_NO_BTF] = "换用带 BTF 的内核（CONFIG_DEBUG_INFO_BTF）即可阻止",
 		[CAUSE_VERIFIER] = "请把 journalctl -u wxguard 的输出发给 IT",
+		[CAUSE_NO_BPF] = "原因详见 journalctl -u wxguard",
 	},
 	.posture_advice = {
 		[CAUSE_FORCED] = "去掉 %s 即可执行管控",
+		[CAUSE_KERNEL] = "请检查 /sys/kernel/security/lockdown 和已启用的安全模块",
 		[CAUSE_PRIVILEGE] = "请以 root 运行 wxguard（systemctl start wxguard）",
 		[CAUSE_LSM_INACTIVE] = "在启动参数 lsm= 中加入 bpf",
 		[CAUSE_NO_BTF] = "换用带 BTF 的内核（CONFIG_DEBUG_INFO_BTF）即可执行管控",
 		[CAUSE_VERIFIER] = "请把 journalctl -u wxguard 的输出发给 IT",
+		[CAUSE_NO_BPF] = "原因详见 journalctl -u wxguard",
 		[CAUSE_OTHER] = "详见 journalctl -u wxguard",
 	},
 	.enforcing_with = "由%s执行管控",
@@ -175,6 +189,8 @@ static enum cause find_cause(const struct watch_state *s)
 
 	if (strstr(r, "--backend") || strstr(r, "--no-bpf"))
 		return CAUSE_FORCED;
+	if (strstr(r, "refused by the kernel"))
+		return CAUSE_KERNEL;
 	if (strstr(r, "need root") || strstr(r, "Operation not permitted"))
 		return CAUSE_PRIVILEGE;
 	if (strstr(r, "active LSM") || strstr(r, "lsm="))
@@ -182,8 +198,13 @@ static enum cause find_cause(const struct watch_state *s)
 	if (strstr(r, "BTF") ||
 	    (!s->btf[0] && s->decisions[WATCH_DEC_EXEC].backend == WATCH_BACKEND_FANOTIFY))
 		return CAUSE_NO_BTF;
-	if (strstr(r, "cannot load the BPF programs"))
+	if (strstr(r, "load the BPF programs"))
 		return CAUSE_VERIFIER;
+	if (strstr(r, "no BPF"))
+		return CAUSE_NO_BPF;
+	/* "renames not watched; ...": the decisions say it already */
+	if (strstr(r, " not watched") && !strchr(r, ':'))
+		return CAUSE_NONE;
 	return r[0] ? CAUSE_OTHER : CAUSE_NONE;
 }
 

@@ -10,10 +10,12 @@
  * Pure functions of struct watch_state (agent/watch/watch.h): the decisions' backends and
  * effects, the state, the kernel, the BTF source and the reason. The reason is the watcher's
  * own words for why the best rung is not used (also when running); these phrases in it choose
- * the advice: "--backend"/"--no-bpf" (forced), "need root" / "Operation not permitted"
- * (privilege), "active LSM" / "lsm=" (BPF LSM not active), "BTF" (no BTF; also an empty btf
- * with fanotify for execs), "cannot load the BPF programs" (the verifier). Cases:
- * tests/data/watch_summary/. */
+ * the advice, first match wins: "--backend"/"--no-bpf" (forced), "refused by the kernel"
+ * (lockdown, a security module), "need root" / "Operation not permitted" (privilege),
+ * "active LSM" / "lsm=" (BPF LSM not active), "BTF" (no BTF; also an empty btf with fanotify
+ * for execs), "load the BPF programs" (the verifier), "no BPF" (fanotify took over); a reason
+ * that only lists "X not watched" adds nothing to the decisions; anything else is quoted.
+ * Cases: tests/data/watch_summary/. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
