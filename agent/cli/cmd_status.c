@@ -252,6 +252,13 @@ int cmd_status(int argc, char **argv)
 			    "systemctl start wxguard");
 	else if (line[0])
 		printf("%s\n", line);
+	/* The line says what happens in enforce mode; in audit mode nothing is stopped yet. */
+	if (alive && strcmp(s_(doc, "mode"), "audit") == 0 &&
+	    strcmp(s_(doc, "state"), "posture_only") != 0)
+		printf("%s\n",
+		       zh ? "审计模式：违规只报告、不阻止；策略改为 mode = enforce 后才会阻止。"
+			  : "audit mode: offences are reported, not blocked, until the policy "
+			    "says mode = enforce.");
 	printf("%-14s %s%s\n", zh ? "状态:" : "state:", alive ? s_(doc, "state") : "stopped",
 	       alive ? "" : (zh ? "（未运行）" : " (not running)"));
 	if (*s_(doc, "reason"))

@@ -100,6 +100,10 @@ LANG=zh_CN.UTF-8 "$B" status --status-file "$tmp/status.json" >"$tmp/out" 2>&1
 if head -n 1 "$tmp/out" | grep -q "^内核 5.10 没有 BTF：由fanotify执行管控；进程注入和进程改名仅报告、不阻止"; then
 	ok "status prints the line in Chinese under a zh_CN locale"
 else nok "status prints the line in Chinese under a zh_CN locale"; cat "$tmp/out"; fi
+sed 's/"mode": "enforce"/"mode": "audit"/' "$tmp/status.json" >"$tmp/audit.json"
+if LANG=C "$B" status --status-file "$tmp/audit.json" 2>&1 | sed -n 2p | grep -q "^audit mode: offences are reported, not blocked"; then
+	ok "status says in audit mode that nothing is blocked yet"
+else nok "status says in audit mode that nothing is blocked yet"; fi
 if "$B" status --json --status-file "$tmp/status.json" |
 	jq -e '.summary == "old line" and (.summary_zh | startswith("内核 5.10 没有 BTF"))' >/dev/null; then
 	ok "status --json has the summary and summary_zh"
