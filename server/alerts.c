@@ -222,6 +222,98 @@ void alert_event_key(const json_t *ev, const struct alert_event *a, const char *
 		snprintf(out, len, "event:%s:%s", device_id, ev_str(ev, "uuid") ?: "");
 }
 
+/* ---- the watcher of reports: enforce mode without enforcing ---- */
+
+bool alert_not_enforcing(const char *policy_mode, const json_t *watcher)
+{
+	static const char *const not_enforcing[] = { "degraded", "posture_only", NULL };
+
+	return policy_mode && strcmp(policy_mode, "enforce") == 0 &&
+	       is_one_of(json_string_value(json_object_get(watcher, "state")), not_enforcing);
+}
+
+/* "injection (fanotify), renames (fanotify)": the decisions with that effect; "" when none. */
+static void decisions_with(const json_t *watcher, const char *effect, char *out, size_t len)
+{
+	const json_t *dec = json_object_get(watcher, "decisions"), *d;
+	const char *name;
+	size_t n = 0;
+
+	out[0] = 0;
+	json_object_foreach ((json_t *)dec, name, d) {
+		char nm[32], be[32];
+
+		if (!json_is_object(d) || !ev_str(d, "effect") ||
+		    strcmp(ev_str(d, "effect"), effect))
+			continue;
+		clean(name, 24, nm, sizeof(nm));
+		clean(ev_str(d, "backend") ?: "?", 24, be, sizeof(be));
+		if (n + 64 >= len)
+			break;
+		n += (size_t)snprintf(out + n, len - n, "%s%s (%s)", n ? ", " : "", nm, be);
+	}
+}
+
+void alert_not_enforcing_message(const json_t *watcher, const char *policy_name,
+				 const char *hostname, const char *device_id, char *out, size_t len)
+{
+	char state[32], kernel[80], pol[80], summary[400], reported[256], unwatched[256], enf[32];
+	const char *host = hostname && *hostname ? hostname : "-";
+	bool ladder = json_is_object(json_object_get(watcher, "decisions"));
+
+	clean(ev_str(watcher, "state") ?: "?", 24, state, sizeof(state));
+	clean(ev_str(watcher, "kernel") ?: "?", 64, kernel, sizeof(kernel));
+	clean(ev_str(watcher, "enforcement") ?: "none", 24, enf, sizeof(enf));
+	clean(policy_name ?: "-", 64, pol, sizeof(pol));
+	clean(ev_str(watcher, "summary") ?: "", 380, summary, sizeof(summary));
+	decisions_with(watcher, "reported", reported, sizeof(reported));
+	decisions_with(watcher, "none", unwatched, sizeof(unwatched));
+	if (!ladder)
+		snprintf(out, len,
+			 "Device %s (%s): policy %s is in enforce mode but the agent is not "
+			 "enforcing (watcher %s, enforcement %s; this agent does not report its "
+			 "decisions). Update the agent, then check `wxguard status` on the device. "
+			 "/ 设备 %s：策略 %s 为强制模式，但代理未执行管控（监控状态 "
+			 "%s）。请升级代理，"
+			 "并在设备上运行 wxguard status 查看原因。",
+			 host, device_id, pol, state, enf, host, pol, state);
+	else
+		snprintf(out, len,
+			 "Device %s (%s): policy %s is in enforce mode but the agent is not "
+			 "enforcing (watcher %s, kernel %s). Only reported: %s. Not watched: %s. "
+			 "Why and what to do: %s. / 设备 %s：策略 %s "
+			 "为强制模式，但代理未能完全执行管控"
+			 "（监控状态 %s，内核 %s）。仅报告不阻止：%s；未监控：%s。原因及处理：%s。",
+			 host, device_id, pol, state, kernel, reported[0] ? reported : "-",
+			 unwatched[0] ? unwatched : "-", summary[0] ? summary : "-", host, pol,
+			 state, kernel, reported[0] ? reported : "-",
+			 unwatched[0] ? unwatched : "-", summary[0] ? summary : "-");
+}
+
+void alert_enforcing_restored_message(const json_t *watcher, const char *policy_mode,
+				      const char *hostname, const char *device_id, char *out,
+				      size_t len)
+{
+	char state[32], mode[32], summary[400];
+	const char *host = hostname && *hostname ? hostname : "-";
+
+	clean(ev_str(watcher, "state") ?: "off", 24, state, sizeof(state));
+	clean(policy_mode ?: "none", 24, mode, sizeof(mode));
+	clean(ev_str(watcher, "summary") ?: "", 380, summary, sizeof(summary));
+	if (strcmp(mode, "enforce") == 0)
+		snprintf(out, len,
+			 "Device %s (%s) is enforcing again (watcher %s%s%s): the not_enforcing "
+			 "alert is cleared. / 设备 %s 已恢复执行管控（监控状态 %s），"
+			 "not_enforcing 告警已解除。",
+			 host, device_id, state, summary[0] ? ": " : "", summary, host, state);
+	else
+		snprintf(out, len,
+			 "Device %s (%s): the policy is no longer in enforce mode (%s): the "
+			 "not_enforcing alert is cleared. / 设备 %s 的策略已不是强制模式（%s），"
+			 "not_enforcing 告警已解除。",
+			 host, device_id, mode, host, mode);
+}
+
 /* ---- payloads ---- */
 
 static void fmt_time(long long t, char *out, size_t len)

@@ -20,6 +20,8 @@ struct store;
 #define ALERT_INJECTION "injection"
 #define ALERT_ATTACHMENT_EXEC "attachment_exec"
 #define ALERT_WATCHER_DROPS "watcher_drops"
+#define ALERT_NOT_ENFORCING "not_enforcing"
+#define ALERT_ENFORCING_RESTORED "enforcing_restored"
 
 /* Returns 1 raised, 0 duplicate or rate limited (kept as suppressed), -errno. */
 int alert_raise(struct srv *s, struct store *st, long long now, const char *device_id,
@@ -40,6 +42,21 @@ void alert_event_message(const json_t *ev, const struct alert_event *a, const ch
 /* The de-duplication key: per event uuid; watcher drops once per device and hour. */
 void alert_event_key(const json_t *ev, const struct alert_event *a, const char *device_id,
 		     long long now, char *out, size_t len);
+
+/* A report's watcher (docs/protocol.md "watcher"; NULL for none) under a policy mode: is the
+ * device in enforce mode without enforcing (watcher state degraded or posture_only)? */
+bool alert_not_enforcing(const char *policy_mode, const json_t *watcher);
+/* The not_enforcing alert's text (English / Chinese): the policy, the watcher's state and
+ * kernel, which decisions are only reported or not watched (with their backend), the agent's
+ * one-line summary (why, what to do). Untrusted text is sanitized and length-capped. */
+void alert_not_enforcing_message(const json_t *watcher, const char *policy_name,
+				 const char *hostname, const char *device_id, char *out,
+				 size_t len);
+/* The enforcing_restored notice: enforcing again (watcher running), or no longer in enforce
+ * mode (policy_mode). */
+void alert_enforcing_restored_message(const json_t *watcher, const char *policy_mode,
+				      const char *hostname, const char *device_id, char *out,
+				      size_t len);
 
 /* One pass: raise stale-device alerts, then deliver due alerts (blocking HTTP, timeouts 5s).
  * Returns the number of deliveries attempted, or -errno. */

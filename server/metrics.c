@@ -108,6 +108,18 @@ int metrics_render(struct srv *s, struct store *st, long long now, char **ret)
 			out(&o, "wxguard_devices{state=\"%s\"} %lld\n", k,
 			    (long long)json_integer_value(v));
 	}
+	if (r == 0) {
+		int ne = store_device_not_enforcing_count(st);
+
+		if (ne >= 0)
+			out(&o,
+			    "# HELP wxguard_devices_not_enforcing Approved devices whose policy is "
+			    "in "
+			    "enforce mode while their watcher is degraded or posture only.\n"
+			    "# TYPE wxguard_devices_not_enforcing gauge\n"
+			    "wxguard_devices_not_enforcing %d\n",
+			    ne);
+	}
 	out(&o,
 	    "# HELP wxguard_up 1 when the database answered this scrape.\n# TYPE wxguard_up "
 	    "gauge\nwxguard_up %d\n",

@@ -93,6 +93,7 @@ void attest_set_watcher_state(struct attest *a, const struct watch_state *ws)
 	a->w_events = ws->counters.events;
 	a->w_drops = ws->counters.drops;
 	a->w_kills = ws->counters.kills + ws->counters.user_kills;
+	a->w_ladder = *ws;
 }
 
 void attest_set_policy_hook(struct attest *a, attest_policy_fn fn, void *userdata)

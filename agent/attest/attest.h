@@ -78,7 +78,7 @@ int attest_report_now(struct attest *a);
  *  "last_report": <the signed report exactly as last sent, or null>,
  *  "spool": {"depth", "bytes", "evicted", "corrupt"},
  *  "events": {"sent", "duplicates", "rejected", "last_error", "retry_attempt"},
- *  "watcher": {"state", "enforcement", "events", "drops", "kills"} | null,
+ *  "watcher": {"state", "enforcement", "events", "drops", "kills", "summary"} | null,
  *  "policy": {"server_sha256", "wanted_sha256", "last_error"},
  *  "uplink": {"isolation": "child"|"none", "child_pid", "child_ready", "child_starts",
  *             "last_error"} (absent without a server)} */

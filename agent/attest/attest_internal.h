@@ -55,6 +55,7 @@ struct attest {
 	bool have_watcher;
 	char w_state[16], w_enf[16];
 	uint64_t w_events, w_drops, w_kills;
+	struct watch_state w_ladder; /* decisions, kernel, btf, reason, summary */
 
 	/* reports */
 	sd_event_source *report_timer;

@@ -141,7 +141,8 @@ static void send_report(struct attest *a)
 				    .enforcement = a->w_enf,
 				    .events = a->w_events,
 				    .drops = a->w_drops,
-				    .kills = a->w_kills };
+				    .kills = a->w_kills,
+				    .ladder = &a->w_ladder };
 	struct policy pol = { 0 };
 	struct spool_stats st;
 	json_t *rep = NULL, *env = NULL;

@@ -100,9 +100,10 @@ int attest_status_json(struct attest *a, json_t **ret)
 	json_object_set_new(
 		o, "watcher",
 		a->have_watcher
-			? json_pack("{s:s, s:s, s:I, s:I, s:I}", "state", a->w_state, "enforcement",
-				    a->w_enf, "events", (json_int_t)a->w_events, "drops",
-				    (json_int_t)a->w_drops, "kills", (json_int_t)a->w_kills)
+			? json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "state", a->w_state,
+				    "enforcement", a->w_enf, "events", (json_int_t)a->w_events,
+				    "drops", (json_int_t)a->w_drops, "kills",
+				    (json_int_t)a->w_kills, "summary", a->w_ladder.summary)
 			: json_null());
 	{
 		char cur[HASH_SHA256_HEX] = "";

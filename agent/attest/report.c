@@ -137,6 +137,28 @@ int report_self_sha256(char hex[HASH_SHA256_HEX])
 	return hash_sha256_file("/proc/self/exe", hex);
 }
 
+/* The backend ladder's fields of "watcher" (strings only: canon-safe). */
+static int add_ladder(json_t *watcher, const struct watch_state *ws)
+{
+	json_t *dec = json_object();
+
+	if (!dec || json_object_set_new(watcher, "decisions", dec) < 0)
+		return -ENOMEM;
+	for (int d = 0; d < WATCH_DEC_MAX; d++)
+		if (json_object_set_new(
+			    dec, watch_decision_to_string(d),
+			    json_pack("{s:s, s:s}", "backend",
+				      watch_backend_to_string(ws->decisions[d].backend), "effect",
+				      watch_effect_to_string(ws->decisions[d].effect))) < 0)
+			return -ENOMEM;
+	if (json_object_set_new(watcher, "kernel", json_string(ws->kernel)) < 0 ||
+	    json_object_set_new(watcher, "btf", json_string(ws->btf)) < 0 ||
+	    json_object_set_new(watcher, "reason", json_string(ws->reason)) < 0 ||
+	    json_object_set_new(watcher, "summary", json_string(ws->summary)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int report_build(const struct report_input *in, json_t **ret)
 {
 	const struct report_watcher off = { .state = "off", .enforcement = "none" };
@@ -180,6 +202,10 @@ int report_build(const struct report_input *in, json_t **ret)
 		(json_int_t)in->spool_depth, "evicted", (json_int_t)in->spool_evicted);
 	if (!o)
 		return -ENOMEM;
+	if (w->ladder && add_ladder(json_object_get(o, "watcher"), w->ladder) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
 	*ret = o;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "agent/checks/check.h"
+#include "agent/watch/watch.h"
 #include "common/policy/policy.h"
 #include "common/hash.h"
 
@@ -22,9 +23,13 @@
 
 /* What the watcher (agent/watch/watch.h) says about itself, as reported. */
 struct report_watcher {
-	const char *state;       /* "running" | "degraded" | "off" */
-	const char *enforcement; /* "lsm" | "signal" | "none" */
+	const char *state;       /* "running" | "degraded" | "posture_only" | "off" */
+	const char *enforcement; /* "lsm" | "tracing" | "signal" | "fanotify" | "none" */
 	uint64_t events, drops, kills;
+	/* The backend ladder's view (docs/protocol.md): "decisions" {exec, libraries, injection,
+	 * renames: {"backend", "effect"}}, "kernel", "btf", "reason", "summary". NULL leaves
+	 * them out, as agents before the ladder did. */
+	const struct watch_state *ladder;
 };
 
 struct report_chain {

@@ -440,11 +440,12 @@ int cmd_run(int argc, char **argv)
 		log_error_errno(r, "cannot start the watcher");
 		goto out;
 	}
+	/* The one line that says what is enforced, why not more and what to do, once. */
 	watch_get_state(run.w, &st);
-	if (st.state == WATCH_STATE_POSTURE_ONLY)
-		log_error("eBPF watcher unavailable: %s. Running degraded: posture checks only, "
-			  "nothing is blocked.",
-			  st.reason);
+	log_full_errno(st.state == WATCH_STATE_POSTURE_ONLY ? LOG_ERR
+		       : st.state == WATCH_STATE_DEGRADED   ? LOG_WARNING
+							    : LOG_INFO,
+		       0, "watcher: %s", st.summary);
 	r = watch_set_policy(run.w, p);
 	if (r < 0) {
 		log_error_errno(r, "policy %s: cannot be applied", run.policy_path);
@@ -487,9 +488,9 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	write_status(&run, "running");
 	emit_agent_event(&run, "watch.start", watch_run_state_to_string(st.state),
-			 json_pack("{s:s, s:s}", "enforcement",
-				   watch_enforcement_to_string(st.enforcement), "reason",
-				   st.reason));
+			 json_pack("{s:s, s:s, s:s, s:s}", "enforcement",
+				   watch_enforcement_to_string(st.enforcement), "reason", st.reason,
+				   "kernel", st.kernel, "summary", st.summary));
 	sd_notify(0, "READY=1");
 	r = sd_event_loop(e);
 	if (r < 0)

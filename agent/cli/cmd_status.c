@@ -1,5 +1,7 @@
 /* `wxguard status`: what the running `wxguard run` published in /run/wxguard/status.json
- * (written atomically every few seconds): state, mode, enforcement, counters. */
+ * (written atomically every few seconds): first the one-line summary (what is enforced, why not
+ * more, what to do: agent/watch/watch_summary.h, in the user's language), then state, mode,
+ * enforcement, decisions, counters. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -12,6 +14,7 @@
 #include "agent/attest/attest.h"
 #include "agent/cli/cmd.h"
 #include "agent/attest/config.h"
+#include "agent/watch/watch_summary.h"
 #include "common/i18n.h"
 #include "common/fileio.h"
 
@@ -27,6 +30,63 @@ static const char *s_(const json_t *o, const char *key)
 static long long i_(const json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
+}
+
+/* The watcher's state as status.json has it: false when it has no decisions (an older agent). */
+static bool state_from_json(const json_t *doc, struct watch_state *s)
+{
+	const json_t *dec = json_object_get(doc, "decisions");
+
+	memset(s, 0, sizeof(*s));
+	if (!json_is_object(dec))
+		return false;
+	for (int st = WATCH_STATE_RUNNING; st <= WATCH_STATE_POSTURE_ONLY; st++)
+		if (strcmp(s_(doc, "state"), watch_run_state_to_string(st)) == 0)
+			s->state = st;
+	snprintf(s->reason, sizeof(s->reason), "%s", s_(doc, "reason"));
+	snprintf(s->kernel, sizeof(s->kernel), "%s", s_(doc, "kernel"));
+	snprintf(s->btf, sizeof(s->btf), "%s", s_(doc, "btf"));
+	for (int d = 0; d < WATCH_DEC_MAX; d++) {
+		const json_t *o = json_object_get(dec, watch_decision_to_string(d));
+		enum watch_backend b = WATCH_BACKEND_NONE;
+
+		watch_backend_from_string(s_(o, "backend"), &b);
+		s->decisions[d].backend = b;
+		for (int e = WATCH_EFFECT_NONE; e <= WATCH_EFFECT_REFUSED; e++)
+			if (strcmp(s_(o, "effect"), watch_effect_to_string(e)) == 0)
+				s->decisions[d].effect = e;
+	}
+	return true;
+}
+
+/* The first line: what is enforced, why not more, what to do; "" when the agent did not say. */
+static void summary_line(const json_t *doc, bool zh, char *buf, size_t size)
+{
+	struct watch_state s;
+
+	if (state_from_json(doc, &s))
+		watch_summary_format(&s, zh, buf, size);
+	else
+		snprintf(buf, size, "%s", s_(doc, "summary"));
+}
+
+static void print_decisions(const json_t *doc, bool zh)
+{
+	const json_t *dec = json_object_get(doc, "decisions");
+
+	if (!json_is_object(dec))
+		return;
+	printf("%-14s", zh ? "各项决策:" : "decisions:");
+	for (int d = 0; d < WATCH_DEC_MAX; d++) {
+		const json_t *o = json_object_get(dec, watch_decision_to_string(d));
+
+		printf("%s %s %s/%s", d ? "," : "", watch_decision_to_string(d), s_(o, "backend"),
+		       s_(o, "effect"));
+	}
+	putchar('\n');
+	if (*s_(doc, "kernel"))
+		printf("%-14s %s, BTF %s\n", zh ? "内核:" : "kernel:", s_(doc, "kernel"),
+		       *s_(doc, "btf") ? s_(doc, "btf") : (zh ? "无" : "none"));
 }
 
 static json_t *status_from_state(const char *config)
@@ -111,6 +171,7 @@ int cmd_status(int argc, char **argv)
 					      {} };
 	const char *path = STATUS_FILE_DEFAULT, *config = NULL;
 	bool show_report = false;
+	char line[768];
 	json_t *doc, *c, *pol;
 	json_error_t err;
 	bool json = false, alive, zh = i18n_zh();
@@ -170,6 +231,12 @@ int cmd_status(int argc, char **argv)
 	if (!alive)
 		json_object_set_new(doc, "phase", json_string("stopped"));
 	if (json) {
+		char zh_line[768];
+
+		if (alive && json_object_get(doc, "decisions")) {
+			summary_line(doc, true, zh_line, sizeof(zh_line));
+			json_object_set_new(doc, "summary_zh", json_string(zh_line));
+		}
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		putchar('\n');
 		json_decref(doc);
@@ -177,12 +244,28 @@ int cmd_status(int argc, char **argv)
 	}
 	c = json_object_get(doc, "counters");
 	pol = json_object_get(doc, "policy");
+	summary_line(doc, zh, line, sizeof(line));
+	if (!alive)
+		printf("%s\n",
+		       zh ? "wxguard 未运行：不会阻止任何程序。请运行：sudo systemctl start wxguard"
+			  : "wxguard is not running: nothing is blocked. Start it: sudo "
+			    "systemctl start wxguard");
+	else if (line[0])
+		printf("%s\n", line);
+	/* The line says what happens in enforce mode; in audit mode nothing is stopped yet. */
+	if (alive && strcmp(s_(doc, "mode"), "audit") == 0 &&
+	    strcmp(s_(doc, "state"), "posture_only") != 0)
+		printf("%s\n",
+		       zh ? "审计模式：违规只报告、不阻止；策略改为 mode = enforce 后才会阻止。"
+			  : "audit mode: offences are reported, not blocked, until the policy "
+			    "says mode = enforce.");
 	printf("%-14s %s%s\n", zh ? "状态:" : "state:", alive ? s_(doc, "state") : "stopped",
 	       alive ? "" : (zh ? "（未运行）" : " (not running)"));
 	if (*s_(doc, "reason"))
 		printf("%-14s %s\n", zh ? "原因:" : "reason:", s_(doc, "reason"));
 	printf("%-14s %s\n", zh ? "模式:" : "mode:", s_(doc, "mode"));
 	printf("%-14s %s\n", zh ? "执行方式:" : "enforcement:", s_(doc, "enforcement"));
+	print_decisions(doc, zh);
 	printf("%-14s %s %s (%s), %s\n", zh ? "策略:" : "policy:", s_(pol, "name"),
 	       s_(pol, "version"), s_(doc, "policy_path"), s_(pol, "sha256"));
 	printf("%-14s execs %lld, events %lld, drops %lld, kills %lld (+%lld user), lsm denies "

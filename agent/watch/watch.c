@@ -22,6 +22,7 @@
 #include "agent/watch/watch_events.h"
 #include "agent/host/pkgdb/pkgdb.h"
 #include "agent/watch/watch_internal.h"
+#include "agent/watch/watch_summary.h"
 #include "common/log.h"
 #include "common/strv.h"
 #include "lsm_probe.skel.h"
@@ -482,6 +483,7 @@ void watch_get_state(struct watch *w, struct watch_state *s)
 			prev = &key;
 		}
 	}
+	watch_state_summarize(s);
 }
 
 static json_t *decisions_to_json(const struct watch_state *s)

@@ -1,5 +1,6 @@
 /* Attestation reports: verify (signature, seq, nonce, clock), accept with a compare-and-swap on
- * the device, raise chain-gap and noncompliance alerts. docs/protocol.md. */
+ * the device, raise chain-gap and noncompliance alerts, raise and clear not_enforcing.
+ * docs/protocol.md. */
 #include "server/api/api_call.h"
 
 #include <errno.h>
@@ -38,6 +39,38 @@ static char *envelope_text(const json_t *body, const char *canon, size_t clen, c
 	n += slen;
 	memcpy(out + n, tail, sizeof(tail)); /* with the NUL */
 	return out;
+}
+
+/* Enforce mode without enforcing: raised once when a device turns so (the report that turns it,
+ * de-duplicated by its seq), cleared with an enforcing_restored notice when a report says it
+ * enforces again or the policy left enforce mode. Reports in between change nothing: the
+ * previous report's state is in the device row, read before the compare-and-swap accepted
+ * this one. */
+static void enforcing_alerts(struct api_call *c, const struct store_device *d,
+			     const struct store_report *rp, const json_t *rep,
+			     const struct store_report_ctx *ctx)
+{
+	const json_t *w = json_object_get(rep, "watcher");
+	char text[4096], key[128];
+	int r;
+
+	if (rp->not_enforcing && !ctx->not_enforcing) {
+		alert_not_enforcing_message(
+			w, api_json_str(json_object_get(rep, "policy"), "name", 64), d->hostname,
+			d->id, text, sizeof(text));
+		snprintf(key, sizeof(key), "not_enforcing:%s:%lld", d->id, rp->seq);
+		alert_raise(c->s, c->st, c->now, d->id, ALERT_NOT_ENFORCING, "high", text, key);
+	} else if (!rp->not_enforcing && ctx->not_enforcing) {
+		r = store_alert_clear(c->st, d->id, ALERT_NOT_ENFORCING, c->now);
+		if (r < 0) {
+			srv_db_error(c->s, c->st, r, "alert clear");
+			return;
+		}
+		alert_enforcing_restored_message(w, rp->policy_mode, d->hostname, d->id, text,
+						 sizeof(text));
+		snprintf(key, sizeof(key), "enforcing_restored:%s:%lld", d->id, rp->seq);
+		alert_raise(c->s, c->st, c->now, d->id, ALERT_ENFORCING_RESTORED, "low", text, key);
+	}
 }
 
 /* After an accepted report: a gap in the hash chain, a turn to noncompliant. */
@@ -85,7 +118,8 @@ int api_report(struct api_call *c)
 	struct api_signed sr;
 	json_t *rep, *checks, *ch, *summary = NULL, *j;
 	const char *dev_id, *nonce, *prev;
-	char *env_txt = NULL, *sum_txt = NULL, hash[65], new_nonce[32], fail_buf[1024] = "";
+	char *env_txt = NULL, *sum_txt = NULL, *watcher_txt = NULL, hash[65], new_nonce[32],
+	     fail_buf[1024] = "";
 	long long seq, t, interval, now = c->now;
 	size_t i;
 	int r = 0;
@@ -167,6 +201,17 @@ int api_report(struct api_call *c)
 	rp.chain_gap = strcmp(prev, d.last_hash) != 0;
 	rp.policy_sha256 = api_json_str(json_object_get(rep, "policy"), "sha256", 64);
 	rp.agent_version = api_json_str(json_object_get(rep, "agent"), "version", 64);
+	rp.policy_mode = api_json_str(json_object_get(rep, "policy"), "mode", 16);
+	rp.not_enforcing = alert_not_enforcing(rp.policy_mode, json_object_get(rep, "watcher"));
+	/* The watcher as reported (docs/protocol.md), for the fleet view; a few hundred bytes. */
+	if (json_is_object(json_object_get(rep, "watcher"))) {
+		watcher_txt = json_dumps(json_object_get(rep, "watcher"), CANON_FLAGS);
+		if (watcher_txt && strlen(watcher_txt) > 16384) {
+			free(watcher_txt);
+			watcher_txt = NULL;
+		}
+		rp.watcher_json = watcher_txt;
+	}
 	if (!env_txt || !sum_txt) {
 		r = api_reply_error(c->rs, SRV_UNAVAILABLE, "out of memory", NULL);
 		goto out;
@@ -185,6 +230,7 @@ int api_report(struct api_call *c)
 	srv_db_ok(c->s);
 	atomic_fetch_add(&c->s->m.reports_accepted, 1);
 	report_alerts(c, &d, &rp, ctx.compliant);
+	enforcing_alerts(c, &d, &rp, rep, &ctx);
 	interval = ctx.policy_interval > 0 ? ctx.policy_interval : c->s->cfg.report_interval;
 	j = json_pack("{s:s, s:s, s:I, s:b}", "status", "accepted", "nonce", new_nonce,
 		      "report_interval", (json_int_t)interval, "chain_gap", rp.chain_gap);
@@ -194,6 +240,7 @@ int api_report(struct api_call *c)
 out:
 	free(env_txt);
 	free(sum_txt);
+	free(watcher_txt);
 	json_decref(summary);
 	api_signed_close(&sr);
 	return r;

@@ -10,10 +10,13 @@ static void print_alert(json_t *v, char *tb, size_t tblen)
 	json_t *d, *err;
 	size_t k;
 
-	printf("%s %-8s %-20s %s%s\n", server_cli_time(json_object_get(v, "created"), tb, tblen),
+	printf("%s %-8s %-20s %s%s", server_cli_time(json_object_get(v, "created"), tb, tblen),
 	       server_cli_str(v, "severity"), server_cli_str(v, "rule"),
 	       server_cli_str(v, "message"),
 	       json_is_true(json_object_get(v, "suppressed")) ? " [rate limited]" : "");
+	if (json_is_integer(json_object_get(v, "cleared")))
+		printf(" [cleared %s]", server_cli_time(json_object_get(v, "cleared"), tb, tblen));
+	putchar('\n');
 	json_array_foreach (json_object_get(v, "deliveries"), k, d) {
 		err = json_object_get(d, "last_error");
 		printf("    -> %s: %s (%lld attempts)%s%s\n", server_cli_str(d, "sink"),

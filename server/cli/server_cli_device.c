@@ -22,14 +22,21 @@ static int device_list(struct server_cli *c, json_t **j)
 		server_cli_print_json(*j);
 		return 0;
 	}
-	printf("%-36s %-20s %-14s %-8s %-16s %s\n", "ID", "HOSTNAME", "STATE", "SEQ", "LAST REPORT",
-	       "FAILING");
-	json_array_foreach (*j, i, v)
-		printf("%-36s %-20s %-14s %-8lld %-16s %s\n", server_cli_str(v, "id"),
+	printf("%-36s %-20s %-14s %-8s %-16s %-14s %s\n", "ID", "HOSTNAME", "STATE", "SEQ",
+	       "LAST REPORT", "WATCHER", "FAILING");
+	json_array_foreach (*j, i, v) {
+		const json_t *w = json_object_get(v, "watcher");
+		char wst[32];
+
+		/* the watcher's state, with a "!" when its policy enforces and it does not */
+		snprintf(wst, sizeof(wst), "%s%s", server_cli_str(w, "state"),
+			 json_is_true(json_object_get(v, "not_enforcing")) ? "!" : "");
+		printf("%-36s %-20s %-14s %-8lld %-16s %-14s %s\n", server_cli_str(v, "id"),
 		       server_cli_str(v, "hostname"), server_cli_str(v, "state"),
 		       (long long)json_integer_value(json_object_get(v, "last_seq")),
 		       server_cli_time(json_object_get(v, "last_report"), tb, sizeof(tb)),
-		       server_cli_str(v, "failing"));
+		       wst[0] ? wst : "-", server_cli_str(v, "failing"));
+	}
 	return 0;
 }
 

@@ -62,6 +62,7 @@ int store_device_get(struct store *st, const char *id, struct store_device *d);
  * ("" and 0 when no policy was uploaded or it sets none). */
 struct store_report_ctx {
 	int compliant;
+	bool not_enforcing; /* the last report: enforce mode, watcher degraded or posture only */
 	char policy_sha256[65];
 	long long policy_interval;
 };
@@ -75,7 +76,10 @@ int store_device_set_status(struct store *st, const char *id, const char *status
 struct store_report {
 	long long seq, time, received;
 	const char *new_nonce, *hash, *body, *checks_json, *failing, *policy_sha256, *agent_version;
+	const char *watcher_json; /* the report's "watcher" object (NULL: none) */
+	const char *policy_mode;  /* "audit" | "enforce" | NULL */
 	bool compliant, chain_gap;
+	bool not_enforcing; /* enforce mode and the watcher degraded or posture only */
 };
 int store_report_accept(struct store *st, const struct store_device *d,
 			const struct store_report *r);
@@ -98,6 +102,8 @@ int store_policy_current(struct store *st, json_t **ret);
 int store_alert_insert(struct store *st, const char *id, long long now, const char *device_id,
 		       const char *rule, const char *severity, const char *message,
 		       const char *dedup_key, bool suppressed, const char *const *sinks);
+/* Clear the device's open alerts of a rule (cleared = now): returns how many. */
+int store_alert_clear(struct store *st, const char *device_id, const char *rule, long long now);
 /* Alerts for (device, rule) since a time: for the rate limit. */
 int store_alert_count_since(struct store *st, const char *device_id, const char *rule,
 			    long long since);
@@ -114,6 +120,8 @@ int store_delivery_done(struct store *st, const char *alert_id, const char *sink
 int store_stale_devices(struct store *st, long long now, long long grace, struct store_res **ret);
 /* Devices by state, for /metrics: {"compliant": n, ...}. */
 int store_device_states(struct store *st, long long now, long long grace, json_t **ret);
+/* Approved devices whose last report is in enforce mode without enforcing (for /metrics). */
+int store_device_not_enforcing_count(struct store *st);
 /* The same from store_device_list()'s array: every state, 0 when no device is in it. */
 json_t *store_device_count_states(const json_t *devices);
 

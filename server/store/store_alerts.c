@@ -44,6 +44,22 @@ fail:
 	return r;
 }
 
+int store_alert_clear(struct store *st, const char *device_id, const char *rule, long long now)
+{
+	static const char sql[] =
+		"UPDATE alerts SET cleared = $3 WHERE device_id = $1 AND rule = $2"
+		" AND cleared IS NULL RETURNING id";
+	struct store_res *res;
+	int r;
+
+	r = STORE_EXEC(st, sql, &res, SP_TEXT(device_id), SP_TEXT(rule), SP_INT(now));
+	if (r < 0)
+		return r;
+	r = (int)res->nrows;
+	store_res_free(res);
+	return r;
+}
+
 int store_alert_count_since(struct store *st, const char *device_id, const char *rule,
 			    long long since)
 {
@@ -141,13 +157,14 @@ int store_alerts_list(struct store *st, const char *device_id, long long limit, 
 {
 	static const char all[] =
 		"SELECT a.id, a.created, a.device_id, a.rule, a.severity, a.message, a.suppressed,"
-		" d.sink, d.state, d.attempts, d.last_error FROM alerts a LEFT JOIN deliveries d"
-		" ON d.alert_id = a.id WHERE a.id IN (SELECT id FROM alerts"
+		" d.sink, d.state, d.attempts, d.last_error, a.cleared FROM alerts a"
+		" LEFT JOIN deliveries d ON d.alert_id = a.id WHERE a.id IN (SELECT id FROM alerts"
 		" ORDER BY created DESC, id LIMIT $1) ORDER BY a.created DESC, a.id, d.sink";
 	static const char one[] =
 		"SELECT a.id, a.created, a.device_id, a.rule, a.severity, a.message, a.suppressed,"
-		" d.sink, d.state, d.attempts, d.last_error FROM alerts a LEFT JOIN deliveries d"
-		" ON d.alert_id = a.id WHERE a.id IN (SELECT id FROM alerts WHERE device_id = $2"
+		" d.sink, d.state, d.attempts, d.last_error, a.cleared FROM alerts a"
+		" LEFT JOIN deliveries d ON d.alert_id = a.id WHERE a.id IN (SELECT id FROM alerts"
+		" WHERE device_id = $2"
 		" ORDER BY created DESC, id LIMIT $1) ORDER BY a.created DESC, a.id, d.sink";
 	static const char *const spec[] = { "id:s",       "created:i", "device_id:s",  "rule:s",
 					    "severity:s", "message:s", "suppressed:b", NULL };
@@ -161,6 +178,13 @@ int store_alerts_list(struct store *st, const char *device_id, long long limit, 
 	if (r < 0)
 		return r;
 	arr = store_res_json(res, spec);
+	/* "cleared": when the condition behind the alert ended (not_enforcing), else null.
+	 * Column 11, after the delivery's. */
+	for (size_t i = 0; arr && i < res->nrows; i++)
+		json_object_set_new(json_array_get(arr, i), "cleared",
+				    store_res_get(res, i, 11)
+					    ? json_integer(store_res_int(res, i, 11, 0))
+					    : json_null());
 	out = json_array();
 	for (size_t i = 0; arr && out && i < res->nrows; i++) {
 		const char *aid = store_res_get(res, i, 0);

@@ -74,7 +74,8 @@ int store_device_get_for_report(struct store *st, const char *id, struct store_d
 	static const char sql[] =
 		"SELECT d.id, d.public_key, d.status, d.last_seq, d.nonce, d.last_hash, "
 		"d.last_report,"
-		" d.report_interval, d.hostname, d.compliant, p.sha256, p.report_interval"
+		" d.report_interval, d.hostname, d.compliant, p.sha256, p.report_interval,"
+		" d.not_enforcing"
 		" FROM devices d LEFT JOIN (SELECT sha256, report_interval FROM policies"
 		" ORDER BY uploaded DESC, sha256 LIMIT 1) p ON 1 = 1 WHERE d.id = $1";
 	struct store_res *res;
@@ -87,6 +88,7 @@ int store_device_get_for_report(struct store *st, const char *id, struct store_d
 	snprintf(ctx->policy_sha256, sizeof(ctx->policy_sha256), "%s",
 		 store_res_get(res, 0, 10) ?: "");
 	ctx->policy_interval = store_res_int(res, 0, 11, 0);
+	ctx->not_enforcing = store_res_int(res, 0, 12, 0) != 0;
 	store_res_free(res);
 	return 0;
 }
@@ -145,7 +147,8 @@ int store_stale_devices(struct store *st, long long now, long long grace, struct
 static const char device_cols[] = "SELECT id, hostname, status, enrolled, last_seq, last_report, "
 				  "report_time, report_interval, compliant,"
 				  " failing, last_checks, policy_sha256, agent_version, "
-				  "chain_gaps, facts, public_key FROM devices";
+				  "chain_gaps, facts, public_key, watcher, policy_mode, "
+				  "not_enforcing FROM devices";
 static const char *const device_spec[] = { "id:s",
 					   "hostname:s",
 					   "status:s",
@@ -162,6 +165,9 @@ static const char *const device_spec[] = { "id:s",
 					   "chain_gaps:i",
 					   "facts:j",
 					   "public_key:s",
+					   "watcher:j",
+					   "policy_mode:s",
+					   "not_enforcing:b",
 					   NULL };
 
 static int devices_query(struct store *st, const char *sql, const char *id, long long now,
@@ -218,6 +224,21 @@ json_t *store_device_count_states(const json_t *devices)
 				    json_integer(json_integer_value(json_object_get(o, s)) + 1));
 	}
 	return o;
+}
+
+int store_device_not_enforcing_count(struct store *st)
+{
+	static const char sql[] =
+		"SELECT COUNT(*) FROM devices WHERE status = 'approved' AND not_enforcing = 1";
+	struct store_res *res;
+	int r;
+
+	r = store_exec(st, sql, NULL, 0, &res);
+	if (r < 0)
+		return r;
+	r = (int)store_res_int(res, 0, 0, 0);
+	store_res_free(res);
+	return r;
 }
 
 int store_device_states(struct store *st, long long now, long long grace, json_t **ret)

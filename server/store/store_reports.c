@@ -10,7 +10,8 @@ int store_report_accept(struct store *st, const struct store_device *d,
 	static const char upd[] =
 		"UPDATE devices SET last_seq = $1, nonce = $2, last_hash = $3, last_report = $4,"
 		" report_time = $5, compliant = $6, failing = $7, last_checks = $8,"
-		" policy_sha256 = $9, agent_version = $10, chain_gaps = chain_gaps + $11"
+		" policy_sha256 = $9, agent_version = $10, chain_gaps = chain_gaps + $11,"
+		" watcher = $15, policy_mode = $16, not_enforcing = $17"
 		" WHERE id = $12 AND last_seq = $13 AND nonce = $14 RETURNING id";
 	static const char ins[] =
 		"INSERT INTO reports (device_id, seq, received, time, compliant, chain_gap,"
@@ -21,7 +22,8 @@ int store_report_accept(struct store *st, const struct store_device *d,
 		"WITH u AS (UPDATE devices SET last_seq = $1, nonce = $2, last_hash = $3,"
 		" last_report = $4, report_time = $5, compliant = $6, failing = $7, last_checks = "
 		"$8,"
-		" policy_sha256 = $9, agent_version = $10, chain_gaps = chain_gaps + $11"
+		" policy_sha256 = $9, agent_version = $10, chain_gaps = chain_gaps + $11,"
+		" watcher = $16, policy_mode = $17, not_enforcing = $18"
 		" WHERE id = $12 AND last_seq = $13 AND nonce = $14 RETURNING id)"
 		" INSERT INTO reports (device_id, seq, received, time, compliant, chain_gap, "
 		"checks, body)"
@@ -37,7 +39,9 @@ int store_report_accept(struct store *st, const struct store_device *d,
 			       SP_INT(rp->compliant), SP_TEXT(rp->failing),
 			       SP_TEXT(rp->checks_json), SP_TEXT(rp->policy_sha256),
 			       SP_TEXT(rp->agent_version), SP_INT(rp->chain_gap), SP_TEXT(d->id),
-			       SP_INT(d->last_seq), SP_TEXT(d->nonce), SP_TEXT(rp->body));
+			       SP_INT(d->last_seq), SP_TEXT(d->nonce), SP_TEXT(rp->body),
+			       SP_TEXT(rp->watcher_json), SP_TEXT(rp->policy_mode),
+			       SP_INT(rp->not_enforcing));
 		if (r == 0 && res->nrows != 1)
 			r = -ESTALE;
 		store_res_free(res);
@@ -50,7 +54,8 @@ int store_report_accept(struct store *st, const struct store_device *d,
 		       SP_INT(rp->received), SP_INT(rp->time), SP_INT(rp->compliant),
 		       SP_TEXT(rp->failing), SP_TEXT(rp->checks_json), SP_TEXT(rp->policy_sha256),
 		       SP_TEXT(rp->agent_version), SP_INT(rp->chain_gap), SP_TEXT(d->id),
-		       SP_INT(d->last_seq), SP_TEXT(d->nonce));
+		       SP_INT(d->last_seq), SP_TEXT(d->nonce), SP_TEXT(rp->watcher_json),
+		       SP_TEXT(rp->policy_mode), SP_INT(rp->not_enforcing));
 	if (r < 0)
 		goto fail;
 	if (res->nrows != 1) {
@@ -79,7 +84,7 @@ int store_summary(struct store *st, long long now, long long grace, long long ho
 		" t GROUP BY b ORDER BY b";
 	static const char *const viol_rules =
 		"noncompliant client_blocked client_unapproved injection attachment_exec "
-		"verification_failed chain_gap";
+		"verification_failed chain_gap not_enforcing";
 	struct store_res *res = NULL;
 	json_t *devs = NULL, *out, *states, *fails, *series, *alerts, *viol, *d, *a;
 	size_t i;

@@ -45,6 +45,29 @@ static const char schema[] =
 	" text TEXT NOT NULL, signature TEXT NOT NULL, report_interval BIGINT, uploaded BIGINT NOT "
 	"NULL);";
 
+/* Schema version 2 (the backend ladder): the watcher of each device's last report (JSON), its
+ * policy mode and whether it is in enforce mode without enforcing (the not_enforcing alert's
+ * state); an alert's clearing time. Added to existing databases in place. */
+static const char schema_v2[] = "ALTER TABLE devices ADD COLUMN watcher TEXT;"
+				"ALTER TABLE devices ADD COLUMN policy_mode TEXT;"
+				"ALTER TABLE devices ADD COLUMN not_enforcing INTEGER NOT NULL "
+				"DEFAULT 0;"
+				"ALTER TABLE alerts ADD COLUMN cleared BIGINT;"
+				"UPDATE wxg_meta SET value = '2' WHERE key = 'schema_version'";
+
+static int schema_version(struct store *st)
+{
+	struct store_res *res = NULL;
+	int r;
+
+	r = STORE_EXEC(st, "SELECT value FROM wxg_meta WHERE key = 'schema_version'", &res);
+	if (r < 0)
+		return r;
+	r = (int)store_res_int(res, 0, 0, 0);
+	store_res_free(res);
+	return r;
+}
+
 int store_migrate(struct store *st)
 {
 	int r;
@@ -65,6 +88,14 @@ int store_migrate(struct store *st)
 				" ON CONFLICT (key) DO NOTHING");
 	if (r < 0)
 		goto fail;
+	r = schema_version(st);
+	if (r < 0)
+		goto fail;
+	if (r < 2) {
+		r = st->drv->script(st, schema_v2);
+		if (r < 0)
+			goto fail;
+	}
 	return store_commit(st);
 fail:
 	store_rollback(st);

@@ -19,110 +19,7 @@
 
 #include "common/fileio.h"
 #include "simclient.h"
-
-/* ---- webhook receiver ---- */
-
-struct receiver {
-	int fd, port;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	char *bodies[256];
-	char *paths[256];
-	int n;
-	int fail_first_json; /* answer the first JSON-webhook POST with 500 (tests retries) */
-};
-
-static void *receiver_main(void *arg)
-{
-	struct receiver *rv = arg;
-
-	for (;;) {
-		char buf[65536], path[256] = "";
-		size_t have = 0;
-		long clen = 0;
-		char *hdr_end = NULL, *cl;
-		int c = accept(rv->fd, NULL, NULL);
-		bool fail = false;
-
-		if (c < 0)
-			return NULL;
-		while (have < sizeof(buf) - 1) {
-			ssize_t n = read(c, buf + have, sizeof(buf) - 1 - have);
-
-			if (n <= 0)
-				break;
-			have += (size_t)n;
-			buf[have] = 0;
-			hdr_end = strstr(buf, "\r\n\r\n");
-			if (hdr_end) {
-				cl = strcasestr(buf, "Content-Length:");
-				clen = cl ? atol(cl + 15) : 0;
-				if ((long)(have - (size_t)(hdr_end + 4 - buf)) >= clen)
-					break;
-			}
-		}
-		if (hdr_end) {
-			sscanf(buf, "POST %255s", path);
-			pthread_mutex_lock(&rv->lock);
-			if (strncmp(path, "/hook", 5) == 0 && rv->fail_first_json) {
-				rv->fail_first_json = 0;
-				fail = true;
-			} else if (rv->n < 256) {
-				rv->bodies[rv->n] = strndup(hdr_end + 4, (size_t)clen);
-				rv->paths[rv->n] = strdup(path);
-				rv->n++;
-			}
-			pthread_mutex_unlock(&rv->lock);
-		}
-		{
-			const char *ok =
-				"HTTP/1.1 200 OK\r\nContent-Type: "
-				"application/json\r\nContent-Length: 27\r\n"
-				"Connection: close\r\n\r\n{\"errcode\":0,\"errmsg\":\"ok\"}";
-			const char *bad = "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: "
-					  "close\r\n\r\n";
-			const char *rep = fail ? bad : ok;
-
-			if (write(c, rep, strlen(rep)) < 0)
-				perror("receiver write");
-		}
-		close(c);
-	}
-}
-
-static void receiver_start(struct receiver *rv)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(a);
-
-	pthread_mutex_init(&rv->lock, NULL);
-	rv->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(rv->fd >= 0);
-	assert_int_equal(bind(rv->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(rv->fd, 16), 0);
-	getsockname(rv->fd, (struct sockaddr *)&a, &sl);
-	rv->port = ntohs(a.sin_port);
-	assert_int_equal(pthread_create(&rv->thread, NULL, receiver_main, rv), 0);
-}
-
-/* Wait until a received body contains needle (and its path starts with prefix). */
-static char *receiver_wait(struct receiver *rv, const char *prefix, const char *needle, int seconds)
-{
-	for (int t = 0; t < seconds * 10; t++) {
-		pthread_mutex_lock(&rv->lock);
-		for (int i = 0; i < rv->n; i++)
-			if (strncmp(rv->paths[i], prefix, strlen(prefix)) == 0 &&
-			    strstr(rv->bodies[i], needle)) {
-				char *r = strdup(rv->bodies[i]);
-
-				pthread_mutex_unlock(&rv->lock);
-				return r;
-			}
-		pthread_mutex_unlock(&rv->lock);
-		usleep(100 * 1000);
-	}
-	return NULL;
-}
+#include "webhook_receiver.h"
 
 /* ---- the server ---- */
 
@@ -131,7 +28,7 @@ struct env {
 	char conf[512], ca[512], bin[512];
 	pid_t pid;
 	int port;
-	struct receiver rv;
+	struct webhook_receiver rv;
 	char admin[160];
 };
 
@@ -150,7 +47,7 @@ static int start_server_db(long long interval, const char *db, const char *share
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	E.dir = shared_dir ? strdup(shared_dir) : wxg_test_mkdtemp();
 	E.rv.fail_first_json = 1;
-	receiver_start(&E.rv);
+	webhook_receiver_start(&E.rv);
 	snprintf(E.bin, sizeof(E.bin), "%s/wxguard-server", wxg_test_build_dir());
 	snprintf(E.conf, sizeof(E.conf), "%s/server-%d.conf", E.dir, (int)(cur - envs));
 	snprintf(E.ca, sizeof(E.ca), "%s/tls/ca.pem", E.dir);
@@ -353,7 +250,8 @@ static void test_e2e_reports_accepted_and_noncompliance_reaches_wecom(void **sta
 			 200);
 	simclient_accepted(C, rep);
 	json_decref(rep);
-	msg = receiver_wait(&E.rv, "/cgi-bin/webhook/send?key=test-key", "noncompliant", 10);
+	msg = webhook_receiver_wait(&E.rv, "/cgi-bin/webhook/send?key=test-key", "noncompliant",
+				    10);
 	assert_non_null(msg);
 	{
 		json_t *j = json_loads(msg, 0, NULL);
@@ -366,7 +264,7 @@ static void test_e2e_reports_accepted_and_noncompliance_reaches_wecom(void **sta
 	}
 	free(msg);
 	/* the JSON webhook failed once (500) and got the alert on a retry */
-	msg = receiver_wait(&E.rv, "/hook", "\"rule\":\"noncompliant\"", 10);
+	msg = webhook_receiver_wait(&E.rv, "/hook", "\"rule\":\"noncompliant\"", 10);
 	assert_non_null(msg);
 	free(msg);
 }
@@ -440,11 +338,11 @@ static void test_e2e_watcher_events_alert_and_cli_options_after_command(void **s
 			 200);
 	assert_int_equal(json_integer_value(json_object_get(rep, "accepted")), 3);
 	json_decref(rep);
-	msg = receiver_wait(&E.rv, "/cgi-bin/webhook/send", "attachment_exec", 10);
+	msg = webhook_receiver_wait(&E.rv, "/cgi-bin/webhook/send", "attachment_exec", 10);
 	assert_non_null(msg);
 	assert_non_null(strstr(msg, "chat-delivered payload executed"));
 	free(msg);
-	msg = receiver_wait(&E.rv, "/cgi-bin/webhook/send", "client_unapproved", 10);
+	msg = webhook_receiver_wait(&E.rv, "/cgi-bin/webhook/send", "client_unapproved", 10);
 	assert_non_null(msg);
 	assert_non_null(strstr(msg, "blocked unapproved client electronic-wechat"));
 	free(msg);
@@ -484,7 +382,7 @@ static void test_e2e_stale_device_alert_is_delivered(void **state)
 	char *msg, *out;
 
 	/* interval 1 s, grace 1 s: stale after 3 s without a report */
-	msg = receiver_wait(&E.rv, "/cgi-bin/webhook/send", "stale", 15);
+	msg = webhook_receiver_wait(&E.rv, "/cgi-bin/webhook/send", "stale", 15);
 	assert_non_null(msg);
 	assert_non_null(strstr(msg, C->device_id));
 	free(msg);
@@ -560,6 +458,31 @@ static void test_e2e_dashboard_in_headless_chromium(void **state)
 			dash_report(c[i], i == 3 ? "disk_encryption" : "screen_lock");
 			dash_report(c[i], "disk_encryption");
 		}
+	}
+	{
+		/* dash-bad-1 runs an enforce policy on a kernel without BTF: not enforcing */
+		json_t *rep,
+			*w = json_pack(
+				"{s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:s, s:{s:{s:s, s:s},"
+				" s:{s:s, s:s}, s:{s:s, s:s}, s:{s:s, s:s}}}",
+				"state", "degraded", "enforcement", "fanotify", "events", 0,
+				"drops", 0, "kills", 0, "kernel", "5.10.0-30-amd64", "btf", "",
+				"reason", "no BTF", "summary",
+				"kernel 5.10 has no BTF: enforcing with fanotify; injection and "
+				"renames are reported, not refused",
+				"decisions", "exec", "backend", "fanotify", "effect", "refused",
+				"libraries", "backend", "fanotify", "effect", "refused",
+				"injection", "backend", "fanotify", "effect", "reported", "renames",
+				"backend", "fanotify", "effect", "reported");
+
+		assert_int_equal(
+			https_json("/api/v1/report",
+				   simclient_report_watcher(c[3], time(NULL), "disk_encryption", -1,
+							    "enforce", w),
+				   &rep),
+			200);
+		simclient_accepted(c[3], rep);
+		json_decref(rep);
 	}
 	{
 		json_t *rep;

@@ -76,6 +76,12 @@ int simclient_enrolled(struct simclient *c, const json_t *reply)
 json_t *simclient_report(struct simclient *c, long long now, const char *failing,
 			 long long seq_override)
 {
+	return simclient_report_watcher(c, now, failing, seq_override, NULL, NULL);
+}
+
+json_t *simclient_report_watcher(struct simclient *c, long long now, const char *failing,
+				 long long seq_override, const char *mode, json_t *watcher)
+{
 	static const char *const ids[] = { "screen_lock", "disk_encryption", "patch_updates",
 					   "antivirus",   "client_approved", "ptrace_scope" };
 	json_t *checks = json_array(), *r;
@@ -95,11 +101,16 @@ json_t *simclient_report(struct simclient *c, long long now, const char *failing
 		      "boot-1", "time", (json_int_t)now, "nonce", c->nonce, "prev_hash",
 		      c->prev_hash, "agent", "version", "0.1.0", "sha256",
 		      "0000000000000000000000000000000000000000000000000000000000000000", "policy",
-		      "name", "default", "version", "1", "sha256", "", "mode", "audit", "checks",
-		      checks, "watcher", "state", "running", "enforcement", "lsm", "events", 0,
-		      "drops", 0, "kills", 0, "spool", "depth", 0, "evicted", 0);
-	if (!r)
+		      "name", "default", "version", "1", "sha256", "", "mode",
+		      mode ? mode : "audit", "checks", checks, "watcher", "state", "running",
+		      "enforcement", "lsm", "events", 0, "drops", 0, "kills", 0, "spool", "depth",
+		      0, "evicted", 0);
+	if (!r) {
+		json_decref(watcher);
 		return NULL;
+	}
+	if (watcher)
+		json_object_set_new(r, "watcher", watcher);
 	canon_sha256(r, c->pending_hash);
 	return envelope(c, "report", r);
 }

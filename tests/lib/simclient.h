@@ -28,6 +28,10 @@ int simclient_enrolled(struct simclient *c, const json_t *reply);
  * as "fail" (NULL: all pass). */
 json_t *simclient_report(struct simclient *c, long long now, const char *failing,
 			 long long seq_override);
+/* The same with the policy's mode (NULL: "audit") and the watcher object (stolen; NULL: a
+ * running LSM watcher without the ladder's fields, as agents before it sent). */
+json_t *simclient_report_watcher(struct simclient *c, long long now, const char *failing,
+				 long long seq_override, const char *mode, json_t *watcher);
 /* Take the new nonce and advance seq/prev_hash after a 200 reply. */
 int simclient_accepted(struct simclient *c, const json_t *reply);
 /* One watcher event shaped like docs/events.md (v, ts, type, mode, rule, reason, verdict,

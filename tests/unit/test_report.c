@@ -224,6 +224,72 @@ static void test_report_prev_hash_chains_to_last_accepted(void **state)
 	free(dir);
 }
 
+/* The backend ladder's fields (docs/protocol.md): additive members of "watcher", strings only,
+ * so the report stays canonical and its signature verifies after a round trip. */
+static void test_report_watcher_carries_decisions_kernel_and_summary(void **state)
+{
+	struct watch_state ws = { .state = WATCH_STATE_DEGRADED };
+	struct report_input in;
+	struct report_watcher w;
+	struct policy p;
+	struct sign_key *k;
+	json_t *r, *wj, *env, *parsed;
+	char *text, *pub;
+
+	input(&in, &p, &w);
+	for (int d = 0; d < WATCH_DEC_MAX; d++)
+		ws.decisions[d] = (struct watch_decision_state){ WATCH_BACKEND_FANOTIFY,
+								 WATCH_EFFECT_REFUSED };
+	ws.decisions[WATCH_DEC_INJECTION].effect = WATCH_EFFECT_REPORTED;
+	strcpy(ws.kernel, "5.10.0-30-amd64");
+	strcpy(ws.reason, "no BTF");
+	strcpy(ws.summary, "kernel 5.10 has no BTF: enforcing with fanotify; injection is "
+			   "reported, not refused");
+	w.state = "degraded";
+	w.enforcement = "fanotify";
+	w.ladder = &ws;
+	assert_int_equal(report_build(&in, &r), 0);
+	wj = json_object_get(r, "watcher");
+	assert_string_equal(json_string_value(json_object_get(wj, "state")), "degraded");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(json_object_get(wj, "decisions"), "injection"), "effect")),
+		"reported");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(json_object_get(wj, "decisions"), "exec"), "backend")),
+		"fanotify");
+	assert_int_equal(json_object_size(json_object_get(wj, "decisions")), 4);
+	assert_string_equal(json_string_value(json_object_get(wj, "kernel")), "5.10.0-30-amd64");
+	assert_string_equal(json_string_value(json_object_get(wj, "btf")), "");
+	assert_string_equal(json_string_value(json_object_get(wj, "reason")), "no BTF");
+	assert_string_equal(json_string_value(json_object_get(wj, "summary")), ws.summary);
+	/* still 11 top-level members: the new fields live inside "watcher" */
+	assert_int_equal(json_object_size(r), 11);
+	assert_int_equal(sign_key_generate(&k), 0);
+	assert_int_equal(sign_key_public_b64(k, &pub), 0);
+	assert_int_equal(sign_envelope(k, "report", r, &env), 0);
+	text = json_dumps(env, JSON_INDENT(3));
+	parsed = json_loads(text, 0, NULL);
+	assert_int_equal(
+		sign_verify_json_b64(pub, json_object_get(parsed, "report"),
+				     json_string_value(json_object_get(parsed, "signature"))),
+		0);
+	free(text);
+	free(pub);
+	json_decref(parsed);
+	json_decref(env);
+	json_decref(r);
+	sign_key_free(k);
+
+	/* without the ladder (an agent before it): none of the new members */
+	w.ladder = NULL;
+	assert_int_equal(report_build(&in, &r), 0);
+	assert_null(json_object_get(json_object_get(r, "watcher"), "decisions"));
+	assert_null(json_object_get(json_object_get(r, "watcher"), "summary"));
+	json_decref(r);
+}
+
 static void test_report_self_sha256_is_hex(void **state)
 {
 	char hex[HASH_SHA256_HEX];
@@ -240,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_report_signature_verifies_after_reserialization),
 		cmocka_unit_test(test_report_seq_persists_across_restarts),
 		cmocka_unit_test(test_report_prev_hash_chains_to_last_accepted),
+		cmocka_unit_test(test_report_watcher_carries_decisions_kernel_and_summary),
 		cmocka_unit_test(test_report_self_sha256_is_hex),
 	};
 

@@ -939,6 +939,222 @@ static void test_watcher_events_over_the_api_raise_mapped_alerts(void **state)
 	simclient_free(c);
 }
 
+/* ---- the watcher's state: enforce mode without enforcing (docs/alerts.md not_enforcing) ---- */
+
+/* A report's watcher as an agent with the backend ladder sends it: every decision by
+ * backend, effect; injection's effect given. */
+static json_t *ladder_watcher(const char *state, const char *backend, const char *effect,
+			      const char *injection, const char *summary)
+{
+	json_t *w = json_pack("{s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:s, s:{}}", "state", state,
+			      "enforcement", backend, "events", 0, "drops", 0, "kills", 0, "kernel",
+			      "5.10.0-30-amd64", "btf", "", "reason", "", "summary", summary,
+			      "decisions");
+	json_t *dec = json_object_get(w, "decisions");
+	static const char *const names[] = { "exec", "libraries", "injection", "renames" };
+
+	for (int d = 0; d < 4; d++)
+		json_object_set_new(dec, names[d],
+				    json_pack("{s:s, s:s}", "backend", backend, "effect",
+					      d == 2 ? injection : effect));
+	return w;
+}
+
+static json_t *send_watcher_report(struct fx *f, struct simclient *c, const char *mode,
+				   json_t *watcher, int *st)
+{
+	json_t *rep = call(f, "POST", "/api/v1/report",
+			   simclient_report_watcher(c, now_s(), NULL, -1, mode, watcher), NULL, st);
+
+	if (*st == 200)
+		assert_int_equal(simclient_accepted(c, rep), 0);
+	return rep;
+}
+
+/* The device's not_enforcing alerts: how many are open (not cleared) in *open, and the message
+ * of one that contains needle in msg ("" none). Returns how many in all. */
+static int not_enforcing_alerts(struct fx *f, const char *device, const char *needle, char *msg,
+				size_t len, int *open)
+{
+	json_t *a, *v;
+	size_t i;
+	int n = 0;
+
+	msg[0] = 0;
+	*open = 0;
+	assert_int_equal(store_alerts_list(f->st, device, 1000, &a), 0);
+	json_array_foreach (a, i, v) {
+		const char *m = json_string_value(json_object_get(v, "message"));
+
+		if (strcmp(json_string_value(json_object_get(v, "rule")), ALERT_NOT_ENFORCING))
+			continue;
+		n++;
+		*open += json_is_null(json_object_get(v, "cleared"));
+		if (strstr(m, needle))
+			snprintf(msg, len, "%s", m);
+	}
+	json_decref(a);
+	return n;
+}
+
+static void test_not_enforcing_alert_raised_once_with_reason_and_cleared(void **state)
+{
+	struct fx *f = *state;
+	struct simclient *c = enroll(f, false);
+	const char *why = "kernel 5.10 has no BTF: enforcing with fanotify; injection is "
+			  "reported, not refused";
+	char msg[4096] = "", path[160];
+	int open;
+	json_t *r, *dev, *w;
+	int st;
+
+	/* enforce + running: nothing to say */
+	r = send_watcher_report(f, c, "enforce",
+				ladder_watcher("running", "lsm", "refused", "refused", "ok"), &st);
+	assert_int_equal(st, 200);
+	json_decref(r);
+	assert_int_equal(not_enforcing_alerts(f, c->device_id, "", msg, sizeof(msg), &open), 0);
+
+	/* degraded: raised once, naming what is only reported and why */
+	for (int k = 0; k < 3; k++) {
+		r = send_watcher_report(
+			f, c, "enforce",
+			ladder_watcher("degraded", "fanotify", "refused", "reported", why), &st);
+		assert_int_equal(st, 200);
+		json_decref(r);
+	}
+	assert_int_equal(not_enforcing_alerts(f, c->device_id, "", msg, sizeof(msg), &open), 1);
+	assert_int_equal(open, 1);
+	assert_non_null(strstr(msg, "enforce mode but the agent is not enforcing"));
+	assert_non_null(strstr(msg, "Only reported: injection (fanotify)"));
+	assert_non_null(strstr(msg, why));
+	assert_non_null(strstr(msg, "5.10.0-30-amd64"));
+
+	/* the device's API shows the watcher as reported */
+	snprintf(path, sizeof(path), "/api/v1/admin/devices/%s", c->device_id);
+	dev = call(f, "GET", path, NULL, f->admin, &st);
+	assert_int_equal(st, 200);
+	w = json_object_get(dev, "watcher");
+	assert_string_equal(json_string_value(json_object_get(w, "state")), "degraded");
+	assert_string_equal(json_string_value(json_object_get(w, "summary")), why);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(json_object_get(w, "decisions"), "injection"), "effect")),
+		"reported");
+	assert_true(json_is_true(json_object_get(dev, "not_enforcing")));
+	assert_string_equal(json_string_value(json_object_get(dev, "policy_mode")), "enforce");
+	json_decref(dev);
+	r = call_raw(f, "GET", "/metrics", "", 0, NULL, NULL, &st);
+	assert_non_null(strstr(json_string_value(r), "\nwxguard_devices_not_enforcing "));
+	assert_null(strstr(json_string_value(r), "\nwxguard_devices_not_enforcing 0\n"));
+	json_decref(r);
+
+	/* running again: cleared, and one enforcing_restored notice */
+	for (int k = 0; k < 2; k++) {
+		r = send_watcher_report(
+			f, c, "enforce",
+			ladder_watcher("running", "lsm", "refused", "refused", "ok"), &st);
+		assert_int_equal(st, 200);
+		json_decref(r);
+	}
+	assert_int_equal(not_enforcing_alerts(f, c->device_id, "", msg, sizeof(msg), &open), 1);
+	assert_int_equal(open, 0);
+	assert_int_equal(count_alerts(f, c->device_id, ALERT_ENFORCING_RESTORED), 1);
+	dev = call(f, "GET", path, NULL, f->admin, &st);
+	assert_false(json_is_true(json_object_get(dev, "not_enforcing")));
+	json_decref(dev);
+
+	/* posture only raises a new one (a new episode) */
+	r = send_watcher_report(f, c, "enforce",
+				ladder_watcher("posture_only", "none", "none", "none",
+					       "posture only: no watcher could start"),
+				&st);
+	json_decref(r);
+	assert_int_equal(not_enforcing_alerts(f, c->device_id, "Not watched: exec (none)", msg,
+					      sizeof(msg), &open),
+			 2);
+	assert_int_equal(open, 1);
+	assert_non_null(strstr(msg, "posture only: no watcher could start"));
+	simclient_free(c);
+}
+
+static void test_not_enforcing_needs_enforce_mode_and_reads_old_agents(void **state)
+{
+	struct fx *f = *state;
+	struct simclient *c = enroll(f, false);
+	char msg[4096] = "";
+	int open;
+	json_t *r;
+	int st;
+
+	/* audit mode: degraded is not an enforcement failure */
+	r = send_watcher_report(f, c, "audit",
+				ladder_watcher("degraded", "fanotify", "refused", "reported", "x"),
+				&st);
+	assert_int_equal(st, 200);
+	json_decref(r);
+	assert_int_equal(not_enforcing_alerts(f, c->device_id, "", msg, sizeof(msg), &open), 0);
+	/* an agent before the ladder: only state and enforcement; still alerted */
+	r = send_watcher_report(f, c, "enforce",
+				json_pack("{s:s, s:s, s:i, s:i, s:i}", "state", "degraded",
+					  "enforcement", "none", "events", 0, "drops", 0, "kills",
+					  0),
+				&st);
+	assert_int_equal(st, 200);
+	json_decref(r);
+	assert_int_equal(not_enforcing_alerts(f, c->device_id, "does not report its decisions", msg,
+					      sizeof(msg), &open),
+			 1);
+	assert_int_equal(open, 1);
+	assert_true(msg[0]);
+	/* the policy leaves enforce mode: cleared */
+	r = send_watcher_report(f, c, "audit",
+				ladder_watcher("degraded", "fanotify", "refused", "reported", "x"),
+				&st);
+	json_decref(r);
+	assert_int_equal(not_enforcing_alerts(f, c->device_id, "", msg, sizeof(msg), &open), 1);
+	assert_int_equal(open, 0);
+	assert_int_equal(count_alerts(f, c->device_id, ALERT_ENFORCING_RESTORED), 1);
+	simclient_free(c);
+}
+
+/* A database of schema 1 (before the watcher columns) gets them in place, data kept. */
+static void test_store_migrates_schema_1_in_place(void **state)
+{
+	struct fx *f = *state;
+	struct simclient *c = enroll(f, false);
+	json_t *r, *devs, *v;
+	size_t i;
+	int st, found = 0;
+
+	r = send_report(f, c, now_s(), NULL, &st);
+	json_decref(r);
+	assert_int_equal(f->st->drv->script(f->st, "ALTER TABLE devices DROP COLUMN watcher;"
+						   "ALTER TABLE devices DROP COLUMN policy_mode;"
+						   "ALTER TABLE devices DROP COLUMN not_enforcing;"
+						   "ALTER TABLE alerts DROP COLUMN cleared;"
+						   "UPDATE wxg_meta SET value = '1'"
+						   " WHERE key = 'schema_version'"),
+			 0);
+	assert_int_equal(store_migrate(f->st), 0);
+	assert_int_equal(store_migrate(f->st), 0); /* twice: nothing to do */
+	assert_int_equal(store_device_list(f->st, now_s(), 300, &devs), 0);
+	json_array_foreach (devs, i, v)
+		if (strcmp(json_string_value(json_object_get(v, "id")), c->device_id) == 0) {
+			found++;
+			assert_true(json_is_null(json_object_get(v, "watcher")));
+			assert_int_equal(json_integer_value(json_object_get(v, "last_seq")), 1);
+		}
+	assert_int_equal(found, 1);
+	json_decref(devs);
+	/* and reports go on */
+	r = send_watcher_report(f, c, "enforce",
+				ladder_watcher("running", "lsm", "refused", "refused", "ok"), &st);
+	assert_int_equal(st, 200);
+	json_decref(r);
+	simclient_free(c);
+}
+
 #define T(name) cmocka_unit_test(name)
 #define ALL_TESTS                                                                               \
 	T(test_report_valid_is_accepted_and_chained), T(test_report_tampered_is_bad_signature), \
@@ -956,7 +1172,10 @@ static void test_watcher_events_over_the_api_raise_mapped_alerts(void **state)
 		T(test_noncompliant_alert_once_per_transition_and_rate_limited),                \
 		T(test_stale_device_is_alerted_once), T(test_admin_api_needs_token),            \
 		T(test_policy_upload_is_signed_and_served),                                     \
-		T(test_metrics_count_refusals_by_reason)
+		T(test_metrics_count_refusals_by_reason),                                       \
+		T(test_not_enforcing_alert_raised_once_with_reason_and_cleared),                \
+		T(test_not_enforcing_needs_enforce_mode_and_reads_old_agents),                  \
+		T(test_store_migrates_schema_1_in_place)
 
 int main(void)
 {

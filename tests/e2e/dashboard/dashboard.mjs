@@ -48,6 +48,12 @@ try {
   check("failing check has a non-zero bar",
     (await page.$$eval(".check-row", (r) => r.filter((x) => Number(x.querySelector(".v").textContent) > 0).length)) >= 1);
   check("recent violations listed", (await page.$$eval("#viol .viol", (r) => r.length)) >= 1);
+  check("not-enforcing card counts the degraded enforce-mode device", (await card("not_enforcing")) === 1);
+  const wcells = await page.$$eval("#devices tr.dev td:nth-child(3)", (t) => t.map((x) => x.textContent));
+  check("device table shows each watcher's state", wcells.some((t) => t === "degraded not enforcing") &&
+    wcells.some((t) => t === "running"), wcells.join(","));
+  check("recent violations list the not_enforcing alert",
+    (await page.$$eval("#viol .viol", (v) => v.map((x) => x.textContent))).some((t) => t.includes("not_enforcing")));
 
   await page.fill("#q", "dash-bad");
   const filtered = await page.$$eval("#devices tr.dev", (t) => t.length);
@@ -71,6 +77,10 @@ try {
     evs.some((t) => t.includes("client.plugins / library") && t.includes("/tmp/libhook.so")) &&
     evs.some((t) => t.includes("lost 17 (total 42)")));
   check("old-style events show their type", evs.some((t) => t.includes("client.blocked")));
+  const watcher = await page.textContent("#watcher");
+  check("device detail shows the watcher's summary and decisions",
+    watcher.includes("kernel 5.10 has no BTF: enforcing with fanotify") && watcher.includes("injection") &&
+    (await page.$$eval("#watcher .decisions tbody tr", (t) => t.length)) === 4, watcher);
   check("events are not raw JSON", evs.length >= 4 && evs.every((t) => !t.includes('{"')), evs.join(" | "));
 
   check("no external requests", external.length === 0, external.join(" "));
