@@ -1,0 +1,212 @@
+#!/bin/bash
+# Per-syscall and per-exec cost of each watcher backend (bench/run.sh runs it: `make bench`; not
+# a timed test). As root. docs/performance.md has the method and the figures.
+#
+# Configurations: "none" (no agent) and, for each backend the kernel offers, `wxguard run
+# --backend X` in enforce mode (policy/default.ini plus a denied stand-in). What is offered comes
+# from `wxguard backends --json`; where that command does not exist, each of lsm, tracing,
+# raw_tp and fanotify is tried and skipped when `wxguard run` exits 3 (not offered).
+# Each round runs every configuration once, in a rotating order (interleaved rounds, so drift of
+# the machine touches all alike); per configuration and round:
+#   getppid   build/bench/getppid_loop SYSCALL_N          ns per call
+#   dd        dd if=/dev/zero of=/dev/null bs=64 count=DD_COUNT   MB/s (dd's own figure)
+#   exec      wxgt_spawn storm EXEC_N of a static binary  execs/s
+# The table has the median of ROUNDS rounds and the ratio to "none"; then the targets:
+# BPF LSM <= 1 % per syscall (getppid and dd) and >= 99 % of the exec rate of no agent.
+#   ROUNDS=7 SYSCALL_N=2000000 DD_COUNT=1048576 EXEC_N=2000 BACKENDS="lsm raw_tp" \
+#       bench/syscall_overhead.sh
+# BACKENDS (default: every offered backend but none) limits the backends measured.
+# Results: $BUILD/bench/syscall.md (Markdown) and $BUILD/bench/syscall-raw.txt (every run).
+set -u
+cd "$(dirname "$0")/.." || exit 2
+BUILD=${WXG_BUILD:-build}
+ROUNDS=${ROUNDS:-7}
+SYSCALL_N=${SYSCALL_N:-2000000}
+DD_COUNT=${DD_COUNT:-1048576}
+EXEC_N=${EXEC_N:-2000}
+OUT=$BUILD/bench
+WXG=$BUILD/wxguard
+LOOP=$BUILD/bench/getppid_loop
+SPAWN=$BUILD/tests/standins/wxgt_spawn
+TRUE_BIN=$BUILD/tests/standins/wxgt_true
+ALL_BACKENDS="lsm tracing raw_tp fanotify"
+export LC_ALL=C
+mkdir -p "$OUT"
+[ "$(id -u)" = 0 ] || { echo "bench/syscall_overhead.sh: needs root" >&2; exit 2; }
+for f in "$WXG" "$LOOP" "$SPAWN" "$TRUE_BIN" "$BUILD/tests/standins/wxgt_client"; do
+	[ -x "$f" ] || { echo "bench/syscall_overhead.sh: $f missing (make bench builds it)" >&2; exit 2; }
+done
+command -v jq >/dev/null || { echo "bench/syscall_overhead.sh: needs jq" >&2; exit 2; }
+
+TMP=$(mktemp -d /tmp/wxgbench.XXXXXX)
+AGENT_PID=
+cleanup() {
+	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+mkdir -p "$TMP/policy"
+cp policy/default.ini "$TMP/policy/00-default.ini"
+cat >"$TMP/policy/50-bench.ini" <<EOF
+[policy]
+mode = enforce
+
+[deny.bench-denied]
+display_name = benchmark stand-in
+comm = wxgt-denied
+EOF
+
+# Start `wxguard run --backend $1`; 0 once it published its status, 3 when the backend is not
+# offered, 1 when it failed otherwise (its log in $TMP/agent-$1.log).
+agent_start() { # backend
+	local b=$1
+	rm -f "$TMP/status.json"
+	"$WXG" run --backend "$b" --policy "$TMP/policy" --status-file "$TMP/status.json" \
+		--no-notify --no-posture >/dev/null 2>"$TMP/agent-$b.log" &
+	AGENT_PID=$!
+	for _ in $(seq 600); do
+		[ -s "$TMP/status.json" ] && return 0
+		if ! kill -0 "$AGENT_PID" 2>/dev/null; then
+			wait "$AGENT_PID"
+			local rc=$?
+			AGENT_PID=
+			[ $rc -eq 3 ] && return 3
+			return 1
+		fi
+		sleep 0.1
+	done
+	agent_stop
+	return 1
+}
+
+agent_stop() {
+	[ -n "$AGENT_PID" ] || return 0
+	kill "$AGENT_PID" 2>/dev/null
+	wait "$AGENT_PID" 2>/dev/null
+	AGENT_PID=
+}
+
+declare -A NOTE EXEC_BACKEND STATE
+# The backends to measure, best first.
+offered_backends() {
+	local json b rc
+	if json=$("$WXG" backends --json 2>/dev/null) && jq -e '.backends' <<<"$json" >/dev/null 2>&1; then
+		echo "offered (wxguard backends --json):" \
+			"$(jq -r '[.backends | to_entries[] | select(.value.available) | .key] | join(" ")' \
+				<<<"$json")" >&2
+		jq -r '.backends | to_entries[] | select(.value.available) | .key' <<<"$json" |
+			grep -vx none
+		return
+	fi
+	echo "no \`wxguard backends\`: trying each backend" >&2
+	for b in $ALL_BACKENDS; do
+		agent_start "$b"
+		rc=$?
+		agent_stop
+		case $rc in
+		0) echo "$b" ;;
+		3) echo "  $b: not offered by this kernel (wxguard run exits 3)" >&2 ;;
+		*) echo "  $b: wxguard run failed: $(tail -n 1 "$TMP/agent-$b.log")" >&2 ;;
+		esac
+	done
+}
+
+if [ -n "${BACKENDS:-}" ]; then
+	read -ra backends <<<"$BACKENDS"
+else
+	mapfile -t backends < <(offered_backends)
+fi
+configs=(none "${backends[@]}")
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
+
+declare -A NS DD EXEC
+measure() { # config: one getppid loop, one dd, one exec storm
+	local c=$1 ns dd ex
+	ns=$("$LOOP" "$SYSCALL_N" | sed -n 's/^ns_per_call=\([0-9.]*\).*/\1/p')
+	# "67108864 bytes (67 MB, 64 MiB) copied, 0.83 s, 80.2 MB/s": bytes / seconds, in MB/s.
+	dd=$(dd if=/dev/zero of=/dev/null bs=64 count="$DD_COUNT" 2>&1 |
+		awk '/copied/ { for (i = 1; i <= NF; i++) if ($i == "s,") s = $(i - 1);
+			printf "%.2f", $1 / s / 1e6 }')
+	ex=$("$SPAWN" storm "$EXEC_N" "$TRUE_BIN" | sed -n 's/^execs_per_sec=\([0-9]*\).*/\1/p')
+	NS[$c]="${NS[$c]:-} $ns" DD[$c]="${DD[$c]:-} $dd" EXEC[$c]="${EXEC[$c]:-} $ex"
+	echo "round $round $c getppid_ns=$ns dd_MBps=$dd execs_per_s=$ex" >>"$OUT/syscall-raw.txt"
+}
+
+echo "# $(date -u +%FT%TZ) kernel $(uname -r)" >>"$OUT/syscall-raw.txt"
+echo "configurations: ${configs[*]}; $ROUNDS rounds" >&2
+n=${#configs[@]}
+for round in $(seq "$ROUNDS"); do
+	echo "round $round/$ROUNDS" >&2
+	for i in $(seq 0 $((n - 1))); do
+		c=${configs[$(((i + round - 1) % n))]}
+		[ -n "${NOTE[$c]:-}" ] && continue # failed to start before
+		if [ "$c" != none ]; then
+			agent_start "$c"
+			rc=$?
+			if [ $rc -ne 0 ]; then
+				NOTE[$c]="wxguard run --backend $c: exit $rc: $(tail -n 1 "$TMP/agent-$c.log")"
+				continue
+			fi
+			EXEC_BACKEND[$c]=$(jq -r '.decisions.exec.backend // .enforcement' "$TMP/status.json")
+			STATE[$c]=$(jq -r '.state' "$TMP/status.json")
+		fi
+		measure "$c"
+		agent_stop
+	done
+done
+
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", a / b * 100 }'; }
+# Overhead of a cost (higher is worse) or of a rate (lower is worse), in percent.
+cost_over() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }'; }
+rate_over() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (b / a - 1) * 100 }'; }
+
+b_ns=$(median <<<"${NS[none]:-}")
+b_dd=$(median <<<"${DD[none]:-}")
+b_ex=$(median <<<"${EXEC[none]:-}")
+virt=$(systemd-detect-virt 2>/dev/null || echo unknown)
+tcg=
+grep -q 'TCG' /proc/cpuinfo 2>/dev/null && tcg=" (qemu TCG: emulated CPU, compare ratios only)"
+targets=()
+{
+	echo "Per-syscall and exec cost per backend: $ROUNDS interleaved rounds, median."
+	echo "Kernel $(uname -r), $(nproc) CPUs, virtualization: $virt$tcg, $(date -u +%Y-%m-%dT%H:%MZ)."
+	echo "getppid: $SYSCALL_N calls per round; dd: bs=64 count=$DD_COUNT; exec: $EXEC_N spawns of a static binary."
+	echo
+	echo "| configuration | exec decided by | getppid ns/call | vs. none | dd bs=64 MB/s | vs. none (cost) | execs/s | vs. none | note |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
+	for c in "${configs[@]}"; do
+		ns=$(median <<<"${NS[$c]:-}") dd=$(median <<<"${DD[$c]:-}") ex=$(median <<<"${EXEC[$c]:-}")
+		if [ -z "$ns" ]; then
+			echo "| $c | | n/a | | n/a | | n/a | | ${NOTE[$c]:-} |"
+			continue
+		fi
+		if [ "$c" = none ]; then
+			echo "| none (no agent) | | $ns | | $dd | | $ex | 100.0% | |"
+			continue
+		fi
+		note=
+		[ "${EXEC_BACKEND[$c]:-}" != "$c" ] && note="status says exec: ${EXEC_BACKEND[$c]:-?}; "
+		[ "${STATE[$c]:-}" != running ] && note="${note}state ${STATE[$c]:-?}"
+		echo "| $c | ${EXEC_BACKEND[$c]:-?} | $ns | $(cost_over "$ns" "$b_ns") | $dd |" \
+			"$(rate_over "$dd" "$b_dd") | $ex | $(pct "$ex" "$b_ex") | $note |"
+		if [ "$c" = lsm ]; then
+			ok() { awk -v v="$1" -v lim="$2" 'BEGIN { exit !(v <= lim) }'; }
+			g=$(awk -v a="$ns" -v b="$b_ns" 'BEGIN { print (a / b - 1) * 100 }')
+			d=$(awk -v a="$dd" -v b="$b_dd" 'BEGIN { print (b / a - 1) * 100 }')
+			e=$(awk -v a="$ex" -v b="$b_ex" 'BEGIN { print (1 - a / b) * 100 }')
+			for t in "getppid|$g" "dd bs=64|$d" "exec rate|$e"; do
+				name=${t%%|*} v=${t#*|}
+				if ok "$v" 1; then verdict=met; else verdict="NOT met"; fi
+				targets+=("lsm: $name cost $(printf '%+.1f' "$v") % (target <= 1 %): $verdict")
+			done
+		fi
+	done
+	echo
+	if [ ${#targets[@]} -gt 0 ]; then
+		printf 'target %s\n' "${targets[@]}"
+	else
+		echo "target lsm: not measured (the BPF LSM backend is not offered here)"
+	fi
+} | tee "$OUT/syscall.md"
