@@ -77,6 +77,7 @@ EOF
 	--no-notify --no-posture --no-proc-scan ${backend:+--backend "$backend"} \
 	>"$tmp/events.jsonl" 2>"$tmp/agent.log" &
 agent=$!
+t0=$(date +%s.%N)
 for _ in $(seq 300); do
 	[ -s "$tmp/run/status.json" ] && break
 	kill -0 "$agent" 2>/dev/null || break
@@ -98,6 +99,7 @@ if [ ! -s "$tmp/run/status.json" ]; then
 	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
+echo "the agent published its status after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 state=$(jq -r .state "$tmp/run/status.json")
 [ "$state" = posture_only ] &&
 	skip_all "the watcher does not load here: $(jq -r .reason "$tmp/run/status.json")"
