@@ -134,6 +134,7 @@ measure() { # config: one getppid loop, one dd, one exec storm
 	echo "round $round $c getppid_ns=$ns dd_MBps=$dd execs_per_s=$ex" >>"$OUT/syscall-raw.txt"
 }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "# $(date -u +%FT%TZ) kernel $(uname -r)" >>"$OUT/syscall-raw.txt"
 echo "configurations: ${configs[*]}; $ROUNDS rounds" >&2
 n=${#configs[@]}
@@ -171,7 +172,8 @@ grep -q 'TCG' /proc/cpuinfo 2>/dev/null && tcg=" (qemu TCG: emulated CPU, compar
 targets=()
 {
 	echo "Per-syscall and exec cost per backend: $ROUNDS interleaved rounds, median."
-	echo "Kernel $(uname -r), $(nproc) CPUs, virtualization: $virt$tcg, $(date -u +%Y-%m-%dT%H:%MZ)."
+	echo "Kernel $(uname -r), $(nproc) CPUs, virtualization: $virt$tcg, $(date -u +%Y-%m-%dT%H:%MZ)," \
+		"load average before/after: $load0 / $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo "getppid: $SYSCALL_N calls per round; dd: bs=64 count=$DD_COUNT; exec: $EXEC_N spawns of a static binary."
 	echo
 	echo "| configuration | exec decided by | getppid ns/call | vs. none | dd bs=64 MB/s | vs. none (cost) | execs/s | vs. none | note |"
