@@ -5,7 +5,9 @@
 # Configurations: "none" (no agent) and, for each backend the kernel offers, `wxguard run
 # --backend X` in enforce mode (policy/default.ini plus a denied stand-in). What is offered comes
 # from `wxguard backends --json`; where that command does not exist, each of lsm, tracing,
-# raw_tp and fanotify is tried and skipped when `wxguard run` exits 3 (not offered).
+# raw_tp and fanotify is tried and skipped when `wxguard run` exits 3 (not offered). As a peer,
+# "auditd": auditd running with one rule on execve (`-a always,exit -F arch=b64 -S execve`),
+# where auditctl works (PEERS=0 leaves it out); the audit state is restored afterwards.
 # Each round runs every configuration once, in a rotating order (interleaved rounds, so drift of
 # the machine touches all alike); per configuration and round:
 #   getppid   build/bench/getppid_loop SYSCALL_N          ns per call
@@ -40,9 +42,38 @@ command -v jq >/dev/null || { echo "bench/syscall_overhead.sh: needs jq" >&2; ex
 
 TMP=$(mktemp -d /tmp/wxgbench.XXXXXX)
 AGENT_PID=
+AUDIT_ENABLED=''
+STARTED_AUDITD=''
 cleanup() {
 	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	auditd_stop
+	if [ -n "$STARTED_AUDITD" ]; then
+		kill "$STARTED_AUDITD" 2>/dev/null
+		sleep 0.5
+	fi
+	[ "$AUDIT_ENABLED" = 0 ] && auditctl -e 0 >/dev/null
 	rm -rf "$TMP"
+}
+
+# The peer: auditd with an execve rule. The first auditd_start records whether auditing was
+# enabled and starts auditd if it is not running; cleanup puts both back as they were.
+auditd_usable() {
+	command -v auditctl >/dev/null && command -v auditd >/dev/null && auditctl -s >/dev/null 2>&1
+}
+auditd_start() {
+	if [ -z "$AUDIT_ENABLED" ]; then
+		AUDIT_ENABLED=$(auditctl -s | awk '$1 == "enabled" { print $2 }')
+		if ! pgrep -x auditd >/dev/null; then
+			auditd >/dev/null 2>&1 && sleep 1
+			STARTED_AUDITD=$(pgrep -x auditd)
+		fi
+	fi
+	auditctl -e 1 >/dev/null &&
+		auditctl -a always,exit -F arch=b64 -S execve -k wxgbench >/dev/null 2>&1
+}
+auditd_stop() {
+	auditctl -d always,exit -F arch=b64 -S execve -k wxgbench >/dev/null 2>&1
+	return 0
 }
 trap cleanup EXIT
 
@@ -118,6 +149,9 @@ else
 	mapfile -t backends < <(offered_backends)
 fi
 configs=(none "${backends[@]}")
+if [ "${PEERS:-1}" != 0 ] && auditd_usable; then
+	configs+=(auditd)
+fi
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
 
@@ -143,7 +177,13 @@ for round in $(seq "$ROUNDS"); do
 	for i in $(seq 0 $((n - 1))); do
 		c=${configs[$(((i + round - 1) % n))]}
 		[ -n "${NOTE[$c]:-}" ] && continue # failed to start before
-		if [ "$c" != none ]; then
+		if [ "$c" = auditd ]; then
+			if ! auditd_start; then
+				NOTE[$c]="auditctl refused the rule"
+				continue
+			fi
+			EXEC_BACKEND[$c]="(audit rule)" STATE[$c]=running
+		elif [ "$c" != none ]; then
 			agent_start "$c"
 			rc=$?
 			if [ $rc -ne 0 ]; then
@@ -155,6 +195,7 @@ for round in $(seq "$ROUNDS"); do
 		fi
 		measure "$c"
 		agent_stop
+		[ "$c" = auditd ] && auditd_stop
 	done
 done
 
@@ -189,7 +230,8 @@ targets=()
 			continue
 		fi
 		note=
-		[ "${EXEC_BACKEND[$c]:-}" != "$c" ] && note="status says exec: ${EXEC_BACKEND[$c]:-?}; "
+		[ "$c" != auditd ] && [ "${EXEC_BACKEND[$c]:-}" != "$c" ] &&
+			note="status says exec: ${EXEC_BACKEND[$c]:-?}; "
 		[ "${STATE[$c]:-}" != running ] && note="${note}state ${STATE[$c]:-?}"
 		echo "| $c | ${EXEC_BACKEND[$c]:-?} | $ns | $(cost_over "$ns" "$b_ns") | $dd |" \
 			"$(rate_over "$dd" "$b_dd") | $ex | $(pct "$ex" "$b_ex") | $note |"
