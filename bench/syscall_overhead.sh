@@ -165,7 +165,7 @@ measure() { # config: one getppid loop, one dd, one exec storm
 			printf "%.2f", $1 / s / 1e6 }')
 	ex=$("$SPAWN" storm "$EXEC_N" "$TRUE_BIN" | sed -n 's/^execs_per_sec=\([0-9]*\).*/\1/p')
 	NS[$c]="${NS[$c]:-} $ns" DD[$c]="${DD[$c]:-} $dd" EXEC[$c]="${EXEC[$c]:-} $ex"
-	echo "round $round $c getppid_ns=$ns dd_MBps=$dd execs_per_s=$ex" >>"$OUT/syscall-raw.txt"
+	echo "round $round $c getppid_ns=$ns dd_MBps=$dd execs_per_s=$ex" | tee -a "$OUT/syscall-raw.txt" >&2
 }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
