@@ -30,7 +30,7 @@ KERNELS="
 bullseye|bullseye||all
 bookworm|bookworm||all
 bookworm-nobpflsm|bookworm|lsm=lockdown,capability,landlock,yama,apparmor|best
-trixie|trixie||lsm tracing
+trixie|trixie||best
 "
 
 kernel_row() { # name -> "suite|cmdline|backends"
