@@ -16,7 +16,7 @@
 # the BPF suite and the end-to-end enforce run).
 # Exit status: non-zero if a test failed, a guest did not finish, or a kernel could not be had.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${WXG_BUILD:-build}
 TIMEOUT=${WXG_KERNELS_TIMEOUT:-}
 CMD=${WXG_KERNELS_CMD:-}
@@ -119,7 +119,9 @@ run_kernel() { # name
 	limit=${TIMEOUT:-$((200 + 250 * n))}
 	start=$(date +%s)
 	# shellcheck source=/dev/null
-	timeout -k 10 "$limit" "$QEMU" -accel tcg -cpu max -m 2G -smp 2 -nographic -no-reboot \
+	# --foreground: qemu stays in this process group, so a timeout around the whole matrix
+	# (.ci/run) stops the guest too.
+	timeout --foreground -k 10 "$limit" "$QEMU" -accel tcg -cpu max -m 2G -smp 2 -nographic -no-reboot \
 		-nic none -kernel "$(. "$kdir/kernel.env" && echo "$VMLINUZ")" \
 		-initrd "$BUILD/kernels/$name.cpio.gz" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 $cmdline" \
