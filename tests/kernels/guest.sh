@@ -46,9 +46,10 @@ probe_backends() {
 	local json b d rc state pid
 	if json=$("$WXG_BUILD/wxguard" backends --json 2>/dev/null) &&
 		jq -e .backends <<<"$json" >/dev/null 2>&1; then
-		jq -r '.backends | to_entries[] | select(.key != "none") |
-			if .value.available then .key else "\(.key)\t\(.value.why // "not offered")" end' \
-			<<<"$json"
+		for b in $LADDER; do
+			jq -r --arg b "$b" '.backends[$b] // {available: false, why: "not in the probe"} |
+				if .available then $b else "\($b)\t\(.why // "not offered")" end' <<<"$json"
+		done
 		return
 	fi
 	d=$(mktemp -d)
