@@ -127,8 +127,9 @@ offered_backends() {
 		echo "offered (wxguard backends --json):" \
 			"$(jq -r '[.backends | to_entries[] | select(.value.available) | .key] | join(" ")' \
 				<<<"$json")" >&2
-		jq -r '.backends | to_entries[] | select(.value.available) | .key' <<<"$json" |
-			grep -vx none
+		for b in $ALL_BACKENDS; do
+			jq -e --arg b "$b" '.backends[$b].available' <<<"$json" >/dev/null && echo "$b"
+		done
 		return
 	fi
 	echo "no \`wxguard backends\`: trying each backend" >&2
