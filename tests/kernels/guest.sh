@@ -55,13 +55,14 @@ probe_backends() {
 	d=$(mktemp -d)
 	printf '[policy]\nname = probe\nversion = 1\nmode = audit\n' >"$d/policy.ini"
 	for b in $LADDER; do
+		echo "probing $b ($(date +%T))" >&2
 		rm -f "$d/status.json"
 		"$WXG_BUILD/wxguard" run --backend "$b" --policy "$d/policy.ini" \
 			--status-file "$d/status.json" --no-notify --no-posture --no-proc-scan \
 			>/dev/null 2>"$d/log" &
 		pid=$!
 		rc=
-		for _ in $(seq 1200); do
+		for _ in $(seq 600); do
 			[ -s "$d/status.json" ] && break
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
