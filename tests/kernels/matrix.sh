@@ -1,31 +1,41 @@
 #!/bin/bash
-# Run the BPF tests on stock distribution kernels under qemu (TCG): one summary line per kernel.
+# Run the BPF tests on stock distribution kernels under qemu (TCG): one summary line per kernel
+# and watcher backend.
 #   tests/kernels/matrix.sh [KERNEL...]     default: all of them (see KERNELS below)
 # Each kernel is fetched once into the cache (tests/kernels/fetch.sh), booted with a busybox
 # initramfs (tests/kernels/initramfs.sh) on the host's root shared read-only over 9p under a tmpfs
-# overlay, and runs `tests/run.sh bpf` there (tests/kernels/guest.sh). The console log, every
-# guest test log and the guest's dmesg land in $WXG_BUILD/test-logs/kernels/KERNEL/.
-# Environment: WXGUARD_REQUIRE_BPF is passed into the guests; WXG_KERNELS_TIMEOUT (seconds per
-# kernel, default 900); WXG_KERNELS_CACHE (see fetch.sh); WXG_KERNELS_CMD (what the guest runs,
-# default "tests/run.sh bpf").
+# overlay; there tests/kernels/guest.sh asks which backends the kernel offers and, for each one
+# the kernel's row below selects, runs `tests/run.sh bpf` and tests/e2e/test_enforce.sh with
+# WXG_TEST_BACKEND=<backend>. The console log, every guest test log (per backend) and the guest's
+# dmesg land in $WXG_BUILD/test-logs/kernels/KERNEL/.
+# Environment: WXGUARD_REQUIRE_BPF and WXG_TEST_FILTER are passed into the guests;
+# WXG_TEST_BACKEND=NAME runs only that backend (on every kernel that offers it);
+# WXG_KERNELS_BACKENDS overrides the rows' selection for every kernel ("all", "best", names);
+# WXG_KERNELS_TIMEOUT (seconds per kernel, default 200 + 250 per backend it may run);
+# WXG_KERNELS_CACHE (see fetch.sh); WXG_KERNELS_CMD (what the guest runs per backend, default:
+# the BPF suite and the end-to-end enforce run).
 # Exit status: non-zero if a test failed, a guest did not finish, or a kernel could not be had.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${WXG_BUILD:-build}
-TIMEOUT=${WXG_KERNELS_TIMEOUT:-900}
-CMD=${WXG_KERNELS_CMD:-tests/run.sh bpf}
+TIMEOUT=${WXG_KERNELS_TIMEOUT:-}
+CMD=${WXG_KERNELS_CMD:-}
 QEMU=${QEMU:-qemu-system-x86_64}
 
-# name | Debian suite | extra kernel command line
+# name | Debian suite | extra kernel command line | backends to run (docs/kernels.md, "Time"):
+# "all" every backend the kernel offers, "best" the best one, or names (those offered).
+# Debian 12 as shipped runs every rung; the other kernels their best rung and the rungs no other
+# kernel covers, to keep the whole matrix near 20 minutes on two cores.
 KERNELS="
-bullseye|bullseye|
-bookworm|bookworm|
-bookworm-nobpflsm|bookworm|lsm=lockdown,capability,landlock,yama,apparmor
-trixie|trixie|
+bullseye|bullseye||all
+bookworm|bookworm||all
+bookworm-nobpflsm|bookworm|lsm=lockdown,capability,landlock,yama,apparmor|best
+trixie|trixie||best
 "
 
-kernel_row() { # name -> "suite|cmdline"
-	awk -F'|' -v n="$1" '$1 == n { print $2 "|" $3; found = 1 } END { exit !found }' <<<"$KERNELS"
+kernel_row() { # name -> "suite|cmdline|backends"
+	awk -F'|' -v n="$1" '$1 == n { print $2 "|" $3 "|" $4; found = 1 } END { exit !found }' \
+		<<<"$KERNELS"
 }
 
 names=("$@")
@@ -56,14 +66,29 @@ bad=0
 section() { awk -v b="@@WXG-BEGIN-$2" -v e="@@WXG-END-$2" \
 	'index($0, e) { on = 0 } on { print } index($0, b) { on = 1 }' "$1"; }
 
+# The counts "P F S" of the last "N passed, N failed[, N skipped]" line of stdin, or nothing.
+counts_of() {
+	grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1 |
+		sed -E 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' |
+		awk '{print $1, $2, ($3 == "" ? 0 : $3)}'
+}
+
+add() { # label pass fail skip [note]
+	total_pass=$((total_pass + $2)) total_fail=$((total_fail + $3)) total_skip=$((total_skip + $4))
+	[ "$3" -gt 0 ] && bad=1
+	summary+=("$1: $2 passed, $3 failed, $4 skipped${5:+ ($5)}")
+}
+
 run_kernel() { # name
-	local name=$1 row suite cmdline kdir out start secs tsecs rc counts line kver
+	local name=$1 row suite cmdline want kdir out start secs rc kver b run runs limit n
 	row=$(kernel_row "$name")
-	suite=${row%%|*} cmdline=${row#*|}
+	IFS='|' read -r suite cmdline want <<<"$row"
+	want=${WXG_KERNELS_BACKENDS:-${want:-all}}
+	[ -n "${WXG_TEST_BACKEND:-}" ] && want=$WXG_TEST_BACKEND
 	out=$BUILD/test-logs/kernels/$name
 	rm -rf "$out"
 	mkdir -p "$out" "$BUILD/kernels"
-	echo "== kernel $name ($suite${cmdline:+, $cmdline})"
+	echo "== kernel $name ($suite${cmdline:+, $cmdline}; backends: $want)"
 
 	kdir=$(tests/kernels/fetch.sh "$suite")
 	rc=$?
@@ -79,6 +104,8 @@ run_kernel() { # name
 		printf "WXG_BUILD='%s'\n" "$BUILD"
 		printf "WXGUARD_REQUIRE_BPF='%s'\n" "${WXGUARD_REQUIRE_BPF:-}"
 		printf "WXG_KERNELS_CMD='%s'\n" "$CMD"
+		printf "WXG_KERNELS_BACKENDS='%s'\n" "$want"
+		printf "WXG_TEST_FILTER='%s'\n" "${WXG_TEST_FILTER:-}"
 	} >"$BUILD/kernels/$name.env"
 	if ! tests/kernels/initramfs.sh "$kdir" "$BUILD/kernels/$name.cpio.gz" \
 		"$BUILD/kernels/$name.env"; then
@@ -87,9 +114,14 @@ run_kernel() { # name
 		return
 	fi
 
+	# At most 4 backends; each run takes about 2 minutes under TCG (docs/kernels.md).
+	case $want in all) n=4 ;; best) n=1 ;; *) n=$(wc -w <<<"$want") ;; esac
+	limit=${TIMEOUT:-$((200 + 250 * n))}
 	start=$(date +%s)
 	# shellcheck source=/dev/null
-	timeout -k 10 "$TIMEOUT" "$QEMU" -accel tcg -cpu max -m 2G -smp 2 -nographic -no-reboot \
+	# --foreground: qemu stays in this process group, so a timeout around the whole matrix
+	# (.ci/run) stops the guest too.
+	timeout --foreground -k 10 "$limit" "$QEMU" -accel tcg -cpu max -m 2G -smp 2 -nographic -no-reboot \
 		-nic none -kernel "$(. "$kdir/kernel.env" && echo "$VMLINUZ")" \
 		-initrd "$BUILD/kernels/$name.cpio.gz" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 $cmdline" \
@@ -99,35 +131,51 @@ run_kernel() { # name
 	secs=$(($(date +%s) - start))
 
 	section "$out/console.log" FEATURES | sed 's/^/  /'
-	# Copy the guest's logs back, one file each.
+	section "$out/console.log" BACKENDS | sed 's/^/  /'
+	# Copy the guest's logs back, one file each (BACKEND/NAME.log for a backend's tests).
+	sed -n 's/^@@WXG-BEGIN-RUN \([a-z_]*\)$/\1/p' "$out/console.log" |
+		while read -r b; do mkdir -p "$out/$b"; done
 	awk -v dir="$out" '
-		index($0, "@@WXG-END-LOG ") == 1 { f = ""; next }
+		index($0, "@@WXG-END-LOG ") == 1 { if (f != "") close(f); f = ""; next }
 		index($0, "@@WXG-BEGIN-LOG ") == 1 { f = dir "/" substr($0, 17); next }
 		f != "" { print > f }' "$out/console.log"
-	section "$out/console.log" RUN | grep -v '^$' | grep -Ev '^[0-9]+ passed, [0-9]+ failed' || true
 	section "$out/console.log" LOADS | sed 's/^/  /'
 
-	line=$(section "$out/console.log" RUN | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	# One line per backend run: its tests' own summary line, or why there is none.
+	mapfile -t runs < <(sed -n 's/^@@WXG-BEGIN-RUN \(.*\)$/\1/p' "$out/console.log")
+	for b in $(sed -n 's/^@@WXG-NOT-OFFERED \(.*\)$/\1/p' "$out/console.log"); do
+		summary+=("kernel $kver ($name) $b: not offered by this kernel (not run)")
+	done
+	for b in "${runs[@]}"; do
+		run=$(awk -v b="@@WXG-BEGIN-RUN $b" -v e="@@WXG-END-RUN $b " \
+			'index($0, e) == 1 { on = 0 } on { print } $0 == b { on = 1 }' "$out/console.log")
+		echo "-- $b"
+		grep -v '^$' <<<"$run" | grep -Ev '^[0-9]+ passed, [0-9]+ failed' || true
+		local tsecs c
+		tsecs=$(sed -n "s/^@@WXG-END-RUN $b rc=[0-9]* seconds=\([0-9]*\).*/\1/p" "$out/console.log")
+		c=$(counts_of <<<"$run")
+		if [ -z "$tsecs" ]; then
+			# The guest did not finish this backend's run (killed, or it crashed).
+			add "kernel $kver ($name) $b" "$(cut -d' ' -f1 <<<"${c:-0}")" 1 0 \
+				"did not finish: qemu exit $rc after $secs s"
+		elif [ -z "$c" ]; then
+			add "kernel $kver ($name) $b" 0 1 0 "no test summary; ${tsecs} s"
+		else
+			# shellcheck disable=SC2086
+			add "kernel $kver ($name) $b" $c "${tsecs} s"
+		fi
+	done
 	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-		echo "  TIMEOUT: the guest did not finish in $TIMEOUT s; killed (WXG_KERNELS_TIMEOUT)"
+		echo "  TIMEOUT: the guest did not finish in $limit s; killed (WXG_KERNELS_TIMEOUT)"
 		tail -n 20 "$out/console.log" | sed 's/^/      | /'
-		counts="0 1 0"
-	elif [ -z "$line" ]; then
-		echo "  the guest ended without a test summary (qemu exit $rc); console: $out/console.log"
+		[ ${#runs[@]} -gt 0 ] || add "kernel $kver ($name)" 0 1 0 "TIMEOUT after $limit s"
+	elif [ ${#runs[@]} -eq 0 ] && ! grep -q '^@@WXG-NOT-OFFERED' "$out/console.log"; then
+		echo "  the guest ended without running tests (qemu exit $rc); console: $out/console.log"
 		grep '^@@WXG-ERROR' "$out/console.log" | sed 's/^/  /'
 		tail -n 20 "$out/console.log" | sed 's/^/      | /'
-		counts="0 1 0"
-	else
-		counts=$(sed -E 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' \
-			<<<"$line" |
-			awk '{print $1, $2, ($3 == "" ? 0 : $3)}')
+		add "kernel $kver ($name)" 0 1 0 "no test run; qemu exit $rc"
 	fi
-	set -- $counts
-	total_pass=$((total_pass + $1)) total_fail=$((total_fail + $2)) total_skip=$((total_skip + $3))
-	[ "$2" -gt 0 ] && bad=1
-	tsecs=$(sed -n 's/.*@@WXG-END-RUN rc=[0-9]* seconds=\([0-9]*\).*/\1/p' "$out/console.log")
-	line="kernel $kver ($name): $1 passed, $2 failed, $3 skipped"
-	summary+=("$line (${secs} s, tests ${tsecs:-?} s)")
+	summary+=("kernel $kver ($name): guest ${secs} s")
 	echo
 }
 
