@@ -44,26 +44,28 @@ static __always_inline bool lib_dir_allowed(struct dentry *dir, __u64 bit)
  * root to its mount point. Returns false at the root. */
 static __always_inline bool walk_up(struct walk *wk, char *buf)
 {
-	struct dentry *parent, *mnt_root;
+	/* kernel pointers in locals: BPF_CORE_READ(wk->m, ...) would relocate wk->m itself */
+	struct dentry *d = wk->d, *parent, *mnt_root;
+	struct mount *m = wk->m;
 	struct qstr name;
 	__u32 len;
 
-	if (wk->d == wk->root_d && (void *)wk->m + wk->mnt_off == (void *)wk->root_mnt)
+	if (d == wk->root_d && (void *)m + wk->mnt_off == (void *)wk->root_mnt)
 		return false;
-	mnt_root = BPF_CORE_READ(wk->m, mnt.mnt_root);
-	if (wk->d == mnt_root) {
-		struct mount *up = BPF_CORE_READ(wk->m, mnt_parent);
+	mnt_root = BPF_CORE_READ(m, mnt.mnt_root);
+	if (d == mnt_root) {
+		struct mount *up = BPF_CORE_READ(m, mnt_parent);
 
-		if (up == wk->m)
+		if (up == m)
 			return false;
-		wk->d = BPF_CORE_READ(wk->m, mnt_mountpoint);
+		wk->d = BPF_CORE_READ(m, mnt_mountpoint);
 		wk->m = up;
 		return true;
 	}
-	parent = BPF_CORE_READ(wk->d, d_parent);
-	if (parent == wk->d)
+	parent = BPF_CORE_READ(d, d_parent);
+	if (parent == d)
 		return false;
-	name = BPF_CORE_READ(wk->d, d_name);
+	name = BPF_CORE_READ(d, d_name);
 	len = name.len;
 	if (len > 255)
 		len = 255;

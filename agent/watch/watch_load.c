@@ -326,6 +326,9 @@ static int load_chosen(struct watch *w, const struct watch_decision_state dec[WA
 		 s->progs.kprobe_file_mprotect, dec[WATCH_DEC_LIBRARIES].backend, use_fentry);
 	set_rung(s->progs.handle_ptrace_access_check, s->progs.fentry_ptrace_access_check,
 		 s->progs.kprobe_ptrace_access_check, dec[WATCH_DEC_INJECTION].backend, use_fentry);
+	/* Files opened for writing by a watched process: with the exec decision's rung. */
+	set_rung(s->progs.handle_file_open, s->progs.fentry_file_open, s->progs.kprobe_file_open,
+		 dec[WATCH_DEC_EXEC].backend, use_fentry);
 	/* ctime_ns_xchg (multigrain timestamps, 6.13+) is optional: files written on tmpfs. */
 	bpf_program__set_autoload(s->progs.handle_ctime_ns_xchg,
 				  kernel_has_tracepoint("btf_trace_ctime_ns_xchg"));
