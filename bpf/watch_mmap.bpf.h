@@ -80,6 +80,18 @@ static __always_inline bool walk_up(struct walk *wk, char *buf)
 	return true;
 }
 
+/* One bpf_loop step of the walk: the verifier checks it once (an unrolled or bounded loop
+ * carrying the path position went over the 1M-instruction limit on 6.1). */
+static long walk_step(__u32 i, struct walk *wk)
+{
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+
+	if (!s || !walk_up(wk, s->buf) || wk->allowed)
+		return 1;
+	return 0;
+}
+
 /* file is mapped (or made) executable by the current process. Returns true when the mapping
  * must fail (refuse, enforce mode); with !refuse the process is killed in enforce mode. */
 static __always_inline bool judge_exec_mapping(struct file *file, __u64 prot, __u32 how,
@@ -134,9 +146,7 @@ static __always_inline bool judge_exec_mapping(struct file *file, __u64 prot, __
 	wk.root_mnt = BPF_CORE_READ(task, fs, root.mnt);
 	wk.pos = LIB_PATH_END;
 	s->buf[LIB_PATH_END] = 0;
-	for (int i = 0; i < LIB_DEPTH && !wk.allowed; i++)
-		if (!walk_up(&wk, s->buf))
-			break;
+	bpf_loop(LIB_DEPTH, walk_step, &wk, 0);
 	if (wk.allowed)
 		return false;
 
