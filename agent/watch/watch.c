@@ -6,7 +6,6 @@
 #include "agent/watch/watch.h"
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <malloc.h>
@@ -14,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +21,6 @@
 #include "agent/host/pkgdb/pkgdb.h"
 #include "agent/watch/watch_internal.h"
 #include "common/log.h"
-#include "common/strv.h"
 #include "watch.skel.h"
 
 _Static_assert(sizeof(struct wxg_ev_hdr) == 16, "ABI drift");
