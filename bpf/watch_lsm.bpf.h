@@ -17,13 +17,21 @@
 #define EPERM 1
 #define VM_EXEC 0x4
 
+/* A refusal by an earlier BPF LSM program stays one. Returned as -EPERM, a constant: since 6.10
+ * the verifier wants an LSM program's return value provably in [-4095, 0], and `ret` is an
+ * unbounded argument (6.12 refused `return ret`). */
+#define LSM_KEEP_REFUSAL(ret)          \
+	do {                           \
+		if (ret)               \
+			return -EPERM; \
+	} while (0)
+
 /* The exec of a denied or unapproved binary, a client-written file, a family name on an
  * unknown inode: refused, the old image keeps running and gets -EPERM. */
 SEC("lsm/bprm_check_security")
 int BPF_PROG(handle_bprm_check, struct linux_binprm *bprm, int ret)
 {
-	if (ret)
-		return ret;
+	LSM_KEEP_REFUSAL(ret);
 	return judge_bprm(bprm, true) ? -EPERM : 0;
 }
 
@@ -32,8 +40,7 @@ int BPF_PROG(handle_bprm_check, struct linux_binprm *bprm, int ret)
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(handle_ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
 {
-	if (ret)
-		return ret;
+	LSM_KEEP_REFUSAL(ret);
 	return judge_ptrace_access(child, mode, true) ? -EPERM : 0;
 }
 
@@ -42,8 +49,7 @@ SEC("lsm/mmap_file")
 int BPF_PROG(handle_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
-	if (ret)
-		return ret;
+	LSM_KEEP_REFUSAL(ret);
 	return judge_exec_mapping(file, prot, WXG_OPEN_MMAP, true) ? -EPERM : 0;
 }
 
@@ -52,8 +58,9 @@ SEC("lsm/file_mprotect")
 int BPF_PROG(handle_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
 	     unsigned long prot, int ret)
 {
-	if (ret || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
-		return ret;
+	LSM_KEEP_REFUSAL(ret);
+	if (BPF_CORE_READ(vma, vm_flags) & VM_EXEC)
+		return 0;
 	return judge_exec_mapping(BPF_CORE_READ(vma, vm_file), prot, WXG_OPEN_MPROTECT, true)
 		       ? -EPERM
 		       : 0;

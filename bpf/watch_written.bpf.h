@@ -98,9 +98,10 @@ static __always_inline void note_open_for_write(struct file *file)
 SEC("lsm/file_open")
 int BPF_PROG(handle_file_open, struct file *file, int ret)
 {
-	if (!ret)
-		note_open_for_write(file);
-	return ret;
+	if (ret)
+		return -1; /* -EPERM: an earlier refusal stays one (bounded, see watch_lsm.bpf.h) */
+	note_open_for_write(file);
+	return 0;
 }
 
 SEC("fentry/security_file_open")
