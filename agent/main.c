@@ -17,6 +17,7 @@ static const struct {
 	{ "run", cmd_run, "watch and enforce with eBPF (the service)" },
 	{ "status", cmd_status, "show the agent's state" },
 	{ "enroll", cmd_enroll, "enroll this device with a wxguard server" },
+	{ "backends", cmd_backends, "what this kernel offers for enforcement, rung by rung" },
 	{ "manifest", cmd_manifest,
 	  "`manifest create PREFIX`: the sha256 manifest of a Wine prefix" },
 };

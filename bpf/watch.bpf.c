@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The watcher: judges execs, comm renames, library opens and injection aimed at the approved
  * chat client, from maps user space fills from the policy (agent/watch/watch.c). Base hooks are
- * raw tracepoints (no tracefs, no kprobes); where the kernel has BPF LSM, handle_bprm_check
- * refuses the exec with -EPERM instead of killing it after the fact.
+ * raw tracepoints (no tracefs, no kprobes); per decision, user space loads the best rung the
+ * kernel offers (agent/watch/watch_load.c): BPF LSM programs refuse with -EPERM, tracing
+ * programs (fentry, kprobes) kill before the call returns, raw_tp/sys_enter only where
+ * neither covers library opens and injection.
  *
  * One object, one skeleton (build/watch.skel.h, watch_bpf), one compilation unit: the programs
  * live in one header per concern, included here, and the helpers they share in bpf/lib/. This
@@ -33,4 +35,5 @@ char LICENSE[] SEC("license") = "GPL";
 #include "bpf/watch_rename.bpf.h"    /* comm renames (Wine) */
 #include "bpf/watch_sys_enter.bpf.h" /* library opens, ptrace / process_vm_writev */
 #include "bpf/watch_written.bpf.h"   /* files a watched process writes */
-#include "bpf/watch_lsm.bpf.h"       /* BPF LSM: refuse the exec */
+#include "bpf/watch_lsm.bpf.h"       /* BPF LSM: refuse execs, mappings, injection */
+#include "bpf/watch_trace.bpf.h"     /* fentry / kprobes: the same, killing the offender */

@@ -357,12 +357,22 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
 	struct exec_state x = {};
+	__u64 *stopped;
 
 	cnt_add(WXG_CNT_EXECS, 1);
 	x.j.client = WXG_CLIENT_NONE;
 	x.tgid = BPF_CORE_READ(task, tgid);
 	x.old_pid = old_pid;
 	x.start_ns = BPF_CORE_READ(task, start_boottime);
+	/* Killed in this exec by a tracing program (bpf/watch_bprm.bpf.h): judged and reported. */
+	stopped = bpf_map_lookup_elem(&exec_stopped, &x.tgid);
+	if (stopped) {
+		bool same = *stopped == x.start_ns;
+
+		bpf_map_delete_elem(&exec_stopped, &x.tgid);
+		if (same)
+			return 0;
+	}
 	x.uid = BPF_CORE_READ(task, real_cred, uid.val);
 	if (exec_judge((__u64)task, (__u64)bprm, &x))
 		exec_finish((__u64)task, (__u64)bprm, &x);

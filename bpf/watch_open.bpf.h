@@ -91,7 +91,7 @@ static __always_inline int on_open(struct task_struct *task, struct wxg_watch *w
 	e->v.action = WXG_A_NONE;
 	e->v.client = w->client;
 	e->open_flags = flags;
-	e->_pad = 0;
+	e->how = WXG_OPEN_OPEN;
 	bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->buf);
 	ev_submit(e);
 	return 0;

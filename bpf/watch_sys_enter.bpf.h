@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* raw_tp/sys_enter: the syscalls the watcher looks at (open, openat, openat2, ptrace,
- * process_vm_writev), dispatched to bpf/watch_open.bpf.h and bpf/watch_inject.bpf.h. Part of
+ * process_vm_writev), dispatched to bpf/watch_open.bpf.h and bpf/watch_inject.bpf.h. The
+ * raw-tracepoint rung only: where the BPF LSM or tracing programs cover library mappings and
+ * injection, this program is not loaded (nothing runs on every syscall). Part of
  * bpf/watch.bpf.c. */
 #pragma once
 #include "vmlinux.h"
@@ -20,6 +22,10 @@ const volatile long nr_openat = -1;
 const volatile long nr_openat2 = -1;
 const volatile long nr_ptrace = -1;
 const volatile long nr_process_vm_writev = -1;
+/* What this program judges: user space clears one when a better rung (BPF LSM, tracing) has
+ * that decision (agent/watch/watch_load.c); with both cleared the program is not loaded. */
+const volatile bool sys_enter_opens = true;
+const volatile bool sys_enter_inject = true;
 
 /* Runs on every syscall of the machine: the common path is the compares of the first test.
  * Opens cost one more hash lookup (is this the approved client?) before any argument is
@@ -38,6 +44,8 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	task = (struct task_struct *)bpf_get_current_task();
 	if (id == nr_openat || id == nr_open || id == nr_openat2) {
+		if (!sys_enter_opens)
+			return 0;
 		/* the agent is never watched */
 		w = bpf_map_lookup_elem(&watched, &tgid);
 		if (!w || !(w->flags & WXG_W_CLIENT) || !get_config())
@@ -60,7 +68,7 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 		}
 	}
 	cfg = get_config();
-	if (!cfg || tgid == cfg->agent_tgid)
+	if (!sys_enter_inject || !cfg || tgid == cfg->agent_tgid)
 		return 0;
 	if (id == nr_ptrace) {
 		long req = PT_REGS_PARM1_CORE_SYSCALL(regs);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* File writes by a watched process (raw_tp/writeback_mark_inode_dirty, ctime_ns_xchg),
- * recorded in the written map for the attachment_exec judgement (bpf/watch_exec.bpf.h,
- * bpf/watch_lsm.bpf.h). Part of bpf/watch.bpf.c. */
+/* File writes by a watched process (raw_tp/writeback_mark_inode_dirty, ctime_ns_xchg; opens
+ * for writing with the BPF LSM or tracing: file_open), recorded in the written map for the
+ * attachment_exec judgement (bpf/watch_exec.bpf.h, bpf/watch_bprm.bpf.h). Part of
+ * bpf/watch.bpf.c. */
 #pragma once
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -77,4 +78,42 @@ SEC("raw_tp/ctime_ns_xchg")
 int BPF_PROG(handle_ctime_ns_xchg, struct inode *inode)
 {
 	return note_written(inode, true);
+}
+
+#define FMODE_WRITE 0x2
+
+/* Where the exec decision has the BPF LSM or tracing programs (agent/watch/watch_load.c): a
+ * file a watched process opens for writing is recorded when it is opened, whatever the file
+ * system does with its dirty pages and timestamps. The tracepoints above depend on those: on a
+ * tmpfs before 6.13 (no ctime_ns_xchg) a file created and written within one clock tick moves
+ * no timestamp and dirties no page, and under overlayfs the tracepoints see the upper file's
+ * inode while exec sees the overlay's. security_file_open runs for the overlay's file (the
+ * inode exec sees) and for the upper file alike. Runs on opens only, never refuses. */
+static __always_inline void note_open_for_write(struct file *file)
+{
+	if (BPF_CORE_READ(file, f_mode) & FMODE_WRITE)
+		note_written(BPF_CORE_READ(file, f_inode), true);
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(handle_file_open, struct file *file, int ret)
+{
+	if (ret)
+		return -1; /* -EPERM: an earlier refusal stays one (bounded, see watch_lsm.bpf.h) */
+	note_open_for_write(file);
+	return 0;
+}
+
+SEC("fentry/security_file_open")
+int BPF_PROG(fentry_file_open, struct file *file)
+{
+	note_open_for_write(file);
+	return 0;
+}
+
+SEC("kprobe/security_file_open")
+int BPF_KPROBE(kprobe_file_open, struct file *file)
+{
+	note_open_for_write(file);
+	return 0;
 }

@@ -46,7 +46,7 @@ enum wxg_reason {
 enum wxg_action {
 	WXG_A_NONE = 0,
 	WXG_A_KILL = 1,     /* bpf_send_signal(SIGKILL) to the acting process */
-	WXG_A_LSM_DENY = 2, /* BPF LSM returned -EPERM from bprm_check_security */
+	WXG_A_LSM_DENY = 2, /* BPF LSM refused it (-EPERM): exec, mapping, ptrace access */
 };
 
 /* Every ring-buffer record starts with this. */
@@ -104,20 +104,33 @@ struct wxg_ev_rename {
 	char new_comm[WXG_COMM_LEN];
 };
 
+enum wxg_open_how {
+	WXG_OPEN_OPEN = 0,     /* open(at) by name (raw_tp/sys_enter): user space judges the path */
+	WXG_OPEN_MMAP = 1,     /* mmap PROT_EXEC of the file (LSM mmap_file, tracing) */
+	WXG_OPEN_MPROTECT = 2, /* mprotect PROT_EXEC of a mapping of the file */
+};
+
 struct wxg_ev_open {
 	struct wxg_ev_hdr hdr;
 	struct wxg_ev_task task;
 	struct wxg_ev_verdict v;
-	__u32 open_flags;
-	__u32 _pad;
-	char path[WXG_PATH_LEN]; /* as passed to open(at), maybe relative */
+	__u32 open_flags; /* WXG_OPEN_OPEN: the open flags; else the protection asked for */
+	__u32 how;        /* enum wxg_open_how */
+	/* WXG_OPEN_OPEN: as passed to open(at), maybe relative; else the file's path from the
+	 * process's root, rebuilt from its dentries (cut at WXG_PATH_LEN from the end) */
+	char path[WXG_PATH_LEN];
 };
+
+/* wxg_ev_inject.request of a ptrace access check (LSM ptrace_access_check, or tracing on
+ * security_ptrace_access_check): ptrace attach, /proc/PID/mem, process_vm_readv/writev,
+ * pidfd_getfd. The low bits are the kernel's PTRACE_MODE_* flags. */
+#define WXG_INJECT_ACCESS (1ULL << 32)
 
 struct wxg_ev_inject {
 	struct wxg_ev_hdr hdr;
 	struct wxg_ev_task task; /* the injector */
 	struct wxg_ev_verdict v;
-	__u64 request; /* ptrace request, or 0 for process_vm_writev */
+	__u64 request; /* ptrace request, 0 for process_vm_writev, WXG_INJECT_ACCESS | mode */
 	__u32 target_tgid;
 	__u32 target_pid; /* as passed (a thread id) */
 	__u64 target_start_ns;
@@ -196,7 +209,19 @@ struct wxg_client_cfg {
 enum wxg_client_flags {
 	WXG_C_LIB_DIRS = 1 << 0, /* report library opens (user space checks lib_dirs) */
 	WXG_C_WINE = 1 << 1,     /* runs under Wine */
+	/* every lib_dirs entry is in the lib_dirs map (absolute, no glob, no ~/): the kernel
+	 * refuses an executable mapping from elsewhere; without it user space judges the path */
+	WXG_C_LIB_EXACT = 1 << 2,
 };
+
+/* lib_dirs: a directory (dev, ino) -> the clients (bit = client index) whose lib_dirs
+ * name it: a file below it may be mapped executable by those clients. */
+struct wxg_lib_dir_val {
+	__u64 clients;
+};
+
+/* exec_stopped: tgid -> start_boottime of a process a tracing program killed in its exec
+ * (security_bprm_check): the exec tracepoint does not judge it again. */
 
 /* written: files a watched client created or wrote (LRU). */
 struct wxg_written_val {
@@ -230,7 +255,7 @@ enum wxg_counter {
 	WXG_CNT_EVENTS = 1,     /* records submitted */
 	WXG_CNT_DROPS = 2,      /* records lost: ring buffer full */
 	WXG_CNT_KILLS = 3,      /* SIGKILLs sent */
-	WXG_CNT_LSM_DENIES = 4, /* execs refused by BPF LSM */
+	WXG_CNT_LSM_DENIES = 4, /* refused by BPF LSM (execs, mappings, ptrace access) */
 	WXG_CNT_WRITTEN = 5,    /* files recorded as written by a client */
 	WXG_CNT_MAX = 8,
 };

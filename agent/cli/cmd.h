@@ -15,4 +15,5 @@ int cmd_policy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
+int cmd_backends(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);

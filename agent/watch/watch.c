@@ -1,11 +1,11 @@
 /* The eBPF watcher's facade: BPF lifecycle, ring buffer, counters, state, policy swaps.
- * Policy -> kernel tables is agent/watch/watch_tables.c, the judgements user space finishes
+ * The backend ladder (probe, choose, load) is agent/watch/watch_load.c; policy -> kernel tables is
+ * agent/watch/watch_tables.c, the judgements user space finishes
  * agent/watch/watch_judge.c, the start-up /proc scan agent/watch/watch_scan.c; what they do
  * with a judgement (emit, notify, kill) agent/watch/watch_act.c. */
 #include "agent/watch/watch.h"
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <malloc.h>
@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,8 +22,6 @@
 #include "agent/watch/watch_internal.h"
 #include "agent/watch/watch_summary.h"
 #include "common/log.h"
-#include "common/strv.h"
-#include "lsm_probe.skel.h"
 #include "watch.skel.h"
 
 _Static_assert(sizeof(struct wxg_ev_hdr) == 16, "ABI drift");
@@ -102,189 +98,18 @@ const char *watch_effect_to_string(enum watch_effect e)
 	}
 }
 
-/* What libbpf said last about a program that failed to load: the program and the verifier's
- * last complaint, for the one error line degrade() logs. libbpf prints the verifier's whole log
- * as one multi-line message; every line of it goes to the debug log. */
-static char last_prog[160], last_complaint[256];
-
-static void note_libbpf_line(const char *line, bool *in_log)
-{
-	if (strstr(line, "-- BEGIN PROG LOAD LOG --")) {
-		*in_log = true;
-		last_complaint[0] = 0;
-		return;
-	}
-	if (strstr(line, "-- END PROG LOAD LOG --")) {
-		*in_log = false;
-		return;
-	}
-	if (*in_log && line[0] && !str_startswith(line, "processed ") &&
-	    !str_startswith(line, "verification time"))
-		snprintf(last_complaint, sizeof(last_complaint), "%s", line);
-	else if (!*in_log && strstr(line, "prog '") && strstr(line, "failed"))
-		snprintf(last_prog, sizeof(last_prog), "%s", line);
-}
-
-static int libbpf_debug(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	static bool in_log;
-	char *msg = NULL, *line, *save = NULL;
-
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		return 0;
-	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		note_libbpf_line(line, &in_log);
-		log_debug("libbpf: %s", line);
-	}
-	free(msg);
-	return 0;
-}
-
-/* Is BPF LSM usable here? "bpf" must be among the active LSMs (/sys/kernel/security/lsm: a
- * kernel booted with an lsm= list without it still loads and attaches LSM programs, which then
- * never run), and a no-op LSM program must load and attach. */
-static bool probe_lsm(const struct sysroot *sr, char *why, size_t size)
-{
-	struct lsm_probe_bpf *p;
-	char *lsms = NULL;
-	int r;
-
-	r = sysroot_read_line(sr, "/sys/kernel/security/lsm", &lsms);
-	if (r == 0) {
-		bool active = false;
-		char *tok, *save = NULL;
-
-		for (tok = strtok_r(lsms, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-			active = active || strcmp(tok, "bpf") == 0;
-		free(lsms);
-		if (!active) {
-			snprintf(why, size, "bpf is not among the active LSMs");
-			return false;
-		}
-	}
-	p = lsm_probe_bpf__open();
-	if (!p) {
-		snprintf(why, size, "open: %s", strerror(errno));
-		return false;
-	}
-	r = lsm_probe_bpf__load(p);
-	if (r == 0)
-		r = lsm_probe_bpf__attach(p);
-	if (r < 0)
-		snprintf(why, size, "%s", strerror(-r));
-	lsm_probe_bpf__destroy(p);
-	return r == 0;
-}
-
-static void degrade(struct watch *w, const char *what, int err)
-{
-	struct utsname u;
-
-	w->state = WATCH_STATE_POSTURE_ONLY;
-	w->enf = WATCH_ENF_NONE;
-	snprintf(w->reason, sizeof(w->reason), "%s: %s%s", what, strerror(err < 0 ? -err : err),
-		 err == -EPERM || err == EPERM ? " (need root / CAP_BPF+CAP_PERFMON)" : "");
-	if (last_complaint[0] && uname(&u) == 0)
-		log_error("BPF verifier refused a program on kernel %s: %s; verifier: %s "
-			  "(WXGUARD_LOG_LEVEL=debug shows its whole log)",
-			  u.release, last_prog[0] ? last_prog : "(program unknown)",
-			  last_complaint);
-	watch_bpf__destroy(w->skel);
-	w->skel = NULL;
-}
-
 static int handle_record(void *ctx, void *data, size_t size);
-
-/* Does the running kernel have this raw tracepoint (its btf_trace_<name> typedef)? */
-static bool kernel_has_tracepoint(const char *btf_name)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool r;
-
-	if (!btf)
-		return false;
-	r = btf__find_by_name_kind(btf, btf_name, BTF_KIND_TYPEDEF) > 0;
-	btf__free(btf);
-	return r;
-}
 
 static int load_bpf(struct watch *w)
 {
-	char why[128] = "";
-	bool lsm;
 	int r;
 
-	libbpf_set_print(libbpf_debug);
-	if (w->opts.force_backend && w->opts.backend == WATCH_BACKEND_NONE) {
-		degrade(w, "backend none (--backend none)", 0);
-		snprintf(w->reason, sizeof(w->reason), "posture only (--backend none)");
-		return 0;
-	}
-	if (w->opts.force_backend && w->opts.backend != WATCH_BACKEND_LSM &&
-	    w->opts.backend != WATCH_BACKEND_RAW_TP)
-		return -EOPNOTSUPP;
-	if (w->opts.force_backend && w->opts.backend == WATCH_BACKEND_RAW_TP)
-		w->opts.no_lsm = true;
-	if (w->opts.no_bpf) {
-		degrade(w, "BPF disabled (--no-bpf)", 0);
-		snprintf(w->reason, sizeof(w->reason), "BPF disabled (--no-bpf)");
-		return 0;
-	}
-	w->skel = watch_bpf__open();
-	if (!w->skel) {
-		degrade(w, "cannot open the BPF object", -errno);
-		return 0;
-	}
-	w->skel->rodata->nr_openat = SYS_openat;
-#ifdef SYS_open
-	w->skel->rodata->nr_open = SYS_open;
-#endif
-#ifdef SYS_openat2
-	w->skel->rodata->nr_openat2 = SYS_openat2;
-#else
-	w->skel->rodata->nr_openat2 = 437;
-#endif
-	w->skel->rodata->nr_ptrace = SYS_ptrace;
-	w->skel->rodata->nr_process_vm_writev = SYS_process_vm_writev;
-
-	/* ctime_ns_xchg (multigrain timestamps, 6.13+) is optional: files written on tmpfs. */
-	bpf_program__set_autoload(w->skel->progs.handle_ctime_ns_xchg,
-				  kernel_has_tracepoint("btf_trace_ctime_ns_xchg"));
-	lsm = !w->opts.no_lsm && probe_lsm(w->sr, why, sizeof(why));
-	if (!w->opts.no_lsm && !lsm)
-		log_debug("BPF LSM not available (%s): enforcing with bpf_send_signal", why);
-	bpf_program__set_autoload(w->skel->progs.handle_bprm_check, lsm);
-
-	last_prog[0] = last_complaint[0] = 0;
-	if (w->opts.force_backend && w->opts.backend == WATCH_BACKEND_LSM && !lsm) {
-		log_debug("--backend lsm: %s", why);
-		return -EOPNOTSUPP;
-	}
-	r = watch_bpf__load(w->skel);
-	if (r < 0 && lsm && !w->opts.force_backend) {
-		/* The probe passed but the real program did not verify: use signals. */
-		watch_bpf__destroy(w->skel);
-		w->opts.no_lsm = true;
-		return load_bpf(w);
-	}
-	if (r < 0) {
-		degrade(w, "cannot load the BPF programs", r);
-		return 0;
-	}
-	r = watch_bpf__attach(w->skel);
-	if (r < 0) {
-		degrade(w, "cannot attach the BPF programs", r);
-		return 0;
-	}
+	r = watch_load_bpf(w);
+	if (r < 0 || !w->skel)
+		return r;
 	w->rb = ring_buffer__new(bpf_map__fd(w->skel->maps.events), handle_record, w, NULL);
-	if (!w->rb) {
-		degrade(w, "cannot open the ring buffer", -errno);
-		return 0;
-	}
-	w->enf = lsm ? WATCH_ENF_LSM : WATCH_ENF_SIGNAL;
-	w->state = WATCH_STATE_RUNNING;
+	if (!w->rb)
+		watch_load_degrade(w, "cannot open the ring buffer", -errno);
 	return 0;
 }
 
@@ -452,17 +277,8 @@ void watch_get_state(struct watch *w, struct watch_state *s)
 	s->counters.user_kills = w->user_kills;
 	if (uname(&u) == 0)
 		snprintf(s->kernel, sizeof(s->kernel), "%s", u.release);
-	for (int d = 0; d < WATCH_DEC_MAX; d++) {
-		enum watch_backend b = w->enf == WATCH_ENF_NONE ? WATCH_BACKEND_NONE
-								: WATCH_BACKEND_RAW_TP;
-
-		if (d == WATCH_DEC_EXEC && w->enf == WATCH_ENF_LSM)
-			b = WATCH_BACKEND_LSM;
-		s->decisions[d].backend = b;
-		s->decisions[d].effect = b == WATCH_BACKEND_LSM    ? WATCH_EFFECT_REFUSED
-					 : b == WATCH_BACKEND_NONE ? WATCH_EFFECT_NONE
-								   : WATCH_EFFECT_STOPPED;
-	}
+	memcpy(s->decisions, w->dec, sizeof(s->decisions));
+	snprintf(s->btf, sizeof(s->btf), "%s", w->btf);
 	s->generation = w->generation;
 	if (w->policy) {
 		snprintf(s->policy_name, sizeof(s->policy_name), "%s",

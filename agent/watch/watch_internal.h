@@ -1,6 +1,6 @@
 /* Internals shared by agent/watch/watch*.c. Not for other modules: use agent/watch/watch.h.
- * Calls go one way: watch.c (the facade) -> watch_tables.c, watch_judge.c, watch_scan.c ->
- * watch_act.c; no file calls back into the one above it. */
+ * Calls go one way: watch.c (the facade) -> watch_load.c, watch_tables.c, watch_judge.c,
+ * watch_scan.c -> watch_act.c; no file calls back into the one above it. */
 #pragma once
 #include <linux/types.h>
 #include <stdint.h>
@@ -30,12 +30,21 @@ struct watch_name {
 	bool comm; /* comm_names (exact), else arg_names (lowercase) */
 };
 
+/* A directory a client's libraries may come from (the lib_dirs map). */
+struct watch_lib_dir {
+	struct wxg_inode_key key;
+	struct wxg_lib_dir_val val;
+};
+
 struct watch_tables {
 	struct watch_inode *inodes;
 	size_t n_inodes;
 	struct watch_name *names;
 	size_t n_names;
 	size_t n_approved, n_denied;
+	struct watch_lib_dir *lib_dirs;
+	size_t n_lib_dirs;
+	uint64_t lib_exact; /* clients (bit = index) whose every lib_dirs entry is in lib_dirs */
 };
 
 struct watch {
@@ -45,6 +54,8 @@ struct watch {
 	enum watch_enforcement enf;
 	enum watch_run_state state;
 	char reason[256];
+	struct watch_decision_state dec[WATCH_DEC_MAX]; /* the rung each decision got */
+	char btf[160];
 	struct policy *policy;
 	struct watch_tables tables;
 	unsigned generation;
@@ -63,6 +74,13 @@ struct watch {
 	long clk_tck;
 };
 
+/* watch_load.c: probe the rungs, choose per decision, load and attach. Returns 0 with w->skel
+ * loaded, or 0 in WATCH_STATE_POSTURE_ONLY when nothing could load; -EOPNOTSUPP when the
+ * forced rung cannot take execs. */
+int watch_load_bpf(struct watch *w);
+/* Posture only: free the skeleton, say why (what: the step that failed). */
+void watch_load_degrade(struct watch *w, const char *what, int err);
+
 /* watch_tables.c */
 typedef int (*watch_path_fn)(struct watch *w, struct watch_tables *t, const char *path, void *ud);
 /* 1 when path is a genuine (digest-verified) file of pkg, 0 when not, -errno when unknown. */
@@ -76,6 +94,10 @@ int watch_tables_apply(struct watch *w, const struct policy *p, const struct wat
 void watch_tables_clear(struct watch_tables *t);
 const struct watch_inode *watch_tables_find(const struct watch_tables *t, uint32_t dev,
 					    uint64_t ino);
+/* watch_libdirs.c: lib_dirs entries -> directories (dev, ino), below watch_tables.c. */
+int watch_libdirs_build(struct watch *w, const struct policy *p, struct watch_tables *t);
+/* Write t's directories to the lib_dirs map (fd) and delete the others. */
+int watch_libdirs_apply(int fd, const struct watch_tables *t);
 /* st_dev as the kernel's inode->i_sb->s_dev encodes it. */
 uint32_t watch_kdev(dev_t dev);
 

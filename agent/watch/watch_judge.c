@@ -234,6 +234,12 @@ static void on_open(struct watch *w, const struct wxg_ev_open *e)
 	if (!c)
 		return;
 	snprintf(path, sizeof(path), "%.*s", WXG_PATH_LEN, e->path);
+	if (e->v.verdict == WXG_V_DENY) {
+		/* An executable mapping the kernel judged outside lib_dirs itself (refused by the
+		 * BPF LSM, or killed by a tracing program, in enforce mode). */
+		action = action_str(e->v.action);
+		goto report;
+	}
 	if (path[0] != '/') {
 		snprintf(link, sizeof(link), "/proc/%u/cwd", e->hdr.tgid);
 		n = readlink(link, cwd, sizeof(cwd) - 1);
@@ -254,11 +260,16 @@ static void on_open(struct watch *w, const struct wxg_ev_open *e)
 	}
 	free(home);
 	action = watch_act_enforce(w, e->hdr.tgid, e->task.start_ns, action);
+report:
 	ev = watch_events_new("open", e->hdr.ts_ns, watch_mode_str(w));
 	if (!ev)
 		return;
 	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
 	watch_events_set_str(ev, "library", path);
+	watch_events_set_str(ev, "how",
+			     e->how == WXG_OPEN_MMAP       ? "mmap"
+			     : e->how == WXG_OPEN_MPROTECT ? "mprotect"
+							   : "open");
 	set_ids(w, ev, e->v.client, false);
 	set_verdict(ev, rule, e->v.reason, WXG_V_DENY, action);
 	watch_act_report(w, ev, rule, true, strcmp(action, "none") != 0,
@@ -269,6 +280,10 @@ static void on_open(struct watch *w, const struct wxg_ev_open *e)
 
 static const char *ptrace_req_str(uint64_t req)
 {
+	/* A ptrace access check (BPF LSM or tracing): attach, /proc/PID/mem, process_vm_*,
+	 * pidfd_getfd; the kernel does not say which. */
+	if (req & WXG_INJECT_ACCESS)
+		return "access";
 	switch (req) {
 	case 0: return "process_vm_writev";
 	case 4: return "poketext";
@@ -291,8 +306,8 @@ static void on_inject(struct watch *w, const struct wxg_ev_inject *e)
 	json_t *ev;
 
 	/* PTRACE_ATTACH queued a SIGSTOP for the client: once the dead injector is detached,
-	 * let the client go on. */
-	if (e->v.action == WXG_A_KILL && e->request == 16)
+	 * let the client go on (a tracing program's kill at the access check may be one). */
+	if (e->v.action == WXG_A_KILL && (e->request == 16 || (e->request & WXG_INJECT_ACCESS)))
 		watch_act_kill(w, e->target_tgid, e->target_start_ns, SIGCONT);
 	ev = watch_events_new("inject", e->hdr.ts_ns, watch_mode_str(w));
 	if (!ev)

@@ -51,6 +51,7 @@ void watch_tables_clear(struct watch_tables *t)
 		free(t->inodes[i].path);
 	free(t->inodes);
 	free(t->names);
+	free(t->lib_dirs);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -339,6 +340,8 @@ int watch_tables_build(struct watch *w, const struct policy *p, struct watch_tab
 
 		r = for_each_glob(w, &t, wine_globs[j], flag_one, &f);
 	}
+	if (r >= 0)
+		r = watch_libdirs_build(w, p, &t);
 	if (r < 0) {
 		watch_tables_clear(&t);
 		return r;
@@ -392,6 +395,7 @@ int watch_tables_apply(struct watch *w, const struct policy *p, const struct wat
 	int fd_comm = bpf_map__fd(w->skel->maps.comm_names);
 	int fd_args = bpf_map__fd(w->skel->maps.arg_names);
 	uint32_t zero = 0;
+	int r;
 
 	for (uint32_t i = 0; i < WXG_MAX_CLIENTS; i++) {
 		struct wxg_client_cfg cc = {};
@@ -399,11 +403,16 @@ int watch_tables_apply(struct watch *w, const struct policy *p, const struct wat
 		if (i < p->n_clients) {
 			cc.max_instances = p->clients[i].max_instances;
 			cc.flags = (p->clients[i].lib_dirs.n ? WXG_C_LIB_DIRS : 0) |
-				   (p->clients[i].wine_prefix ? WXG_C_WINE : 0);
+				   (p->clients[i].wine_prefix ? WXG_C_WINE : 0) |
+				   (t->lib_exact & (1ULL << i) ? WXG_C_LIB_EXACT : 0);
 		}
 		if (bpf_map_update_elem(bpf_map__fd(w->skel->maps.clients), &i, &cc, BPF_ANY) < 0)
 			return -errno;
 	}
+	/* Library directories before the clients' flags that make the kernel refuse. */
+	r = watch_libdirs_apply(bpf_map__fd(w->skel->maps.lib_dirs), t);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < t->n_inodes; i++)
 		if (bpf_map_update_elem(fd_inodes, &t->inodes[i].key, &t->inodes[i].val, BPF_ANY) <
 		    0)

@@ -55,3 +55,13 @@ static __always_inline __u16 act(const struct wxg_config *cfg, __u16 verdict)
 	cnt_add(WXG_CNT_KILLS, 1);
 	return WXG_A_KILL;
 }
+
+/* The BPF LSM's action: a denied verdict in enforce mode is refused (the hook returns -EPERM),
+ * nothing is killed. */
+static __always_inline __u16 act_refuse(const struct wxg_config *cfg, __u16 verdict)
+{
+	if (verdict != WXG_V_DENY || cfg->mode != WXG_MODE_ENFORCE)
+		return WXG_A_NONE;
+	cnt_add(WXG_CNT_LSM_DENIES, 1);
+	return WXG_A_LSM_DENY;
+}

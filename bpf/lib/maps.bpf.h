@@ -87,6 +87,22 @@ struct {
 	__type(value, struct wxg_written_val);
 } written SEC(".maps");
 
+/* Directories a client's libraries may come from (agent/watch/watch_tables.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct wxg_inode_key);
+	__type(value, struct wxg_lib_dir_val);
+} lib_dirs SEC(".maps");
+
+/* Processes a tracing program killed in their exec (tgid -> start_boottime). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} exec_stopped SEC(".maps");
+
 struct scratch {
 	char buf[SCRATCH_LEN];
 };

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "agent/watch/watch.h"
 #include "common/fileio.h"
 
 extern char **environ;
@@ -31,6 +32,7 @@ struct agent {
 };
 
 static char dir[256], policy[PATH_MAX], status[PATH_MAX], denied[PATH_MAX], notes[PATH_MAX];
+static char backend_arg[64]; /* --backend=NAME from WXG_TEST_BACKEND, or "" */
 
 static const char *bin(const char *rel)
 {
@@ -63,9 +65,27 @@ static void agent_start(struct agent *a, const char *extra)
 	char notify_cmd[PATH_MAX + 32];
 	int pipefd[2];
 	posix_spawn_file_actions_t fa;
-	char *argv[] = { (char *)bin("wxguard"), "run",      "--policy",     policy,
-			 "--status-file",        status,     "--no-posture", "--no-proc-scan",
-			 "--notify-cmd",         notify_cmd, (char *)extra,  NULL };
+	char *argv[] = { (char *)bin("wxguard"),
+			 "run",
+			 "--policy",
+			 policy,
+			 "--status-file",
+			 status,
+			 "--no-posture",
+			 "--no-proc-scan",
+			 "--notify-cmd",
+			 notify_cmd,
+			 (char *)extra,
+			 NULL,
+			 NULL };
+
+	/* after extra (NULL ends the list there when there is none) */
+	if (backend_arg[0]) {
+		if (extra)
+			argv[11] = backend_arg;
+		else
+			argv[10] = backend_arg;
+	}
 
 	snprintf(notify_cmd, sizeof(notify_cmd), "%s/notify.sh", dir);
 	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
@@ -158,11 +178,28 @@ static int run_denied(void)
 	return st;
 }
 
+/* `enforcement` in the status: the exec decision's backend in status's words. */
+static const char *expected_enforcement(void)
+{
+	const char *tb = wxg_test_backend();
+	struct watch_probe pr;
+
+	if (!tb) {
+		assert_int_equal(watch_probe(&pr), 0);
+		tb = wxg_test_bpf_lsm_active()             ? "lsm"
+		     : pr.available[WATCH_BACKEND_TRACING] ? "tracing"
+							   : "raw_tp";
+	}
+	return strcmp(tb, "raw_tp") == 0 ? "signal" : tb;
+}
+
 static int setup(void **state)
 {
 	char *t;
 
 	(void)state;
+	if (wxg_test_backend())
+		snprintf(backend_arg, sizeof(backend_arg), "--backend=%s", wxg_test_backend());
 	if (geteuid() != 0)
 		return 0;
 	t = wxg_test_mkdtemp();
@@ -238,8 +275,9 @@ static void test_run_status_and_degraded_mode(void **state)
 	(void)state;
 	if (!agent_start_enforcing(&a))
 		return;
-	/* The backend the kernel offers: the BPF LSM where it is active, signals elsewhere. */
-	doc = expect_status("running", wxg_test_bpf_lsm_active() ? "lsm" : "signal");
+	/* The exec decision's rung: the one forced, else the best the kernel offers (the BPF
+	 * LSM exactly where it is active). */
+	doc = expect_status("running", expected_enforcement());
 	assert_string_equal(json_string_value(json_object_get(doc, "mode")), "enforce");
 	assert_non_null(json_object_get(json_object_get(doc, "counters"), "drops"));
 	json_decref(doc);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,7 +33,8 @@ struct fixture {
 	char marker[PATH_MAX];
 	char sha[HASH_SHA256_HEX];
 	struct watch *w;
-	json_t *events; /* every event the hook saw */
+	json_t *events;             /* every event the hook saw */
+	enum watch_backend backend; /* the rung the exec decision must get (WXG_TEST_BACKEND) */
 };
 
 static struct fixture fx;
@@ -122,6 +124,25 @@ static void mkdirs(void)
 	}
 }
 
+/* The rung the watcher must pick: the one WXG_TEST_BACKEND forces, else the best this kernel
+ * has. The BPF LSM must be chosen exactly where bpf is an active LSM. */
+static enum watch_backend expected_backend(struct watch_opts *o)
+{
+	const char *tb = wxg_test_backend();
+	struct watch_probe pr;
+
+	if (tb) {
+		assert_int_equal(watch_backend_from_string(tb, &o->backend), 0);
+		o->force_backend = true;
+		return o->backend;
+	}
+	assert_int_equal(watch_probe(&pr), 0);
+	assert_int_equal(pr.available[WATCH_BACKEND_LSM], wxg_test_bpf_lsm_active());
+	return pr.available[WATCH_BACKEND_LSM]       ? WATCH_BACKEND_LSM
+	       : pr.available[WATCH_BACKEND_TRACING] ? WATCH_BACKEND_TRACING
+						     : WATCH_BACKEND_RAW_TP;
+}
+
 static int setup(void **state)
 {
 	struct watch_opts o = { .no_proc_scan = true };
@@ -161,11 +182,13 @@ static int setup(void **state)
 	assert_int_equal(hash_sha256_file(fx.approved, fx.sha), 0);
 
 	fx.events = json_array();
+	fx.backend = expected_backend(&o);
 	assert_int_equal(watch_new(&o, &fx.w), 0);
 	watch_get_state(fx.w, &st);
 	if (st.state != WATCH_STATE_RUNNING)
 		fprintf(stderr, "watcher degraded: %s\n", st.reason);
 	assert_int_equal(st.state, WATCH_STATE_RUNNING);
+	fprintf(stderr, "backend %s\n", watch_backend_to_string(fx.backend));
 	assert_int_equal(watch_set_event_hook(fx.w, hook, &fx), 0);
 	set_mode("enforce", 1);
 	return 0;
@@ -256,16 +279,21 @@ static enum watch_enforcement enforcement(void)
 }
 
 /* The action an exec denial reports: the BPF LSM refuses what it can decide on the file alone
- * (bpf/watch_lsm.bpf.h); everything else is killed. The decision must match the kernel: a
- * kernel whose active LSMs include bpf enforces with the LSM. */
+ * (bpf/watch_bprm.bpf.h); everything else is killed (tracing and raw tracepoints kill all).
+ * The exec decision's rung must be the expected one (expected_backend()). */
 static const char *exec_action(const json_t *ev)
 {
 	static const char *const lsm_reasons[] = { "denied_executable", "attachment_exec",
 						   "denied_name", "unapproved_build" };
 	const char *reason = json_string_value(json_object_get(ev, "reason"));
+	static const enum watch_enforcement enf[] = {
+		[WATCH_BACKEND_LSM] = WATCH_ENF_LSM,
+		[WATCH_BACKEND_TRACING] = WATCH_ENF_TRACING,
+		[WATCH_BACKEND_RAW_TP] = WATCH_ENF_SIGNAL,
+	};
 
-	assert_int_equal(enforcement(),
-			 wxg_test_bpf_lsm_active() ? WATCH_ENF_LSM : WATCH_ENF_SIGNAL);
+	assert_true(fx.backend >= WATCH_BACKEND_RAW_TP && fx.backend <= WATCH_BACKEND_LSM);
+	assert_int_equal(enforcement(), enf[fx.backend]);
 	if (enforcement() == WATCH_ENF_LSM)
 		for (size_t i = 0; reason && i < sizeof(lsm_reasons) / sizeof(lsm_reasons[0]); i++)
 			if (strcmp(reason, lsm_reasons[i]) == 0)
@@ -524,12 +552,18 @@ static void inject(const char *how, bool with_addr)
 	args[3] = NULL;
 	inj = start(fx.injector, args, NULL);
 	st = wait_status(inj);
-	if (!killed(st))
+	if (fx.backend == WATCH_BACKEND_LSM) {
+		/* refused: the call fails with EPERM, the injector lives on (exit 1) */
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 1))
+			fail_msg("injector %s not refused: status 0x%x", how, st);
+	} else if (!killed(st)) {
 		fail_msg("injector %s not killed: status 0x%x", how, st);
+	}
 	assert_false(marker_exists());
 	assert_int_equal(events_for(inj, "inject", &ev), 1);
 	assert_string_equal(str(ev, "rule"), "client.injection");
-	assert_string_equal(str(ev, "action"), "kill");
+	assert_string_equal(str(ev, "action"),
+			    fx.backend == WATCH_BACKEND_LSM ? "lsm_deny" : "kill");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(ev, "target"), "pid")),
 			 client);
 	snprintf(fx.marker, sizeof(fx.marker), "%s", client_marker);
@@ -554,6 +588,18 @@ static void test_watch_process_vm_writev_kills_injector_before_write(void **stat
 	if (!require_bpf_mode("enforce"))
 		return;
 	inject("vmwrite", true);
+}
+
+/* /proc/PID/mem goes through the ptrace access check only: the BPF LSM refuses the open, the
+ * tracing programs kill the opener; raw tracepoints do not see it (docs/watch.md). */
+static void test_watch_proc_mem_write_is_refused_or_killed(void **state)
+{
+	(void)state;
+	if (!require_bpf_mode("enforce"))
+		return;
+	if (fx.backend < WATCH_BACKEND_TRACING)
+		skip(); /* raw_tp: /proc/PID/mem is not watched */
+	inject("procmem", true);
 }
 
 static void test_watch_memfd_exec_by_client_is_blocked(void **state)
@@ -654,21 +700,80 @@ static void test_watch_library_outside_lib_dirs_is_reported(void **state)
 	wxg_test_write(good, "not really a library\n");
 	wxg_test_write(evil, "not really a library\n");
 	set_mode("audit", 1);
-	pid = run_ok(fx.approved, (const char *const[]){ "open", good, "open", evil, NULL }, NULL);
+	pid = run_ok(fx.approved, (const char *const[]){ "mmap", good, "mmap", evil, NULL }, NULL);
 	assert_int_equal(events_for(pid, "open", &ev), 1);
 	assert_string_equal(str(ev, "rule"), "client.plugins");
 	assert_string_equal(str(ev, "library"), evil);
 
 	set_mode("enforce", 1);
+	if (fx.backend == WATCH_BACKEND_LSM) {
+		/* refused in the kernel: mmap and mprotect fail, the client goes on */
+		static const char *const how[] = { "mmap", "mprotect" };
+
+		for (size_t i = 0; i < 2; i++) {
+			reset();
+			pid = start(fx.approved, (const char *const[]){ how[i], evil, NULL }, NULL);
+			st = wait_status(pid);
+			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 4))
+				fail_msg("%s from outside lib_dirs: status 0x%x", how[i], st);
+			assert_int_equal(events_for(pid, "open", &ev), 1);
+			assert_string_equal(str(ev, "action"), "lsm_deny");
+			assert_string_equal(str(ev, "how"), how[i]);
+			assert_string_equal(str(ev, "library"), evil);
+		}
+		/* inside lib_dirs: mapped */
+		run_ok(fx.approved, (const char *const[]){ "mmap", good, "mprotect", good, NULL },
+		       NULL);
+		return;
+	}
 	reset();
-	pid = start(fx.approved, (const char *const[]){ "open", evil, "sleep", "2000", NULL },
+	pid = start(fx.approved, (const char *const[]){ "mmap", evil, "sleep", "2000", NULL },
 		    NULL);
 	for (int i = 0; i < 100 && events_for(pid, "open", NULL) == 0; i++)
 		usleep(10000);
 	st = wait_status(pid);
 	assert_true(killed(st));
 	assert_int_equal(events_for(pid, "open", &ev), 1);
-	assert_string_equal(str(ev, "action"), "kill_user");
+	/* tracing kills in the mmap call; raw tracepoints report the open, user space kills */
+	assert_string_equal(str(ev, "action"),
+			    fx.backend == WATCH_BACKEND_TRACING ? "kill" : "kill_user");
+}
+
+/* The rung each decision got, and no program on every syscall where the BPF LSM or tracing
+ * programs cover library mappings and injection (issue 9, section 3). */
+static void test_watch_decisions_and_no_per_syscall_program(void **state)
+{
+	struct watch_state st;
+	__u32 id = 0;
+	unsigned n = 0;
+
+	(void)state;
+	if (!wxg_test_require_root_bpf())
+		return;
+	watch_get_state(fx.w, &st);
+	assert_int_equal(st.decisions[WATCH_DEC_EXEC].backend, fx.backend);
+	assert_int_equal(st.decisions[WATCH_DEC_LIBRARIES].backend, fx.backend);
+	assert_int_equal(st.decisions[WATCH_DEC_INJECTION].backend, fx.backend);
+	assert_int_equal(st.decisions[WATCH_DEC_RENAMES].backend, WATCH_BACKEND_RAW_TP);
+	assert_int_equal(st.decisions[WATCH_DEC_EXEC].effect, fx.backend == WATCH_BACKEND_LSM
+								      ? WATCH_EFFECT_REFUSED
+								      : WATCH_EFFECT_STOPPED);
+	while (bpf_prog_get_next_id(id, &id) == 0) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    strncmp(info.name, "handle_sys_ent", 14) == 0)
+			n++;
+		close(fd);
+	}
+	if (fx.backend >= WATCH_BACKEND_TRACING)
+		assert_int_equal(n, 0);
+	else
+		assert_true(n >= 1);
 }
 
 static void test_watch_fexecve_script_and_loader_are_judged(void **state)
@@ -710,23 +815,28 @@ static void test_watch_fexecve_script_and_loader_are_judged(void **state)
 	assert_true(stopped(st));
 	assert_false(marker_exists());
 
-	/* the dynamic loader started directly on an unapproved build */
-	if (access("/lib64/ld-linux-x86-64.so.2", X_OK) == 0) {
+	/* the dynamic loader started directly on an unapproved build, with and without its
+	 * leading options */
+	for (size_t i = 0; i < 3 && access("/lib64/ld-linux-x86-64.so.2", X_OK) == 0; i++) {
+		const char *const *args = (const char *const *[]){
+			(const char *const[]){ fx.patched, NULL },
+			(const char *const[]){ "--argv0", "x", fx.patched, NULL },
+			(const char *const[]){ "--library-path", path_in("lib"), fx.patched, NULL },
+		}[i];
+
 		if (enforcement() == WATCH_ENF_LSM) {
 			/* The stand-ins are static: ld.so execve()s a static program itself, and
 			 * the BPF LSM refuses that exec; ld.so reports it and exits 127. */
 			reset();
-			pid = start("/lib64/ld-linux-x86-64.so.2",
-				    (const char *const[]){ fx.patched, NULL }, NULL);
+			pid = start("/lib64/ld-linux-x86-64.so.2", args, NULL);
 			st = wait_status(pid);
 			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 127))
-				fail_msg("ld.so on a refused build: status 0x%x", st);
+				fail_msg("ld.so (%s) on a refused build: status 0x%x", args[0], st);
 			assert_false(marker_exists());
 			assert_int_equal(events_for(pid, "exec", &ev), 1);
 			assert_string_equal(str(ev, "action"), "lsm_deny");
 		} else {
-			run_killed("/lib64/ld-linux-x86-64.so.2",
-				   (const char *const[]){ fx.patched, NULL }, NULL, "exec", &ev);
+			run_killed("/lib64/ld-linux-x86-64.so.2", args, NULL, "exec", &ev);
 		}
 		assert_string_equal(str(ev, "rule"), "client.approved");
 	}
@@ -800,6 +910,8 @@ int main(void)
 		cmocka_unit_test(test_watch_ld_preload_into_approved_is_reported_and_blocked),
 		cmocka_unit_test(test_watch_ptrace_attach_kills_injector),
 		cmocka_unit_test(test_watch_process_vm_writev_kills_injector_before_write),
+		cmocka_unit_test(test_watch_proc_mem_write_is_refused_or_killed),
+		cmocka_unit_test(test_watch_decisions_and_no_per_syscall_program),
 		cmocka_unit_test(test_watch_memfd_exec_by_client_is_blocked),
 		cmocka_unit_test(test_watch_second_instance_over_limit_is_blocked),
 		cmocka_unit_test(test_watch_file_written_by_client_then_executed_is_blocked),

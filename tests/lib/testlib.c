@@ -117,6 +117,13 @@ bool wxg_test_bpf_lsm_active(void)
 	return found;
 }
 
+const char *wxg_test_backend(void)
+{
+	const char *b = getenv("WXG_TEST_BACKEND");
+
+	return b && *b && strcmp(b, "auto") != 0 ? b : NULL;
+}
+
 pid_t wxg_test_spawn(const char *path, char *const argv[], char *const envp[])
 {
 	pid_t pid = fork();

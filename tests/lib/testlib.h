@@ -26,6 +26,9 @@ const char *wxg_test_build_dir(void);
 /* Is the BPF LSM among the kernel's active LSMs (/sys/kernel/security/lsm)? Then the watcher
  * refuses denied execs (-EPERM) instead of killing them. */
 bool wxg_test_bpf_lsm_active(void);
+/* The backend the BPF tests run: $WXG_TEST_BACKEND (lsm, tracing, raw_tp, fanotify, none),
+ * passed as watch_opts.backend / `wxguard run --backend`; NULL when unset (auto). */
+const char *wxg_test_backend(void);
 /* fork + execve: a child whose execve was refused (EPERM/EACCES) exits WXG_TEST_EXIT_REFUSED
  * before running anything of the program; other exec failures exit 127. */
 #define WXG_TEST_EXIT_REFUSED 126

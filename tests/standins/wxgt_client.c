@@ -6,10 +6,14 @@
  *   exec PATH ARGS..  execv PATH (the rest of the arguments are its argv)
  *   memfd SRC         copy SRC into a memfd and fexecve it (fileless)
  *   open PATH         open PATH read-only (a library / plugin load)
+ *   mmap PATH         open PATH and map it executable (how ld.so loads a library)
+ *   mprotect PATH     map PATH read-only, then make the mapping executable
  *   check             exit 3 if the buffer was changed by someone else
- * Exit status 0, or 2 when a step fails. */
+ * Exit status 0, 2 when a step fails, 4 when the kernel refused a mapping (EPERM/EACCES). */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +87,23 @@ int main(int argc, char **argv)
 
 			if (fd >= 0)
 				close(fd);
+		} else if ((strcmp(argv[i], "mmap") == 0 || strcmp(argv[i], "mprotect") == 0) &&
+			   i + 1 < argc) {
+			int fd = open(argv[i + 1], O_RDONLY | O_CLOEXEC),
+			    prot = PROT_READ | PROT_EXEC;
+			bool mp = argv[i][1] == 'p';
+			void *m;
+
+			i++;
+			if (fd < 0)
+				return 2;
+			m = mmap(NULL, 4096, mp ? PROT_READ : prot, MAP_PRIVATE, fd, 0);
+			close(fd);
+			if (m != MAP_FAILED && mp && mprotect(m, 4096, prot) < 0)
+				return errno == EPERM || errno == EACCES ? 4 : 2;
+			if (m == MAP_FAILED)
+				return errno == EPERM || errno == EACCES ? 4 : 2;
+			munmap(m, 4096);
 		} else if (strcmp(argv[i], "check") == 0) {
 			if (strcmp(wxgt_buffer, "untouched") != 0)
 				return 3;

@@ -2,9 +2,12 @@
  *   wxgt-inject ptrace PID          PTRACE_ATTACH, wait for the stop, PTRACE_DETACH
  *   wxgt-inject seize PID           PTRACE_SEIZE, then PTRACE_DETACH
  *   wxgt-inject vmwrite PID ADDR    process_vm_writev "injected" to ADDR (hex) in PID
- * After the attempt it writes $WXGT_MARKER: a killed injector never does.
- * Exit 0 when the tampering succeeded, 1 when the kernel refused it. */
+ *   wxgt-inject procmem PID ADDR    write "injected" to ADDR through /proc/PID/mem
+ * When the tampering succeeded it writes $WXGT_MARKER: a killed or refused injector never does.
+ * Exit 0 when the tampering succeeded, 1 when the kernel refused it (EPERM/EACCES), 3 when it
+ * failed otherwise. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,14 +42,27 @@ int main(int argc, char **argv)
 		struct iovec remote = { (void *)strtoul(argv[3], NULL, 16), sizeof(data) };
 
 		ok = process_vm_writev(pid, &local, 1, &remote, 1, 0) == (ssize_t)sizeof(data);
+	} else if (strcmp(argv[1], "procmem") == 0 && argc > 3) {
+		char data[] = "injected", path[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			ok = pwrite(fd, data, sizeof(data), (off_t)strtoul(argv[3], NULL, 16)) ==
+			     (ssize_t)sizeof(data);
+			close(fd);
+		}
 	} else {
 		return 2;
 	}
+	if (!ok)
+		return errno == EPERM || errno == EACCES ? 1 : 3;
 	if (marker) {
 		int fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 		if (fd >= 0)
 			close(fd);
 	}
-	return ok ? 0 : 1;
+	return 0;
 }
