@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/watch/watch_btf.h"
 #include "agent/watch/watch_events.h"
 #include "agent/host/pkgdb/pkgdb.h"
 #include "agent/watch/watch_internal.h"
@@ -144,8 +145,9 @@ static int libbpf_debug(enum libbpf_print_level level, const char *fmt, va_list 
 /* Is BPF LSM usable here? "bpf" must be among the active LSMs (/sys/kernel/security/lsm: a
  * kernel booted with an lsm= list without it still loads and attaches LSM programs, which then
  * never run), and a no-op LSM program must load and attach. */
-static bool probe_lsm(const struct sysroot *sr, char *why, size_t size)
+static bool probe_lsm(const struct sysroot *sr, const struct watch_btf *btf, char *why, size_t size)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = watch_btf_custom_path(btf));
 	struct lsm_probe_bpf *p;
 	char *lsms = NULL;
 	int r;
@@ -163,7 +165,7 @@ static bool probe_lsm(const struct sysroot *sr, char *why, size_t size)
 			return false;
 		}
 	}
-	p = lsm_probe_bpf__open();
+	p = lsm_probe_bpf__open_opts(&oo);
 	if (!p) {
 		snprintf(why, size, "open: %s", strerror(errno));
 		return false;
@@ -197,9 +199,10 @@ static void degrade(struct watch *w, const char *what, int err)
 static int handle_record(void *ctx, void *data, size_t size);
 
 /* Does the running kernel have this raw tracepoint (its btf_trace_<name> typedef)? */
-static bool kernel_has_tracepoint(const char *btf_name)
+static bool kernel_has_tracepoint(const struct watch_btf *b, const char *btf_name)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	const char *custom = watch_btf_custom_path(b);
+	struct btf *btf = custom ? btf__parse(custom, NULL) : btf__load_vmlinux_btf();
 	bool r;
 
 	if (!btf)
@@ -211,7 +214,9 @@ static bool kernel_has_tracepoint(const char *btf_name)
 
 static int load_bpf(struct watch *w)
 {
-	char why[128] = "";
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct watch_kernel_features feat;
+	char why[256] = "";
 	bool lsm;
 	int r;
 
@@ -231,7 +236,17 @@ static int load_bpf(struct watch *w)
 		snprintf(w->reason, sizeof(w->reason), "BPF disabled (--no-bpf)");
 		return 0;
 	}
-	w->skel = watch_bpf__open();
+	/* No BTF or no ring buffer (before 5.8): no BPF rung can load; say why, once. */
+	watch_btf_find(w->sr, NULL, &w->btf);
+	if (watch_kernel_features(&feat) < 0)
+		feat.ringbuf = true; /* cannot ask (no privilege): the load will say */
+	if (!watch_kernel_bpf_usable(&w->btf, &feat, NULL, why, sizeof(why))) {
+		degrade(w, why, 0);
+		snprintf(w->reason, sizeof(w->reason), "%s", why);
+		return 0;
+	}
+	oo.btf_custom_path = watch_btf_custom_path(&w->btf);
+	w->skel = watch_bpf__open_opts(&oo);
 	if (!w->skel) {
 		degrade(w, "cannot open the BPF object", -errno);
 		return 0;
@@ -250,8 +265,8 @@ static int load_bpf(struct watch *w)
 
 	/* ctime_ns_xchg (multigrain timestamps, 6.13+) is optional: files written on tmpfs. */
 	bpf_program__set_autoload(w->skel->progs.handle_ctime_ns_xchg,
-				  kernel_has_tracepoint("btf_trace_ctime_ns_xchg"));
-	lsm = !w->opts.no_lsm && probe_lsm(w->sr, why, sizeof(why));
+				  kernel_has_tracepoint(&w->btf, "btf_trace_ctime_ns_xchg"));
+	lsm = !w->opts.no_lsm && probe_lsm(w->sr, &w->btf, why, sizeof(why));
 	if (!w->opts.no_lsm && !lsm)
 		log_debug("BPF LSM not available (%s): enforcing with bpf_send_signal", why);
 	bpf_program__set_autoload(w->skel->progs.handle_bprm_check, lsm);
@@ -451,6 +466,7 @@ void watch_get_state(struct watch *w, struct watch_state *s)
 	s->counters.user_kills = w->user_kills;
 	if (uname(&u) == 0)
 		snprintf(s->kernel, sizeof(s->kernel), "%s", u.release);
+	snprintf(s->btf, sizeof(s->btf), "%s", w->btf.path);
 	for (int d = 0; d < WATCH_DEC_MAX; d++) {
 		enum watch_backend b = w->enf == WATCH_ENF_NONE ? WATCH_BACKEND_NONE
 								: WATCH_BACKEND_RAW_TP;
