@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,9 +24,24 @@ const char *watch_btf_source_to_string(enum watch_btf_source s)
 	}
 }
 
+/* Does the file start with the BTF magic? The kernel's own is trusted on that: parsing its
+ * 5 MB costs a second at start under emulation, and libbpf parses it anyway. */
+static bool has_btf_magic(const char *path)
+{
+	uint16_t magic = 0;
+	FILE *f = fopen(path, "re");
+	bool r;
+
+	if (!f)
+		return false;
+	r = fread(&magic, sizeof(magic), 1, f) == 1 && magic == BTF_MAGIC;
+	fclose(f);
+	return r;
+}
+
 /* Is path (real) the BTF of a kernel? libbpf parses raw BTF and ELF files with a .BTF section;
  * a kernel's has struct task_struct (a module's split BTF would not parse on its own). */
-static bool is_kernel_btf(const char *path)
+static bool is_kernel_btf(const char *path, bool trusted)
 {
 	struct btf *btf;
 	struct stat st;
@@ -33,6 +49,8 @@ static bool is_kernel_btf(const char *path)
 
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
 		return false;
+	if (trusted)
+		return has_btf_magic(path);
 	btf = btf__parse(path, NULL);
 	if (!btf) {
 		log_debug("btf: %s: %s", path, strerror(errno));
@@ -82,7 +100,7 @@ int watch_btf_find(const struct sysroot *sr, const char *release, struct watch_b
 		    sysroot_path(sr, abs, real, sizeof(real)) < 0)
 			continue;
 		add_looked(&b, abs);
-		if (!is_kernel_btf(real))
+		if (!is_kernel_btf(real, places[i].source == WATCH_BTF_KERNEL))
 			continue;
 		if (snprintf(b.path, sizeof(b.path), "%s", real) >= (int)sizeof(b.path))
 			continue;

@@ -29,7 +29,8 @@ struct watch_btf {
  * /sys/kernel/btf/vmlinux, /boot/vmlinux-R, /lib/modules/R/vmlinux, /lib/modules/R/build/vmlinux,
  * WATCH_BTF_SHIPPED_DIR/R.btf. A candidate counts when libbpf parses it (raw BTF, or an ELF
  * with a .BTF section) and it describes a kernel (it has struct task_struct): an empty file (a
- * /dev/null bind mount), an ELF without .BTF or a module's BTF is passed over. Returns 0 with
+ * /dev/null bind mount), an ELF without .BTF or a module's BTF is passed over. The kernel's own
+ * counts when it is a non-empty file starting with the BTF magic (not parsed twice). Returns 0 with
  * ret filled, -ENOENT when none was found (ret->looked says where it looked). */
 int watch_btf_find(const struct sysroot *sr, const char *release, struct watch_btf *ret);
 
