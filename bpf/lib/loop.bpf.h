@@ -16,8 +16,9 @@
  * instructions per iteration. The step's state (and anything else a global function shares
  * with its caller) lives in a per-CPU frame of the loop_frames map (bpf/lib/maps.bpf.h), one
  * frame per user, so nested loops (a name scan inside the argv scan) don't clobber each other.
- * The frames are per-CPU like the scratch buffer: a program is not preempted by another run of
- * itself on the same CPU (raw tracepoints and LSM hooks run with preemption or migration off). */
+ * The frames are per-CPU and rest on what the scratch buffer already rests on: no other run of
+ * a program using the same frame starts on this CPU before this one ends (tracepoints run with
+ * preemption off on the kernels we target; the programs that share a frame never nest). */
 #pragma once
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
