@@ -30,13 +30,14 @@ check() { # description, command...
 	fi
 }
 
-# Start the agent for a few seconds and keep its status document.
+# Start the agent until it has published its status (seconds under TCG: up to 60 s), keep it.
 run_agent() { # status file
-	timeout 8 "$BUILD/wxguard" run --policy policy/default.ini --status-file "$1" \
+	timeout 90 "$BUILD/wxguard" run --policy policy/default.ini --status-file "$1" \
 		--no-posture --no-notify --no-proc-scan --config "$tmp/none.conf" \
 		>"$tmp/out" 2>"$tmp/err" &
-	for _ in $(seq 60); do [ -s "$1" ] && break; sleep 0.1; done
+	for _ in $(seq 600); do [ -s "$1" ] && break; sleep 0.1; done
 	sleep 1
+	kill %1 2>/dev/null
 	wait
 }
 
