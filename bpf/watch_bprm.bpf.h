@@ -15,6 +15,7 @@
 #include "bpf/lib/inode.bpf.h"
 #include "bpf/lib/maps.bpf.h"
 #include "bpf/lib/names.bpf.h"
+#include "bpf/lib/task.bpf.h"
 
 /* Enforce mode only (audit: the raw tracepoint reports). Runs once per binfmt level (script,
  * then interpreter). Returns true when the exec must fail (refuse); with !refuse the process
@@ -66,7 +67,7 @@ static __always_inline bool judge_bprm(struct linux_binprm *bprm, bool refuse)
 	task = (struct task_struct *)bpf_get_current_task();
 	a = refuse ? act_refuse(cfg, j.verdict) : act(cfg, j.verdict);
 	if (a == WXG_A_KILL) {
-		start = BPF_CORE_READ(task, start_boottime);
+		start = task_start_ns(task);
 		bpf_map_update_elem(&exec_stopped, &tgid, &start, BPF_ANY);
 	}
 	e = ev_reserve(sizeof(*e));

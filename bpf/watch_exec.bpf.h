@@ -27,20 +27,25 @@ static __always_inline bool str_prefix(const char *buf, const char *prefix, __u3
 	return true;
 }
 
+/* LD_PRELOAD= / LD_AUDIT= in the new image's environment (the strings are on its stack): one
+ * step per string, up to ENV_MAX_STRINGS, on every kernel (bpf/lib/loop.bpf.h). A string
+ * longer than the scratch buffer is stepped over in SCRATCH_LEN - 1 byte pieces (each counts
+ * as a string); its continuation pieces are not taken for the start of a variable. */
 struct env_scan {
 	unsigned long p, end;
 	__u32 flags;
-	bool cont;
+	__u32 cont;
 };
+LOOP_FRAME_FITS(struct env_scan);
 
-static long env_scan_one(__u32 idx, struct env_scan *es)
+__noinline int env_scan_step(__u32 idx)
 {
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	struct env_scan *es = loop_frame(LOOP_FRAME_ENV);
+	struct scratch *s = scratch_buf();
 	char *buf;
 	long n;
 
-	if (!s || es->p >= es->end)
+	if (!es || !s || es->p >= es->end)
 		return 1;
 	buf = s->buf;
 	n = bpf_probe_read_user_str(buf, SCRATCH_LEN, (const void *)es->p);
@@ -57,34 +62,39 @@ static long env_scan_one(__u32 idx, struct env_scan *es)
 	return 0;
 }
 
-/* LD_PRELOAD= / LD_AUDIT= in the new image's environment (the strings are on its stack).
- * bpf_loop: the verifier checks the body once, not once per string. */
 static __always_inline __u32 scan_env(struct task_struct *task)
 {
-	struct env_scan es = {
-		.p = BPF_CORE_READ(task, mm, env_start),
-		.end = BPF_CORE_READ(task, mm, env_end),
-	};
+	struct env_scan *es = loop_frame(LOOP_FRAME_ENV);
 
-	bpf_loop(ENV_MAX_STRINGS, env_scan_one, &es, 0);
-	return es.flags;
+	if (!es)
+		return 0;
+	es->p = BPF_CORE_READ(task, mm, env_start);
+	es->end = BPF_CORE_READ(task, mm, env_end);
+	es->flags = 0;
+	es->cont = 0;
+	wxg_loop(ENV_MAX_STRINGS, env_scan_step);
+	return es->flags;
 }
 
 /* Does this exec look like a client family by name? comm (exact), the exec'd file's basename,
- * argv[0]'s basename, and for Wine loaders / ld.so / interpreters the .exe or file arguments. */
+ * argv[0]'s basename, and for Wine loaders / ld.so / interpreters the .exe or file arguments:
+ * argv[1 .. ARGV_SCAN - 1], one step each. */
 struct argv_scan {
 	unsigned long arg, arg_end;
 	long n;
-	bool wine, found;
+	__u32 wine, found;
 	struct wxg_name_key k;
 };
+LOOP_FRAME_FITS(struct argv_scan);
 
-static long argv_scan_one(__u32 idx, struct argv_scan *as)
+__noinline int argv_scan_step(__u32 idx)
 {
-	__u32 zero = 0, len;
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	struct argv_scan *as = loop_frame(LOOP_FRAME_ARGV);
+	struct scratch *s = scratch_buf();
+	struct wxg_name_key k;
+	__u32 len;
 
-	if (!s || as->n <= 0)
+	if (!as || !s || as->n <= 0)
 		return 1;
 	as->arg += as->n;
 	if (as->arg >= as->arg_end)
@@ -92,11 +102,12 @@ static long argv_scan_one(__u32 idx, struct argv_scan *as)
 	as->n = bpf_probe_read_user_str(s->buf, WXG_PATH_LEN, (const void *)as->arg);
 	if (as->n <= 1 || s->buf[0] == '-')
 		return 0;
-	len = name_from_scratch(as->n, &as->k);
-	if (as->wine && !ends_with_exe(&as->k, len))
+	len = name_from_scratch(as->n, &k);
+	if (as->wine && !ends_with_exe(&k, len))
 		return 0;
-	if (bpf_map_lookup_elem(&arg_names, &as->k)) {
-		as->found = true;
+	if (bpf_map_lookup_elem(&arg_names, &k)) {
+		as->k = k;
+		as->found = 1;
 		return 1;
 	}
 	return 0;
@@ -107,6 +118,7 @@ static __always_inline bool judge_names(struct task_struct *task, struct linux_b
 					struct judgement *j)
 {
 	struct wxg_name_key k;
+	struct argv_scan *as;
 	unsigned long arg, arg_end;
 	char comm[WXG_COMM_LEN];
 	bool wine, loader;
@@ -142,19 +154,26 @@ static __always_inline bool judge_names(struct task_struct *task, struct linux_b
 	loader = iv && (iv->flags & WXG_I_LOADER);
 	if (!wine && !loader)
 		return false;
-	{
-		struct argv_scan as = { .arg = arg, .arg_end = arg_end, .n = n, .wine = wine };
-
-		bpf_loop(ARGV_SCAN - 1, argv_scan_one, &as, 0);
-		/* an unapproved loader starting a family .exe / file */
-		if (as.found && lookup_name(&arg_names, &as.k, j))
-			return true;
-	}
-	return false;
+	as = loop_frame(LOOP_FRAME_ARGV);
+	if (!as)
+		return false;
+	as->arg = arg;
+	as->arg_end = arg_end;
+	as->n = n;
+	as->wine = wine;
+	as->found = 0;
+	wxg_loop(ARGV_SCAN - 1, argv_scan_step);
+	/* an unapproved loader starting a family .exe / file */
+	if (!as->found)
+		return false;
+	k = as->k;
+	return lookup_name(&arg_names, &k, j);
 }
 
 /* Everything the exec judgement and its consequences need, scalars only: the two halves
- * below are global functions, verified once each instead of once per path through both. */
+ * below are global functions, verified once each instead of once per path through both.
+ * Before 5.12 a global function takes no pointer, so they find it in the calling CPU's
+ * LOOP_FRAME_EXEC frame (bpf/lib/loop.bpf.h), filled by handle_sched_process_exec. */
 struct exec_state {
 	struct judgement j;
 	struct wxg_inode_key ik;
@@ -168,14 +187,15 @@ struct exec_state {
 	__u32 family;
 	__u32 _pad;
 };
+LOOP_FRAME_FITS(struct exec_state);
 
-__noinline int exec_judge(__u64 task_ptr, __u64 bprm_ptr, struct exec_state *x)
+__noinline int exec_judge(__u64 task_ptr, __u64 bprm_ptr)
 {
+	struct exec_state *x = loop_frame(LOOP_FRAME_EXEC);
 	struct task_struct *task = (struct task_struct *)task_ptr;
 	struct linux_binprm *bprm = (struct linux_binprm *)bprm_ptr;
 	const struct wxg_config *cfg = get_config();
-	/* Map keys live on the stack: before 6.2 the verifier takes no key inside *x (a global
-	 * function's pointer argument is "mem", not fp/map_value). */
+	/* The inode key on the stack: 6.1 takes a map key only on the stack or in a map value. */
 	struct wxg_inode_key ik;
 	struct judgement *j;
 	struct wxg_inode_val *iv;
@@ -267,8 +287,9 @@ __noinline int exec_judge(__u64 task_ptr, __u64 bprm_ptr, struct exec_state *x)
 	return j->reason != WXG_R_NONE;
 }
 
-__noinline int exec_finish(__u64 task_ptr, __u64 bprm_ptr, struct exec_state *x)
+__noinline int exec_finish(__u64 task_ptr, __u64 bprm_ptr)
 {
+	struct exec_state *x = loop_frame(LOOP_FRAME_EXEC);
 	struct task_struct *task = (struct task_struct *)task_ptr;
 	struct linux_binprm *bprm = (struct linux_binprm *)bprm_ptr;
 	const struct wxg_config *cfg = get_config();
@@ -356,25 +377,32 @@ SEC("raw_tp/sched_process_exec")
 int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
-	struct exec_state x = {};
+	struct exec_state *x = loop_frame(LOOP_FRAME_EXEC);
 	__u64 *stopped;
+	__u32 tgid;
+	__u64 start_ns;
 
 	cnt_add(WXG_CNT_EXECS, 1);
-	x.j.client = WXG_CLIENT_NONE;
-	x.tgid = BPF_CORE_READ(task, tgid);
-	x.old_pid = old_pid;
-	x.start_ns = BPF_CORE_READ(task, start_boottime);
+	tgid = BPF_CORE_READ(task, tgid);
+	start_ns = task_start_ns(task);
 	/* Killed in this exec by a tracing program (bpf/watch_bprm.bpf.h): judged and reported. */
-	stopped = bpf_map_lookup_elem(&exec_stopped, &x.tgid);
+	stopped = bpf_map_lookup_elem(&exec_stopped, &tgid);
 	if (stopped) {
-		bool same = *stopped == x.start_ns;
+		bool same = *stopped == start_ns;
 
-		bpf_map_delete_elem(&exec_stopped, &x.tgid);
+		bpf_map_delete_elem(&exec_stopped, &tgid);
 		if (same)
 			return 0;
 	}
-	x.uid = BPF_CORE_READ(task, real_cred, uid.val);
-	if (exec_judge((__u64)task, (__u64)bprm, &x))
-		exec_finish((__u64)task, (__u64)bprm, &x);
+	if (!x)
+		return 0;
+	__builtin_memset(x, 0, sizeof(*x));
+	x->j.client = WXG_CLIENT_NONE;
+	x->tgid = tgid;
+	x->old_pid = old_pid;
+	x->start_ns = start_ns;
+	x->uid = BPF_CORE_READ(task, real_cred, uid.val);
+	if (exec_judge((__u64)task, (__u64)bprm))
+		exec_finish((__u64)task, (__u64)bprm);
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "bpf/wxg_abi.h"
 #include "bpf/lib/events.bpf.h"
+#include "bpf/lib/loop.bpf.h"
 #include "bpf/lib/maps.bpf.h"
 #include "bpf/lib/names.bpf.h"
 
@@ -17,20 +18,29 @@
 #define O_CREAT 0100
 #define O_TRUNC 01000
 
-static long find_so(__u32 i, struct name_scan *ns)
+/* ".so" followed by the end or a '.' in the path in the scratch buffer: one step per byte
+ * (bpf/lib/loop.bpf.h), the state in the LOOP_FRAME_LIB frame. */
+struct lib_scan {
+	long len;
+	__u32 found;
+	__u32 _pad;
+};
+LOOP_FRAME_FITS(struct lib_scan);
+
+__noinline int lib_find_so(__u32 i)
 {
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	struct lib_scan *ls = loop_frame(LOOP_FRAME_LIB);
+	struct scratch *s = scratch_buf();
 	char c;
 
-	if (!s || i + 3 >= ns->len)
+	if (!ls || !s || i + 3 >= ls->len)
 		return 1;
 	if (s->buf[i & (SCRATCH_LEN - 1)] != '.' || s->buf[(i + 1) & (SCRATCH_LEN - 1)] != 's' ||
 	    s->buf[(i + 2) & (SCRATCH_LEN - 1)] != 'o')
 		return 0;
 	c = s->buf[(i + 3) & (SCRATCH_LEN - 1)];
 	if (c == 0 || c == '.') {
-		ns->found = 1;
+		ls->found = 1;
 		return 1;
 	}
 	return 0;
@@ -39,13 +49,15 @@ static long find_so(__u32 i, struct name_scan *ns)
 /* *.so, *.so.N..., *.dll, *.drv (case-insensitive for Windows names), in the scratch buffer. */
 static __always_inline bool is_library(const char *p, long n)
 {
-	struct name_scan ns = { .len = n };
+	struct lib_scan *ls = loop_frame(LOOP_FRAME_LIB);
 	char c0, c1, c2, c3;
 
-	if (n < 5 || n > WXG_PATH_LEN)
+	if (n < 5 || n > WXG_PATH_LEN || !ls)
 		return false;
-	bpf_loop(WXG_PATH_LEN, find_so, &ns, 0);
-	if (ns.found)
+	ls->len = n;
+	ls->found = 0;
+	wxg_loop(WXG_PATH_LEN, lib_find_so);
+	if (ls->found)
 		return true;
 	c0 = p[(n - 5) & (SCRATCH_LEN - 1)];
 	c1 = p[(n - 4) & (SCRATCH_LEN - 1)] | 0x20;

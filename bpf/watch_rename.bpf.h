@@ -10,6 +10,7 @@
 #include "bpf/wxg_abi.h"
 #include "bpf/lib/events.bpf.h"
 #include "bpf/lib/maps.bpf.h"
+#include "bpf/lib/task.bpf.h"
 #include "bpf/lib/names.bpf.h"
 
 SEC("raw_tp/task_rename")
@@ -51,7 +52,7 @@ int BPF_PROG(handle_task_rename, struct task_struct *task, const char *comm)
 		w->flags |= WXG_W_REPORTED | WXG_W_DENIED;
 	else if (!w && a == WXG_A_NONE) {
 		struct wxg_watch nw = {
-			.start_ns = BPF_CORE_READ(task, start_boottime),
+			.start_ns = task_start_ns(task),
 			.flags = WXG_W_REPORTED | WXG_W_DENIED,
 			.uid = BPF_CORE_READ(task, real_cred, uid.val),
 			.client = j.client,

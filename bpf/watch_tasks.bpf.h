@@ -27,7 +27,7 @@ int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_
 		return 0;
 	}
 	nw = *w;
-	nw.start_ns = BPF_CORE_READ(child, start_boottime);
+	nw.start_ns = task_start_ns(child);
 	nw.flags &= ~WXG_W_INSTANCE; /* a fork of the client is not another instance */
 	bpf_map_update_elem(&watched, &tgid, &nw, BPF_ANY);
 	return 0;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/watch/watch_btf.h"
 #include "agent/watch/watch_events.h"
 #include "agent/host/pkgdb/pkgdb.h"
 #include "agent/watch/watch_internal.h"
@@ -278,7 +279,7 @@ void watch_get_state(struct watch *w, struct watch_state *s)
 	if (uname(&u) == 0)
 		snprintf(s->kernel, sizeof(s->kernel), "%s", u.release);
 	memcpy(s->decisions, w->dec, sizeof(s->decisions));
-	snprintf(s->btf, sizeof(s->btf), "%s", w->btf);
+	snprintf(s->btf, sizeof(s->btf), "%s", w->btf.path);
 	s->generation = w->generation;
 	if (w->policy) {
 		snprintf(s->policy_name, sizeof(s->policy_name), "%s",

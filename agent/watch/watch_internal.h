@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "agent/watch/hashcache.h"
+#include "agent/watch/watch_btf.h"
 #include "agent/watch/notify.h"
 #include "agent/host/sysroot.h"
 #include "agent/watch/watch.h"
@@ -51,11 +52,11 @@ struct watch {
 	struct watch_opts opts;
 	struct watch_bpf *skel;
 	struct ring_buffer *rb;
+	struct watch_btf btf; /* the kernel's BTF, where it was found (watch_btf.c) */
 	enum watch_enforcement enf;
 	enum watch_run_state state;
 	char reason[256];
 	struct watch_decision_state dec[WATCH_DEC_MAX]; /* the rung each decision got */
-	char btf[160];
 	struct policy *policy;
 	struct watch_tables tables;
 	unsigned generation;

@@ -81,15 +81,16 @@ enum probe_prog {
 };
 
 /* Load and attach one no-op program of bpf/probe.bpf.c, alone. */
-static bool probe_prog(enum probe_prog which, char *why, size_t size)
+static bool probe_prog(enum probe_prog which, const char *btf_path, char *why, size_t size)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf_path);
 	struct probe_bpf *p;
 	struct bpf_program *progs[4], *prog;
 	struct bpf_link *link = NULL;
 	int r;
 
 	libbpf_set_print(libbpf_debug);
-	p = probe_bpf__open();
+	p = probe_bpf__open_opts(&oo);
 	if (!p) {
 		snprintf(why, size, "cannot open the probe: %s", errno_why(errno));
 		return false;
@@ -138,7 +139,7 @@ static bool probe_lsm(const struct sysroot *sr, char *why, size_t size)
 			return false;
 		}
 	}
-	return probe_prog(PROBE_LSM, why, size);
+	return probe_prog(PROBE_LSM, NULL, why, size);
 }
 
 /* Tracing: an fentry program on security_bprm_check, else a kprobe on it. */
@@ -146,10 +147,10 @@ static bool probe_tracing(bool *fentry, char *why, size_t size)
 {
 	char w1[128] = "", w2[128] = "";
 
-	*fentry = probe_prog(PROBE_FENTRY, w1, sizeof(w1));
+	*fentry = probe_prog(PROBE_FENTRY, NULL, w1, sizeof(w1));
 	if (*fentry)
 		return true;
-	if (probe_prog(PROBE_KPROBE, w2, sizeof(w2))) {
+	if (probe_prog(PROBE_KPROBE, NULL, w2, sizeof(w2))) {
 		log_debug("fentry does not attach (%s): tracing with kprobes", w1);
 		return true;
 	}
@@ -157,9 +158,9 @@ static bool probe_tracing(bool *fentry, char *why, size_t size)
 	return false;
 }
 
-static bool probe_raw_tp(char *why, size_t size)
+static bool probe_raw_tp(const struct watch_btf *btf, char *why, size_t size)
 {
-	return probe_prog(PROBE_RAW_TP, why, size);
+	return probe_prog(PROBE_RAW_TP, watch_btf_custom_path(btf), why, size);
 }
 
 /* fanotify permission events + the netlink proc connector: not written yet (issue 9). */
@@ -169,19 +170,53 @@ static bool probe_fanotify(char *why, size_t size)
 	return false;
 }
 
-static void probe_all(const struct sysroot *sr, bool no_lsm, struct watch_probe *pr, bool *fentry)
+/* The BPF rungs at all: BTF (the kernel's own, or one found elsewhere: watch_btf.c) and the
+ * ring buffer (5.8+). false with why when they cannot run. */
+static bool probe_bpf_usable(const struct sysroot *sr, struct watch_btf *btf, char *why,
+			     size_t size)
+{
+	struct watch_kernel_features feat;
+
+	watch_btf_find(sr, NULL, btf);
+	if (watch_kernel_features(&feat) < 0)
+		feat.ringbuf = true; /* cannot ask (no privilege): the load will say */
+	return watch_kernel_bpf_usable(btf, &feat, NULL, why, size);
+}
+
+static void probe_all(const struct sysroot *sr, bool no_lsm, struct watch_probe *pr,
+		      struct watch_btf *btf, bool *fentry)
 {
 	struct utsname u;
 	size_t n = sizeof(pr->why[0]);
+	char why[256] = "";
+	bool bpf;
 
 	memset(pr, 0, sizeof(*pr));
 	if (uname(&u) == 0)
 		snprintf(pr->kernel, sizeof(pr->kernel), "%s", u.release);
-	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
-		snprintf(pr->btf, sizeof(pr->btf), "/sys/kernel/btf/vmlinux");
+	bpf = probe_bpf_usable(sr, btf, why, sizeof(why));
+	snprintf(pr->btf, sizeof(pr->btf), "%s", btf->path);
 	pr->available[WATCH_BACKEND_NONE] = true;
 	pr->available[WATCH_BACKEND_FANOTIFY] = probe_fanotify(pr->why[WATCH_BACKEND_FANOTIFY], n);
-	pr->available[WATCH_BACKEND_RAW_TP] = probe_raw_tp(pr->why[WATCH_BACKEND_RAW_TP], n);
+	if (!bpf) {
+		for (int b = WATCH_BACKEND_RAW_TP; b <= WATCH_BACKEND_LSM; b++)
+			snprintf(pr->why[b], n, "%s", why);
+		return;
+	}
+	pr->available[WATCH_BACKEND_RAW_TP] = probe_raw_tp(btf, pr->why[WATCH_BACKEND_RAW_TP], n);
+	if (btf->source != WATCH_BTF_KERNEL) {
+		/* LSM and tracing programs attach by the kernel's own BTF ids. */
+		for (int b = WATCH_BACKEND_TRACING; b <= WATCH_BACKEND_LSM; b++)
+			snprintf(pr->why[b], n, "needs the kernel's own BTF (found only %.100s)",
+				 btf->path[0] ? btf->path : "none");
+		return;
+	}
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, NULL) <= 0) {
+		/* The library-mapping walk (bpf/watch_mmap.bpf.h) is a bpf_loop step. */
+		for (int b = WATCH_BACKEND_TRACING; b <= WATCH_BACKEND_LSM; b++)
+			snprintf(pr->why[b], n, "needs bpf_loop (kernel 5.17 and later)");
+		return;
+	}
 	pr->available[WATCH_BACKEND_TRACING] = probe_tracing(fentry, pr->why[WATCH_BACKEND_TRACING],
 							     n);
 	if (no_lsm) {
@@ -200,13 +235,14 @@ static void probe_all(const struct sysroot *sr, bool no_lsm, struct watch_probe 
 int watch_probe(struct watch_probe *ret)
 {
 	struct sysroot *sr = NULL;
+	struct watch_btf btf;
 	bool fentry;
 	int r;
 
 	r = sysroot_new("/", &sr);
 	if (r < 0)
 		return r;
-	probe_all(sr, false, ret, &fentry);
+	probe_all(sr, false, ret, &btf, &fentry);
 	sysroot_free(sr);
 	return 0;
 }
@@ -269,9 +305,10 @@ void watch_load_degrade(struct watch *w, const char *what, int err)
 }
 
 /* Does the running kernel have this raw tracepoint (its btf_trace_<name> typedef)? */
-static bool kernel_has_tracepoint(const char *btf_name)
+static bool kernel_has_tracepoint(const struct watch_btf *b, const char *btf_name)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	const char *custom = watch_btf_custom_path(b);
+	struct btf *btf = custom ? btf__parse(custom, NULL) : btf__load_vmlinux_btf();
 	bool r;
 
 	if (!btf)
@@ -298,8 +335,10 @@ static int load_chosen(struct watch *w, const struct watch_decision_state dec[WA
 	bool inject = dec[WATCH_DEC_INJECTION].backend == WATCH_BACKEND_RAW_TP;
 	int r;
 
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = watch_btf_custom_path(&w->btf));
+
 	*step = "open the BPF object";
-	s = w->skel = watch_bpf__open();
+	s = w->skel = watch_bpf__open_opts(&oo);
 	if (!s)
 		return -errno;
 	s->rodata->nr_openat = SYS_openat;
@@ -331,7 +370,7 @@ static int load_chosen(struct watch *w, const struct watch_decision_state dec[WA
 		 dec[WATCH_DEC_EXEC].backend, use_fentry);
 	/* ctime_ns_xchg (multigrain timestamps, 6.13+) is optional: files written on tmpfs. */
 	bpf_program__set_autoload(s->progs.handle_ctime_ns_xchg,
-				  kernel_has_tracepoint("btf_trace_ctime_ns_xchg"));
+				  kernel_has_tracepoint(&w->btf, "btf_trace_ctime_ns_xchg"));
 
 	last_prog[0] = last_complaint[0] = 0;
 	*step = "load the BPF programs";
@@ -394,8 +433,7 @@ int watch_load_bpf(struct watch *w)
 		return 0;
 	}
 	cap = w->opts.force_backend ? w->opts.backend : WATCH_BACKEND_LSM;
-	probe_all(w->sr, w->opts.no_lsm, &pr, &fentry);
-	snprintf(w->btf, sizeof(w->btf), "%s", pr.btf);
+	probe_all(w->sr, w->opts.no_lsm, &pr, &w->btf, &fentry);
 	for (int b = cap; b > WATCH_BACKEND_NONE; b--)
 		if (!pr.available[b])
 			log_debug("backend %s not available: %s", watch_backend_to_string(b),

@@ -9,6 +9,7 @@
 
 #include "bpf/wxg_abi.h"
 #include "bpf/lib/maps.bpf.h"
+#include "bpf/lib/task.bpf.h"
 
 #define SIGKILL 9
 
@@ -41,7 +42,7 @@ static __always_inline void fill_task(struct wxg_ev_task *t, struct task_struct 
 	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	t->uid = BPF_CORE_READ(task, real_cred, uid.val);
 	t->wflags = wflags;
-	t->start_ns = BPF_CORE_READ(task, start_boottime);
+	t->start_ns = task_start_ns(task);
 	BPF_CORE_READ_STR_INTO(&t->comm, task, comm);
 }
 

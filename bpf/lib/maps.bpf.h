@@ -114,6 +114,29 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
+/* Per-CPU state of the loops' step functions and the exec judgement's two halves, one 128-byte
+ * frame per user (enum loop_frame, bpf/lib/loop.bpf.h): global functions take only scalars
+ * before kernel 5.12, so what they share lives here instead of on the caller's stack. */
+enum loop_frame {
+	LOOP_FRAME_NAME = 0, /* struct name_scan: basename of a path (bpf/lib/names.bpf.h) */
+	LOOP_FRAME_ARGV = 1, /* struct argv_scan: argv of a loader (bpf/watch_exec.bpf.h) */
+	LOOP_FRAME_ENV = 2,  /* struct env_scan: LD_PRELOAD / LD_AUDIT (bpf/watch_exec.bpf.h) */
+	LOOP_FRAME_EXEC = 3, /* struct exec_state: exec_judge() -> exec_finish() */
+	LOOP_FRAME_LIB = 4,  /* struct lib_scan: ".so" in an opened path (bpf/watch_open.bpf.h) */
+	LOOP_FRAME_MAX = 5,
+};
+
+struct loop_frame_val {
+	__u64 w[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LOOP_FRAME_MAX);
+	__type(key, __u32);
+	__type(value, struct loop_frame_val);
+} loop_frames SEC(".maps");
+
 static __always_inline void cnt_add(__u32 idx, __u64 n)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);

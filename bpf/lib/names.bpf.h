@@ -7,39 +7,50 @@
 #include <bpf/bpf_core_read.h>
 
 #include "bpf/wxg_abi.h"
+#include "bpf/lib/loop.bpf.h"
 #include "bpf/lib/maps.bpf.h"
 
 /* Lowercased basename (after the last '/' or '\') of the string in the per-CPU scratch
- * buffer, [0..len). bpf_loop keeps the verifier from walking every byte of every path. */
+ * buffer, [0..len): two loops of global step functions (bpf/lib/loop.bpf.h), their state in
+ * the LOOP_FRAME_NAME frame. The separator is searched from the end, so a path costs one step
+ * per byte of its basename, not of the whole path. */
 struct name_scan {
 	long len;
 	__u32 start;
-	__u32 found;
+	__u32 found; /* the name's length so far */
 	struct wxg_name_key k;
 };
+LOOP_FRAME_FITS(struct name_scan);
 
-static long find_sep(__u32 i, struct name_scan *ns)
+__noinline int name_find_sep(__u32 i)
 {
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
-	char c;
-
-	if (!s || i >= ns->len)
-		return 1;
-	c = s->buf[i & (SCRATCH_LEN - 1)];
-	if (c == '/' || c == '\\')
-		ns->start = i + 1;
-	return 0;
-}
-
-static long copy_lower(__u32 j, struct name_scan *ns)
-{
-	__u32 zero = 0, i = ns->start + j;
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	struct name_scan *ns = loop_frame(LOOP_FRAME_NAME);
+	struct scratch *s = scratch_buf();
 	__u64 idx;
 	char c;
 
-	if (!s || i >= ns->len || j >= WXG_NAME_LEN - 1)
+	if (!ns || !s || i >= ns->len)
+		return 1;
+	idx = ns->len - 1 - i;
+	c = s->buf[idx & (SCRATCH_LEN - 1)];
+	if (c == '/' || c == '\\') {
+		ns->start = idx + 1;
+		return 1;
+	}
+	return 0;
+}
+
+__noinline int name_copy_lower(__u32 j)
+{
+	struct name_scan *ns = loop_frame(LOOP_FRAME_NAME);
+	struct scratch *s = scratch_buf();
+	__u64 i, idx;
+	char c;
+
+	if (!ns || !s || j >= WXG_NAME_LEN - 1)
+		return 1;
+	i = (__u64)ns->start + j;
+	if (i >= ns->len)
 		return 1;
 	c = s->buf[i & (SCRATCH_LEN - 1)];
 	if (!c)
@@ -50,20 +61,25 @@ static long copy_lower(__u32 j, struct name_scan *ns)
 	barrier_var(idx);
 	idx &= WXG_NAME_LEN - 1;
 	ns->k.name[idx] = c;
-	ns->found = j + 1; /* length so far */
+	ns->found = j + 1;
 	return 0;
 }
 
 static __always_inline __u32 name_from_scratch(long len, struct wxg_name_key *k)
 {
-	struct name_scan ns = { .len = len };
+	struct name_scan *ns = loop_frame(LOOP_FRAME_NAME);
 
-	if (len > 0) {
-		bpf_loop(WXG_PATH_LEN, find_sep, &ns, 0);
-		bpf_loop(WXG_NAME_LEN - 1, copy_lower, &ns, 0);
-	}
-	*k = ns.k;
-	return ns.found;
+	__builtin_memset(k, 0, sizeof(*k));
+	if (!ns)
+		return 0;
+	__builtin_memset(ns, 0, sizeof(*ns));
+	if (len <= 0)
+		return 0;
+	ns->len = len > WXG_PATH_LEN ? WXG_PATH_LEN : len;
+	wxg_loop(WXG_PATH_LEN, name_find_sep);
+	wxg_loop(WXG_NAME_LEN - 1, name_copy_lower);
+	*k = ns->k;
+	return ns->found;
 }
 
 static __always_inline bool ends_with_exe(const struct wxg_name_key *k, __u32 len)

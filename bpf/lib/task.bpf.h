@@ -9,6 +9,19 @@
 #include "bpf/wxg_abi.h"
 #include "bpf/lib/maps.bpf.h"
 
+/* Before 5.5 the boot-based start time was real_start_time. */
+struct task_struct___old {
+	__u64 real_start_time;
+} __attribute__((preserve_access_index));
+
+/* The task's start time, boot-based (ns): tells a reused PID apart (/proc/PID/stat field 22). */
+static __always_inline __u64 task_start_ns(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->start_boottime))
+		return BPF_CORE_READ(task, start_boottime);
+	return BPF_CORE_READ((struct task_struct___old *)task, real_start_time);
+}
+
 static __always_inline struct wxg_watch *lookup_watched(__u32 tgid, __u64 start_ns)
 {
 	struct wxg_watch *w = bpf_map_lookup_elem(&watched, &tgid);

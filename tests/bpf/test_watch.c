@@ -602,6 +602,33 @@ static void test_watch_proc_mem_write_is_refused_or_killed(void **state)
 	inject("procmem", true);
 }
 
+/* Can a file be run through its descriptor here at all (fexecve: execveat(fd, "",
+ * AT_EMPTY_PATH))? In the kernel matrix's 5.10 guest it fails with ENOENT for every file, with
+ * or without the agent: the attack cannot be made there, so the test skips, saying so. */
+static bool fexecve_works(void)
+{
+	int fd = open(fx.other, O_RDONLY | O_CLOEXEC), st = 0;
+	pid_t pid;
+
+	assert_true(fd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *argv[] = { "wxgt-other", NULL };
+
+		fexecve(fd, argv, environ);
+		_exit(errno == ENOENT ? 125 : 127);
+	}
+	close(fd);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 125) {
+		fprintf(stderr,
+			"skipped: fexecve fails with ENOENT on this kernel: nothing to judge\n");
+		return false;
+	}
+	return true;
+}
+
 static void test_watch_memfd_exec_by_client_is_blocked(void **state)
 {
 	json_t *ev = NULL;
@@ -611,6 +638,8 @@ static void test_watch_memfd_exec_by_client_is_blocked(void **state)
 	(void)state;
 	if (!require_bpf_mode("enforce"))
 		return;
+	if (!fexecve_works())
+		skip();
 	reset();
 	pid = start(fx.approved, (const char *const[]){ "memfd", fx.other, NULL }, NULL);
 	st = wait_status(pid);
@@ -786,6 +815,8 @@ static void test_watch_fexecve_script_and_loader_are_judged(void **state)
 	(void)state;
 	if (!require_bpf_mode("enforce"))
 		return;
+	if (!fexecve_works())
+		skip();
 	/* execveat(fd, "", AT_EMPTY_PATH) of an unapproved build */
 	reset();
 	fd = open(fx.patched, O_RDONLY | O_CLOEXEC);
