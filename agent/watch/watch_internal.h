@@ -14,6 +14,7 @@
 #define WATCH_MAX_HOOKS 8
 
 struct watch_bpf;
+struct watch_fan;
 struct ring_buffer;
 
 /* One executable the policy names, as the kernel will see it. */
@@ -42,6 +43,7 @@ struct watch {
 	struct watch_opts opts;
 	struct watch_bpf *skel;
 	struct ring_buffer *rb;
+	struct watch_fan *fan; /* the fanotify rung (agent/watch/watch_fanotify.c), or NULL */
 	enum watch_enforcement enf;
 	enum watch_run_state state;
 	char reason[256];
