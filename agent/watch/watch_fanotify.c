@@ -31,6 +31,14 @@
 #include "common/log.h"
 #include "common/policy/policy_match.h"
 
+/* A forked child must not keep the group open: one that execs is itself held by the group
+ * until answered (FAN_CLOEXEC closes the fd only once the exec is past the permission check),
+ * so after the agent died it would wait on itself forever, and every other exec on the
+ * machine with it. Every fork of the agent (notifications, the uplink child, package queries)
+ * closes it at once. One group per process. */
+static atomic_int child_close_fd = -1;
+static bool atfork_registered;
+
 /* ---- the queue to the main loop ---- */
 
 void fan_push(struct watch_fan *f, const void *rec, size_t size)
@@ -528,8 +536,10 @@ void watch_fanotify_free(struct watch_fan *f)
 		pthread_join(f->thread, NULL);
 	}
 	/* Closing the group allows every permission event still pending. */
-	if (f->fan_fd >= 0)
+	if (f->fan_fd >= 0) {
+		atomic_compare_exchange_strong(&child_close_fd, &(int){ f->fan_fd }, -1);
 		close(f->fan_fd);
+	}
 	watch_pc_close(f->pc_fd);
 	if (f->ep_fd >= 0)
 		close(f->ep_fd);
@@ -543,6 +553,14 @@ void watch_fanotify_free(struct watch_fan *f)
 	free(f->q);
 	free(f->procs);
 	free(f);
+}
+
+static void atfork_child(void)
+{
+	int fd = atomic_load(&child_close_fd);
+
+	if (fd >= 0)
+		close(fd);
 }
 
 static int ep_add(int ep, int fd)
@@ -578,6 +596,13 @@ int watch_fanotify_new(struct watch *w, struct watch_fan **ret)
 		r = f->fan_fd;
 		goto fail;
 	}
+	if (!atfork_registered) {
+		r = -pthread_atfork(NULL, NULL, atfork_child);
+		if (r < 0)
+			goto fail;
+		atfork_registered = true;
+	}
+	atomic_store(&child_close_fd, f->fan_fd);
 	f->pc_fd = watch_pc_open();
 	if (f->pc_fd < 0)
 		log_debug("fanotify: no process connector (%s)", strerror(-f->pc_fd));
