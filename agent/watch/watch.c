@@ -574,7 +574,7 @@ json_t *watch_state_to_json(const struct watch_state *s)
 		return NULL;
 	if (s->enforcement == WATCH_ENF_FANOTIFY)
 		json_object_set_new(json_object_get(o, "counters"), "fanotify_denies",
-				    json_integer((json_int_t)s->counters.fanotify_denies));
+				    json_integer((json_int_t)s->counters.fan_denies));
 	json_object_set_new(o, "decisions", decisions_to_json(s));
 	json_object_set_new(o, "kernel", json_string(s->kernel));
 	json_object_set_new(o, "btf", json_string(s->btf));

@@ -63,14 +63,14 @@ struct watch_decision_state {
 };
 
 struct watch_counters {
-	uint64_t execs;           /* execs the kernel saw */
-	uint64_t events;          /* records submitted to the ring buffer */
-	uint64_t drops;           /* records lost (ring buffer full): always reported */
-	uint64_t kills;           /* SIGKILLs sent by the kernel */
-	uint64_t lsm_denies;      /* execs refused by BPF LSM */
-	uint64_t user_kills;      /* SIGKILLs sent by user space (verdicts it had to finish) */
-	uint64_t written;         /* files recorded as written by a client */
-	uint64_t fanotify_denies; /* execs refused with FAN_DENY (fanotify rung) */
+	uint64_t execs;      /* execs the kernel saw */
+	uint64_t events;     /* records submitted to the ring buffer */
+	uint64_t drops;      /* records lost (ring buffer full): always reported */
+	uint64_t kills;      /* SIGKILLs sent by the kernel */
+	uint64_t lsm_denies; /* execs refused by BPF LSM */
+	uint64_t user_kills; /* SIGKILLs sent by user space (verdicts it had to finish) */
+	uint64_t written;    /* files recorded as written by a client */
+	uint64_t fan_denies; /* execs refused with FAN_DENY (the fanotify rung) */
 };
 
 struct watch_state {

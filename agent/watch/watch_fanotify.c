@@ -234,7 +234,6 @@ static int perm_facts(struct watch_fan *f, int fd, pid_t pid, struct facts *x)
 {
 	unsigned long long a[6] = {};
 	char link[64], where[PATH_MAX + 64];
-	struct proc_info pi = {};
 	ssize_t n;
 	pid_t tid;
 
@@ -245,12 +244,6 @@ static int perm_facts(struct watch_fan *f, int fd, pid_t pid, struct facts *x)
 	n = readlink(link, x->path, sizeof(x->path) - 1);
 	x->path[n > 0 ? n : 0] = 0;
 	x->nameless = x->st.st_nlink == 0 || strncmp(x->path, "/memfd:", 7) == 0;
-	if (proc_read(f->w->sr, pid, 0, &pi) == 0) {
-		x->ppid = pi.ppid;
-		x->uid = pi.uid;
-		x->start_ns = pi.start_time * (1000000000ull / (uint64_t)f->w->clk_tck);
-		proc_info_clear(&pi);
-	}
 	x->top = true;
 	tid = exec_thread(pid, a);
 	x->have_args = tid != 0;
@@ -303,12 +296,13 @@ static uint32_t on_exec_perm(struct watch_fan *f, int fd, pid_t pid)
 		return FAN_ALLOW; /* not armed yet */
 	}
 	enforce = watch_enforcing(w);
-	if (x->have_args) { /* else the connector's exec message judges it again */
-		f->seen[f->seen_next] = (struct fan_seen){ pid, watch_kdev(x->st.st_dev),
-							   x->st.st_ino };
-		f->seen_next = (f->seen_next + 1) % SEEN_MAX;
-	}
+	/* without argv, the connector's exec message judges it again */
+	f->seen[f->seen_next] = (struct fan_seen){ pid, watch_kdev(x->st.st_dev), x->st.st_ino,
+						   !x->have_args };
+	f->seen_next = (f->seen_next + 1) % SEEN_MAX;
 	caller = fan_proc_find(f, pid, false);
+	if (caller && caller->start_ns)
+		fan_facts_task(f, x);
 	if (caller && caller->start_ns && x->start_ns &&
 	    (caller->start_ns + 20000000ull < x->start_ns ||
 	     caller->start_ns > x->start_ns + 20000000ull)) {
@@ -324,6 +318,12 @@ static uint32_t on_exec_perm(struct watch_fan *f, int fd, pid_t pid)
 		resp = FAN_DENY;
 		e.v.action = WXG_A_FAN_DENY;
 		f->denies++;
+	}
+	if (report || e.v.verdict == WXG_V_DENY || e.v.reason == WXG_R_WINE) {
+		fan_facts_task(f, x); /* who: for the event and the process table */
+		e.task.ppid = x->ppid;
+		e.task.uid = x->uid;
+		e.task.start_ns = x->start_ns;
 	}
 	fan_after_exec(f, x, caller, &e, enforce);
 	pthread_mutex_unlock(&f->plock);
@@ -647,7 +647,7 @@ void watch_fanotify_state(const struct watch_fan *f, struct watch_state *s)
 	s->counters.drops = f->drops;
 	s->counters.user_kills += f->kills;
 	s->counters.written = f->n_written_total;
-	s->counters.fanotify_denies = f->denies;
+	s->counters.fan_denies = f->denies;
 	d[WATCH_DEC_EXEC] = (struct watch_decision_state){ WATCH_BACKEND_FANOTIFY,
 							   f->exec_perm ? WATCH_EFFECT_REFUSED
 									: WATCH_EFFECT_STOPPED };

@@ -62,6 +62,7 @@ struct fan_seen {
 	pid_t tgid;
 	uint32_t dev;
 	uint64_t ino;
+	bool again; /* its argv could not be read: judged again, reported only if denied */
 };
 #define SEEN_MAX 1024
 
@@ -101,6 +102,7 @@ struct facts {
 	bool top;                    /* the file execve named (not its interpreter) */
 	bool preload, audit;
 	bool have_args; /* argv and filename read (else judged again once it runs) */
+	bool have_task; /* ppid, uid, start_ns read (fan_facts_task(), only when needed) */
 	char *argv[MAX_ARGS + 1];
 	size_t argc;
 	char argbuf[8192];
@@ -142,7 +144,9 @@ uint64_t fan_start_of(struct watch_fan *f, pid_t pid);
 int fan_kill(struct watch_fan *f, pid_t pid, uint64_t start_ns, int sig);
 bool fan_written_has(struct watch_fan *f, uint32_t dev, uint64_t ino);
 void fan_fill_exec(const struct facts *x, struct wxg_ev_exec *e);
-void fan_judge_exec(struct watch_fan *f, const struct facts *x, struct fan_proc *caller,
+/* ppid, uid and start time of x's process, read once: most execs never need them. */
+void fan_facts_task(struct watch_fan *f, struct facts *x);
+void fan_judge_exec(struct watch_fan *f, struct facts *x, struct fan_proc *caller,
 		    struct wxg_ev_exec *e);
 void fan_after_exec(struct watch_fan *f, const struct facts *x, struct fan_proc *caller,
 		    const struct wxg_ev_exec *e, bool enforce);

@@ -148,10 +148,12 @@ static unsigned live_instances(struct watch_fan *f, uid_t uid, unsigned client, 
 
 /* Over max_instances? Before refusing, make sure the count is current: the connector's exit
  * messages may wait unread, and a process may be gone without one (lost messages). */
-static bool over_instances(struct watch_fan *f, const struct facts *x, unsigned client)
+static bool over_instances(struct watch_fan *f, struct facts *x, unsigned client)
 {
 	const struct policy_client *c = watch_client_of(f->w, client);
 
+	if (c && c->max_instances)
+		fan_facts_task(f, x);
 	if (!c || !c->max_instances ||
 	    live_instances(f, x->uid, client, x->tgid) < c->max_instances)
 		return false;
@@ -208,7 +210,7 @@ static void name_judge(struct watch_fan *f, const struct facts *x, const struct 
 }
 
 /* Fill e's verdict for the exec x describes. */
-void fan_judge_exec(struct watch_fan *f, const struct facts *x, struct fan_proc *caller,
+void fan_judge_exec(struct watch_fan *f, struct facts *x, struct fan_proc *caller,
 		    struct wxg_ev_exec *e)
 {
 	struct watch *w = f->w;
@@ -252,6 +254,21 @@ void fan_judge_exec(struct watch_fan *f, const struct facts *x, struct fan_proc 
 	}
 	e->flags |= (x->preload ? WXG_EXEC_F_PRELOAD : 0) | (x->audit ? WXG_EXEC_F_AUDIT : 0) |
 		    (x->filename[0] ? 0 : WXG_EXEC_F_FD) | (x->nameless ? WXG_EXEC_F_NOLINK : 0);
+}
+
+void fan_facts_task(struct watch_fan *f, struct facts *x)
+{
+	struct proc_info pi = {};
+
+	if (x->have_task)
+		return;
+	x->have_task = true;
+	if (proc_read(f->w->sr, x->tgid, 0, &pi) < 0)
+		return;
+	x->ppid = pi.ppid;
+	x->uid = pi.uid;
+	x->start_ns = pi.start_time * (1000000000ull / (uint64_t)f->w->clk_tck);
+	proc_info_clear(&pi);
 }
 
 void fan_fill_exec(const struct facts *x, struct wxg_ev_exec *e)

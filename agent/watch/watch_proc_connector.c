@@ -168,6 +168,7 @@ int fan_exec_facts_after(struct watch_fan *f, pid_t pid, struct facts *x)
 	x->ppid = pi.ppid;
 	x->uid = pi.uid;
 	x->start_ns = pi.start_time * (1000000000ull / (uint64_t)f->w->clk_tck);
+	x->have_task = true;
 	fan_cpy(x->path, sizeof(x->path), pi.exe ? pi.exe : "");
 	fan_cpy(x->filename, sizeof(x->filename), x->path);
 	fan_cpy(x->comm, sizeof(x->comm), pi.comm);
@@ -188,20 +189,21 @@ int fan_exec_facts_after(struct watch_fan *f, pid_t pid, struct facts *x)
 	return 0;
 }
 
-/* Did a permission event judge the image tgid runs now? Forgets it either way. */
-static bool seen_exec(struct watch_fan *f, pid_t tgid)
+/* Did a permission event judge the image tgid runs now? 1: yes, 2: without its argv (judge
+ * again, report only a denial), 0: no (a file no mark covers). Forgets it either way. */
+static int seen_exec(struct watch_fan *f, pid_t tgid)
 {
 	char path[64];
 	struct stat st;
-	bool found = false;
+	int found = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)tgid);
 	if (stat(path, &st) < 0)
-		return true; /* gone: nothing left to stop */
+		return 1; /* gone: nothing left to stop */
 	for (size_t i = 0; i < SEEN_MAX; i++)
 		if (f->seen[i].tgid == tgid) {
-			found |= f->seen[i].dev == watch_kdev(st.st_dev) &&
-				 f->seen[i].ino == st.st_ino;
+			if (f->seen[i].dev == watch_kdev(st.st_dev) && f->seen[i].ino == st.st_ino)
+				found = f->seen[i].again ? 2 : 1;
 			f->seen[i].tgid = 0;
 		}
 	return found;
@@ -213,8 +215,9 @@ static void pc_exec(struct watch_fan *f, pid_t tgid)
 	struct wxg_ev_exec e;
 	struct facts *x;
 	bool enforce = watch_enforcing(f->w), report;
+	int seen = f->exec_perm ? seen_exec(f, tgid) : 0;
 
-	if (f->exec_perm && seen_exec(f, tgid)) {
+	if (seen == 1) {
 		if (!p || !(p->flags & P_WINE))
 			return;
 		/* An approved Wine loader runs: which .exe, which prefix (watch_judge.c). */
@@ -231,7 +234,8 @@ static void pc_exec(struct watch_fan *f, pid_t tgid)
 	}
 	/* No FAN_OPEN_EXEC_PERM (before 5.0), or a file no mark covers (memfd): judged once it
 	 * runs, killed if denied. */
-	f->execs++;
+	if (seen == 0)
+		f->execs++;
 	x = calloc(1, sizeof(*x));
 	if (!x || fan_exec_facts_after(f, tgid, x) < 0) {
 		free(x);
@@ -242,7 +246,7 @@ static void pc_exec(struct watch_fan *f, pid_t tgid)
 	p = fan_proc_find(f, tgid, false); /* the judgement may have grown the table */
 	report = e.v.verdict == WXG_V_DENY
 			 ? !(p && (p->flags & P_REPORTED))
-			 : e.v.reason == WXG_R_APPROVED || e.v.reason == WXG_R_CHILD;
+			 : seen == 0 && (e.v.reason == WXG_R_APPROVED || e.v.reason == WXG_R_CHILD);
 	if (e.v.verdict == WXG_V_DENY && enforce && fan_kill(f, tgid, x->start_ns, SIGKILL) == 0)
 		e.v.action = WXG_A_KILL_USER;
 	if (e.v.reason == WXG_R_WINE)
