@@ -506,8 +506,7 @@ int watch_fanotify_probe(char *why, size_t size)
 		return fd;
 	}
 	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM, AT_FDCWD, "/") < 0)
-		snprintf(why, size,
-			 "no FAN_OPEN_EXEC_PERM (Linux 5.0+): execs stopped after, not refused");
+		snprintf(why, size, "no FAN_OPEN_EXEC_PERM (Linux 5.0+): execs only reported");
 	close(fd);
 	pc = watch_pc_open();
 	if (pc < 0) {
@@ -650,7 +649,7 @@ void watch_fanotify_state(const struct watch_fan *f, struct watch_state *s)
 	s->counters.fan_denies = f->denies;
 	d[WATCH_DEC_EXEC] = (struct watch_decision_state){ WATCH_BACKEND_FANOTIFY,
 							   f->exec_perm ? WATCH_EFFECT_REFUSED
-									: WATCH_EFFECT_STOPPED };
+									: WATCH_EFFECT_REPORTED };
 	d[WATCH_DEC_LIBRARIES] = (struct watch_decision_state){ WATCH_BACKEND_NONE,
 								WATCH_EFFECT_NONE };
 	d[WATCH_DEC_INJECTION] = (struct watch_decision_state){

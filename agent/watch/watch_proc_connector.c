@@ -209,6 +209,18 @@ static int seen_exec(struct watch_fan *f, pid_t tgid)
 	return found;
 }
 
+static bool kill_after(const struct wxg_ev_exec *e)
+{
+	switch (e->v.reason) {
+	case WXG_R_MEMFD:
+	case WXG_R_DENIED_INODE:
+	case WXG_R_DENIED_NAME:
+	case WXG_R_UNAPPROVED:
+	case WXG_R_ATTACHMENT: return true;
+	default: return false;
+	}
+}
+
 static void pc_exec(struct watch_fan *f, pid_t tgid)
 {
 	struct fan_proc *p = fan_proc_find(f, tgid, false);
@@ -247,7 +259,12 @@ static void pc_exec(struct watch_fan *f, pid_t tgid)
 	report = e.v.verdict == WXG_V_DENY
 			 ? !(p && (p->flags & P_REPORTED))
 			 : seen == 0 && (e.v.reason == WXG_R_APPROVED || e.v.reason == WXG_R_CHILD);
-	if (e.v.verdict == WXG_V_DENY && enforce && fan_kill(f, tgid, x->start_ns, SIGKILL) == 0)
+	/* Killed after the fact only for what cannot be the approved client (a memfd, a denied
+	 * or unapproved build) and only where a permission event could not have refused it:
+	 * the pre-5.0 path (exec_perm false) is not yet tested on a 4.19 kernel and reports only
+	 * (docs/watch.md). */
+	if (e.v.verdict == WXG_V_DENY && enforce && f->exec_perm && kill_after(&e) &&
+	    fan_kill(f, tgid, x->start_ns, SIGKILL) == 0)
 		e.v.action = WXG_A_KILL_USER;
 	if (e.v.reason == WXG_R_WINE)
 		e.v.verdict = WXG_V_PENDING;
