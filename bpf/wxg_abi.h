@@ -45,8 +45,10 @@ enum wxg_reason {
 
 enum wxg_action {
 	WXG_A_NONE = 0,
-	WXG_A_KILL = 1,     /* bpf_send_signal(SIGKILL) to the acting process */
-	WXG_A_LSM_DENY = 2, /* BPF LSM refused it (-EPERM): exec, mapping, ptrace access */
+	WXG_A_KILL = 1,      /* bpf_send_signal(SIGKILL) to the acting process */
+	WXG_A_LSM_DENY = 2,  /* BPF LSM refused it (-EPERM): exec, mapping, ptrace access */
+	WXG_A_FAN_DENY = 3,  /* user space only: a fanotify permission event answered FAN_DENY */
+	WXG_A_KILL_USER = 4, /* user space only: SIGKILL sent by the agent (fanotify rung) */
 };
 
 /* Every ring-buffer record starts with this. */

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "agent/watch/watch_btf.h"
 #include "agent/watch/watch_events.h"
+#include "agent/watch/watch_fanotify.h"
 #include "agent/host/pkgdb/pkgdb.h"
 #include "agent/watch/watch_internal.h"
 #include "agent/watch/watch_summary.h"
@@ -101,10 +103,29 @@ const char *watch_effect_to_string(enum watch_effect e)
 
 static int handle_record(void *ctx, void *data, size_t size);
 
+/* The fanotify rung (no BPF): -EOPNOTSUPP when this kernel does not offer it. */
+static int start_fanotify(struct watch *w)
+{
+	int r = watch_fanotify_new(w, &w->fan);
+
+	if (r < 0) {
+		log_debug("fanotify rung: %s", strerror(-r));
+		return r == -ENOMEM ? r : -EOPNOTSUPP;
+	}
+	w->enf = WATCH_ENF_FANOTIFY;
+	w->state = WATCH_STATE_DEGRADED;
+	snprintf(w->reason, sizeof(w->reason),
+		 "fanotify (no BPF): library opens not judged; process_vm_writev and "
+		 "/proc/PID/mem writes into the client not seen");
+	return 0;
+}
+
 static int load_bpf(struct watch *w)
 {
 	int r;
 
+	if (w->opts.force_backend && w->opts.backend == WATCH_BACKEND_FANOTIFY)
+		return start_fanotify(w);
 	r = watch_load_bpf(w);
 	if (r < 0 || !w->skel)
 		return r;
@@ -140,6 +161,14 @@ int watch_new(const struct watch_opts *opts, struct watch **ret)
 	r = load_bpf(w);
 	if (r < 0)
 		goto fail;
+	/* BPF could not load: the fanotify rung, unless told not to watch. */
+	if (w->state == WATCH_STATE_POSTURE_ONLY && !w->opts.no_bpf && !w->opts.force_backend) {
+		char reason[sizeof(w->reason)];
+
+		memcpy(reason, w->reason, sizeof(reason));
+		if (start_fanotify(w) == 0)
+			snprintf(w->reason, sizeof(w->reason), "%.200s; fanotify instead", reason);
+	}
 	*ret = w;
 	return 0;
 fail:
@@ -151,6 +180,7 @@ void watch_free(struct watch *w)
 {
 	if (!w)
 		return;
+	watch_fanotify_free(w->fan);
 	ring_buffer__free(w->rb);
 	watch_bpf__destroy(w->skel);
 	watch_tables_clear(&w->tables);
@@ -187,7 +217,14 @@ int watch_set_event_hook(struct watch *w, watch_event_fn fn, void *userdata)
 
 int watch_fd(const struct watch *w)
 {
+	if (w->fan)
+		return watch_fanotify_fd(w->fan);
 	return w->rb ? ring_buffer__epoll_fd(w->rb) : -EBADF;
+}
+
+static void handle_fan_record(void *ctx, const struct wxg_ev_hdr *h)
+{
+	watch_judge_record(ctx, h);
 }
 
 static int handle_record(void *ctx, void *data, size_t size)
@@ -208,6 +245,12 @@ static void read_counters(struct watch *w, uint64_t out[WXG_CNT_MAX])
 	uint64_t *vals = calloc(w->ncpus, sizeof(uint64_t));
 
 	memset(out, 0, sizeof(uint64_t) * WXG_CNT_MAX);
+	if (w->fan) {
+		struct watch_state s = {};
+
+		watch_fanotify_state(w->fan, &s);
+		out[WXG_CNT_DROPS] = s.counters.drops;
+	}
 	if (!vals || !w->skel) {
 		free(vals);
 		return;
@@ -249,6 +292,15 @@ int watch_dispatch(struct watch *w, int timeout_ms)
 {
 	int r;
 
+	if (w->fan) {
+		struct pollfd p = { .fd = watch_fanotify_fd(w->fan), .events = POLLIN };
+
+		if (timeout_ms > 0 && poll(&p, 1, timeout_ms) < 0 && errno != EINTR)
+			return -errno;
+		r = watch_fanotify_dispatch(w->fan, handle_fan_record, w);
+		report_drops(w);
+		return r;
+	}
 	if (!w->rb)
 		return -EBADF;
 	r = timeout_ms > 0 ? ring_buffer__poll(w->rb, timeout_ms) : ring_buffer__consume(w->rb);
@@ -280,6 +332,8 @@ void watch_get_state(struct watch *w, struct watch_state *s)
 		snprintf(s->kernel, sizeof(s->kernel), "%s", u.release);
 	memcpy(s->decisions, w->dec, sizeof(s->decisions));
 	snprintf(s->btf, sizeof(s->btf), "%s", w->btf.path);
+	if (w->fan)
+		watch_fanotify_state(w->fan, s);
 	s->generation = w->generation;
 	if (w->policy) {
 		snprintf(s->policy_name, sizeof(s->policy_name), "%s",
@@ -337,6 +391,9 @@ json_t *watch_state_to_json(const struct watch_state *s)
 		(int)s->denied_files, "names", (int)s->names, "watched_processes", (int)s->watched);
 	if (!o)
 		return NULL;
+	if (s->enforcement == WATCH_ENF_FANOTIFY)
+		json_object_set_new(json_object_get(o, "counters"), "fanotify_denies",
+				    json_integer((json_int_t)s->counters.fan_denies));
 	json_object_set_new(o, "decisions", decisions_to_json(s));
 	json_object_set_new(o, "kernel", json_string(s->kernel));
 	json_object_set_new(o, "btf", json_string(s->btf));
@@ -367,12 +424,16 @@ int watch_set_policy(struct watch *w, struct policy *p)
 			return r;
 		}
 	}
+	if (w->fan)
+		watch_fanotify_lock(w->fan); /* its worker judges with the tables and policy */
 	watch_tables_clear(&w->tables);
 	w->tables = t;
 	policy_free(w->policy);
 	w->policy = p;
 	w->generation++;
-	if (first && w->skel && !w->opts.no_proc_scan)
+	if (w->fan)
+		watch_fanotify_unlock(w->fan);
+	if (first && (w->skel || w->fan) && !w->opts.no_proc_scan)
 		watch_scan_proc(w);
 	return 0;
 }

@@ -70,6 +70,7 @@ struct watch_counters {
 	uint64_t lsm_denies; /* execs refused by BPF LSM */
 	uint64_t user_kills; /* SIGKILLs sent by user space (verdicts it had to finish) */
 	uint64_t written;    /* files recorded as written by a client */
+	uint64_t fan_denies; /* execs refused with FAN_DENY (the fanotify rung) */
 };
 
 struct watch_state {

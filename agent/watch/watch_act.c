@@ -16,6 +16,8 @@
 void watch_act_emit(struct watch *w, json_t *ev)
 {
 	w->n_emitted++;
+	if (w->fan) /* which rung saw it: the BPF rungs' events keep their shape */
+		json_object_set_new(ev, "backend", json_string("fanotify"));
 	for (size_t i = 0; i < WATCH_MAX_HOOKS; i++)
 		if (w->hooks[i].fn)
 			w->hooks[i].fn(ev, w->hooks[i].ud);

@@ -15,6 +15,7 @@
 #define WATCH_MAX_HOOKS 8
 
 struct watch_bpf;
+struct watch_fan;
 struct ring_buffer;
 
 /* One executable the policy names, as the kernel will see it. */
@@ -52,7 +53,8 @@ struct watch {
 	struct watch_opts opts;
 	struct watch_bpf *skel;
 	struct ring_buffer *rb;
-	struct watch_btf btf; /* the kernel's BTF, where it was found (watch_btf.c) */
+	struct watch_btf btf;  /* the kernel's BTF, where it was found (watch_btf.c) */
+	struct watch_fan *fan; /* the fanotify rung (agent/watch/watch_fanotify.c), or NULL */
 	enum watch_enforcement enf;
 	enum watch_run_state state;
 	char reason[256];

@@ -25,6 +25,8 @@ static const char *action_str(unsigned a)
 	switch (a) {
 	case WXG_A_KILL: return "kill";
 	case WXG_A_LSM_DENY: return "lsm_deny";
+	case WXG_A_FAN_DENY: return "fanotify_deny";
+	case WXG_A_KILL_USER: return "kill_user";
 	default: return "none";
 	}
 }

@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "agent/watch/watch_fanotify.h"
 #include "agent/watch/watch_internal.h"
 #include "common/log.h"
 #include "common/strv.h"
@@ -163,11 +164,10 @@ static bool probe_raw_tp(const struct watch_btf *btf, char *why, size_t size)
 	return probe_prog(PROBE_RAW_TP, watch_btf_custom_path(btf), why, size);
 }
 
-/* fanotify permission events + the netlink proc connector: not written yet (issue 9). */
+/* fanotify permission events + the netlink proc connector (watch_fanotify.c). */
 static bool probe_fanotify(char *why, size_t size)
 {
-	snprintf(why, size, "not implemented yet");
-	return false;
+	return watch_fanotify_probe(why, size) == 0;
 }
 
 /* The BPF rungs at all: BTF (the kernel's own, or one found elsewhere: watch_btf.c) and the

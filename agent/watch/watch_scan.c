@@ -12,6 +12,7 @@
 
 #include "agent/host/proc.h"
 #include "agent/watch/watch_events.h"
+#include "agent/watch/watch_fanotify.h"
 #include "agent/watch/watch_internal.h"
 #include "common/policy/policy_match.h"
 #include "watch.skel.h"
@@ -102,6 +103,10 @@ int watch_scan_proc(struct watch *w)
 
 		for (size_t j = 0; j < n_found; j++)
 			child |= found[j].pid == found[i].ppid;
+		if (!w->skel) { /* the fanotify rung */
+			watch_fanotify_seed(w->fan, tgid, found[i].uid, found[i].client, !child);
+			continue;
+		}
 		if (!child) {
 			struct wxg_instance_key ik = { .uid = found[i].uid,
 						       .client = found[i].client };

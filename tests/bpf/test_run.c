@@ -32,7 +32,6 @@ struct agent {
 };
 
 static char dir[256], policy[PATH_MAX], status[PATH_MAX], denied[PATH_MAX], notes[PATH_MAX];
-static char backend_arg[64]; /* --backend=NAME from WXG_TEST_BACKEND, or "" */
 
 static const char *bin(const char *rel)
 {
@@ -60,9 +59,22 @@ static void write_policy(const char *mode)
 	wxg_test_write(policy, text);
 }
 
-static void agent_start(struct agent *a, const char *extra)
+/* WXG_TEST_BACKEND=<name>: the rung `wxguard run --backend` is capped at (unset: auto). */
+static const char *test_backend(void)
 {
-	char notify_cmd[PATH_MAX + 32];
+	const char *b = getenv("WXG_TEST_BACKEND");
+
+	return b && b[0] ? b : "auto";
+}
+
+static bool fanotify_backend(void)
+{
+	return strcmp(test_backend(), "fanotify") == 0;
+}
+
+static void agent_start_backend(struct agent *a, const char *extra, const char *backend)
+{
+	char notify_cmd[PATH_MAX + 32], be[64];
 	int pipefd[2];
 	posix_spawn_file_actions_t fa;
 	char *argv[] = { (char *)bin("wxguard"),
@@ -75,18 +87,11 @@ static void agent_start(struct agent *a, const char *extra)
 			 "--no-proc-scan",
 			 "--notify-cmd",
 			 notify_cmd,
+			 be,
 			 (char *)extra,
-			 NULL,
 			 NULL };
 
-	/* after extra (NULL ends the list there when there is none) */
-	if (backend_arg[0]) {
-		if (extra)
-			argv[11] = backend_arg;
-		else
-			argv[10] = backend_arg;
-	}
-
+	snprintf(be, sizeof(be), "--backend=%s", backend);
 	snprintf(notify_cmd, sizeof(notify_cmd), "%s/notify.sh", dir);
 	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
 	posix_spawn_file_actions_init(&fa);
@@ -97,10 +102,20 @@ static void agent_start(struct agent *a, const char *extra)
 	close(pipefd[1]);
 	a->out = pipefd[0];
 	a->len = 0;
-	/* up to 15 s: under emulation (the kernel matrix, TCG) the agent's start takes seconds */
+	/* up to 15 s: a guest under TCG starts slowly; an agent that did not start is killed, not
+	 * left enforcing under the next tests */
 	for (int i = 0; i < 1500 && access(status, F_OK) != 0; i++)
 		usleep(10000);
-	assert_int_equal(access(status, F_OK), 0);
+	if (access(status, F_OK) != 0) {
+		kill(a->pid, SIGKILL);
+		waitpid(a->pid, NULL, 0);
+		fail_msg("wxguard run did not publish its status within 10 s");
+	}
+}
+
+static void agent_start(struct agent *a, const char *extra)
+{
+	agent_start_backend(a, extra, test_backend());
 }
 
 /* Wait up to 3 s for a stdout line containing needle. */
@@ -125,18 +140,32 @@ static bool agent_saw(struct agent *a, const char *needle)
 /* SIGTERM: the agent must exit 0. */
 static void agent_stop(struct agent *a)
 {
-	int st;
+	int st = -1;
 
 	kill(a->pid, SIGTERM);
-	assert_int_equal(waitpid(a->pid, &st, 0), a->pid);
+	/* keep reading its stdout: an agent blocked writing events cannot see the signal */
+	while (waitpid(a->pid, &st, WNOHANG) == 0) {
+		struct pollfd p = { .fd = a->out, .events = POLLIN };
+
+		if (poll(&p, 1, 10) > 0 && read(a->out, a->buf, sizeof(a->buf)) <= 0)
+			usleep(10000);
+	}
 	close(a->out);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* The fanotify rung needs root, not BTF; the BPF rungs need both. */
+static bool require_root_backend(void)
+{
+	if (fanotify_backend() && geteuid() == 0)
+		return true;
+	return wxg_test_require_root_bpf();
 }
 
 /* Skips (or fails, WXGUARD_REQUIRE_BPF=1) without root and BPF; else an agent in enforce mode. */
 static bool agent_start_enforcing(struct agent *a)
 {
-	if (!wxg_test_require_root_bpf())
+	if (!require_root_backend())
 		return false;
 	write_policy("enforce");
 	agent_start(a, NULL);
@@ -199,8 +228,6 @@ static int setup(void **state)
 	char *t;
 
 	(void)state;
-	if (wxg_test_backend())
-		snprintf(backend_arg, sizeof(backend_arg), "--backend=%s", wxg_test_backend());
 	if (geteuid() != 0)
 		return 0;
 	t = wxg_test_mkdtemp();
@@ -277,19 +304,128 @@ static void test_run_status_and_degraded_mode(void **state)
 	if (!agent_start_enforcing(&a))
 		return;
 	/* The exec decision's rung: the one forced, else the best the kernel offers (the BPF
-	 * LSM exactly where it is active). */
-	doc = expect_status("running", expected_enforcement());
+	 * LSM exactly where it is active); fanotify says what it does not see (degraded). */
+	if (fanotify_backend())
+		doc = expect_status("degraded", "fanotify");
+	else
+		doc = expect_status("running", expected_enforcement());
 	assert_string_equal(json_string_value(json_object_get(doc, "mode")), "enforce");
 	assert_non_null(json_object_get(json_object_get(doc, "counters"), "drops"));
 	json_decref(doc);
 	agent_stop(&a);
 
 	/* Without BPF: says so, stays up, reports posture only; nothing is killed. */
-	agent_start(&a, "--no-bpf");
+	agent_start_backend(&a, "--no-bpf", "auto"); /* --no-bpf: no fanotify fallback either */
 	assert_true(agent_saw(&a, "\"result\":\"posture_only\""));
 	json_decref(expect_status("posture_only", "none"));
 	assert_true(exited_ok(run_denied()));
 	agent_stop(&a);
+}
+
+/* A child that runs path n times (fork, execve, wait) and exits 0 when every run went as
+ * expected: refused (EPERM) when refused, else exit 0; "either" accepts both. */
+enum expect {
+	RUNS,
+	REFUSED,
+	EITHER
+};
+
+static pid_t exec_storm(const char *path, int n, enum expect want)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int bad = 0;
+
+		for (int i = 0; i < n; i++) {
+			char *argv[] = { (char *)path, NULL };
+			pid_t c = wxg_test_spawn(path, argv, environ);
+			int st;
+			bool refused, ran;
+
+			if (waitpid(c, &st, 0) != c)
+				_exit(3);
+			refused = WIFEXITED(st) && WEXITSTATUS(st) == WXG_TEST_EXIT_REFUSED;
+			ran = exited_ok(st);
+			bad += want == RUNS ? !ran : want == REFUSED ? !refused : !(ran || refused);
+		}
+		_exit(bad ? 1 : 0);
+	}
+	return pid;
+}
+
+/* waitpid with a deadline: false when pid still runs after ms (then it is killed). */
+static bool wait_for(pid_t pid, int ms, int *st)
+{
+	for (int i = 0; i < ms / 10; i++) {
+		if (waitpid(pid, st, WNOHANG) == pid)
+			return true;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, st, 0);
+	return false;
+}
+
+static bool require_root_fanotify(void)
+{
+	if (geteuid() != 0) {
+		skip();
+		return false;
+	}
+	return true;
+}
+
+/* fanotify rung: every permission event is answered, under load, on both CPUs at once. */
+static void test_run_fanotify_answers_every_exec_under_load(void **state)
+{
+	struct agent a = {};
+	pid_t s[2];
+	int st;
+
+	(void)state;
+	if (!require_root_fanotify())
+		return;
+	write_policy("enforce");
+	agent_start_backend(&a, NULL, "fanotify");
+	assert_true(agent_saw(&a, "\"rule\":\"watch.start\""));
+	s[0] = exec_storm(bin("tests/standins/wxgt_true"), 500, RUNS);
+	s[1] = exec_storm(denied, 500, REFUSED);
+	for (int i = 0; i < 2; i++) {
+		assert_true(wait_for(s[i], 120000, &st));
+		if (!exited_ok(st))
+			fail_msg("storm %d: status 0x%x (1: an exec went the wrong way)", i, st);
+	}
+	agent_stop(&a);
+}
+
+/* fanotify rung: an agent killed (-9) while execs wait on it leaves no exec hanging: closing
+ * the group allows every pending permission event, and execs run normally afterwards. */
+static void test_run_fanotify_agent_killed_mid_exec_storm_leaves_execs_working(void **state)
+{
+	struct agent a = {};
+	pid_t s[2];
+	int st;
+
+	(void)state;
+	if (!require_root_fanotify())
+		return;
+	write_policy("enforce");
+	agent_start_backend(&a, NULL, "fanotify");
+	assert_true(agent_saw(&a, "\"rule\":\"watch.start\""));
+	s[0] = exec_storm(bin("tests/standins/wxgt_true"), 1500, RUNS);
+	s[1] = exec_storm(denied, 1500, EITHER);
+	usleep(300000);
+	kill(a.pid, SIGKILL);
+	assert_int_equal(waitpid(a.pid, &st, 0), a.pid);
+	close(a.out);
+	for (int i = 0; i < 2; i++) {
+		assert_true(wait_for(s[i], 120000, &st));
+		if (!exited_ok(st))
+			fail_msg("storm %d after kill -9: status 0x%x", i, st);
+	}
+	assert_true(exited_ok(run_denied())); /* nothing left refusing */
 }
 
 int main(void)
@@ -298,7 +434,12 @@ int main(void)
 		cmocka_unit_test(
 			test_run_kills_reports_notifies_and_keeps_old_policy_on_broken_reload),
 		cmocka_unit_test(test_run_status_and_degraded_mode),
+		cmocka_unit_test(test_run_fanotify_answers_every_exec_under_load),
+		cmocka_unit_test(
+			test_run_fanotify_agent_killed_mid_exec_storm_leaves_execs_working),
 	};
 
+	if (getenv("WXG_TEST_FILTER")) /* e.g. test_run_fanotify* */
+		cmocka_set_test_filter(getenv("WXG_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
