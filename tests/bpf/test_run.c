@@ -31,6 +31,7 @@ struct agent {
 	size_t len;
 };
 
+static pid_t live_agent; /* the agent started last, until agent_stop() */
 static char dir[256], policy[PATH_MAX], status[PATH_MAX], denied[PATH_MAX], notes[PATH_MAX];
 
 static const char *bin(const char *rel)
@@ -98,6 +99,7 @@ static void agent_start_backend(struct agent *a, const char *extra, const char *
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
 	unlink(status);
 	assert_int_equal(posix_spawn(&a->pid, argv[0], &fa, NULL, argv, environ), 0);
+	live_agent = a->pid;
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
 	a->out = pipefd[0];
@@ -151,7 +153,21 @@ static void agent_stop(struct agent *a)
 			usleep(10000);
 	}
 	close(a->out);
+	live_agent = 0;
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* After each test: an agent a failed assertion left running is killed, so that it does not
+ * go on enforcing under the next tests (its kills would fail them too). */
+static int kill_leftover_agent(void **state)
+{
+	(void)state;
+	if (live_agent > 0) {
+		kill(live_agent, SIGKILL);
+		waitpid(live_agent, NULL, 0);
+		live_agent = 0;
+	}
+	return 0;
 }
 
 /* The fanotify rung needs root, not BTF; the BPF rungs need both. */
@@ -274,9 +290,15 @@ static void test_run_kills_reports_notifies_and_keeps_old_policy_on_broken_reloa
 	assert_true(agent_saw(&a, "\"rule\":\"watch.start\""));
 	assert_true(stopped(run_denied()));
 	assert_true(agent_saw(&a, "\"rule\":\"client.denied\""));
-	for (int i = 0; i < 200 && access(notes, F_OK) != 0; i++)
+	/* the notify command appends its line after the file exists: wait for the line */
+	for (int i = 0; i < 500; i++) {
+		free(data);
+		data = NULL;
+		if (read_full_file(notes, 65536, &data, NULL) == 0 && strstr(data, "client.denied"))
+			break;
 		usleep(10000);
-	assert_int_equal(read_full_file(notes, 65536, &data, NULL), 0);
+	}
+	assert_non_null(data);
 	assert_non_null(strstr(data, "client.denied"));
 	free(data);
 
@@ -431,12 +453,15 @@ static void test_run_fanotify_agent_killed_mid_exec_storm_leaves_execs_working(v
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-			test_run_kills_reports_notifies_and_keeps_old_policy_on_broken_reload),
-		cmocka_unit_test(test_run_status_and_degraded_mode),
-		cmocka_unit_test(test_run_fanotify_answers_every_exec_under_load),
-		cmocka_unit_test(
-			test_run_fanotify_agent_killed_mid_exec_storm_leaves_execs_working),
+		cmocka_unit_test_teardown(
+			test_run_kills_reports_notifies_and_keeps_old_policy_on_broken_reload,
+			kill_leftover_agent),
+		cmocka_unit_test_teardown(test_run_status_and_degraded_mode, kill_leftover_agent),
+		cmocka_unit_test_teardown(test_run_fanotify_answers_every_exec_under_load,
+					  kill_leftover_agent),
+		cmocka_unit_test_teardown(
+			test_run_fanotify_agent_killed_mid_exec_storm_leaves_execs_working,
+			kill_leftover_agent),
 	};
 
 	if (getenv("WXG_TEST_FILTER")) /* e.g. test_run_fanotify* */
