@@ -124,8 +124,15 @@ static int load_bpf(struct watch *w)
 {
 	int r;
 
-	if (w->opts.force_backend && w->opts.backend == WATCH_BACKEND_FANOTIFY)
-		return start_fanotify(w);
+	if (w->opts.force_backend && w->opts.backend == WATCH_BACKEND_FANOTIFY) {
+		r = start_fanotify(w);
+		if (r == 0) /* the summary names the option, not a missing BTF */
+			snprintf(w->reason, sizeof(w->reason),
+				 "fanotify (--backend fanotify): library opens not judged; "
+				 "process_vm_writev and /proc/PID/mem writes into the client not "
+				 "seen");
+		return r;
+	}
 	r = watch_load_bpf(w);
 	if (r < 0 || !w->skel)
 		return r;
