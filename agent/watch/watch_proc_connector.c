@@ -139,7 +139,14 @@ int watch_pc_read(int fd, watch_pc_fn fn, void *ud, unsigned *lost)
 			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(struct proc_event)) ||
 			    cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
 				continue;
-			parse((const struct proc_event *)cn->data, fn, ud);
+			{
+				/* cn->data sits 36 bytes into the message: not aligned for
+				 * proc_event's 64-bit fields. Copy it out. */
+				struct proc_event pe;
+
+				memcpy(&pe, cn->data, sizeof(pe));
+				parse(&pe, fn, ud);
+			}
 			n++;
 		}
 	}
