@@ -399,6 +399,17 @@ static bool require_root_fanotify(void)
 	return true;
 }
 
+/* An enforcing agent on the fanotify rung, then two exec storms of n each at once: the approved
+ * stand-in (must run) and the denied one (denied_expect). */
+static void fanotify_storms(struct agent *a, int n, enum expect denied_expect, pid_t s[2])
+{
+	write_policy("enforce");
+	agent_start_backend(a, NULL, "fanotify");
+	assert_true(agent_saw(a, "\"rule\":\"watch.start\""));
+	s[0] = exec_storm(bin("tests/standins/wxgt_true"), n, RUNS);
+	s[1] = exec_storm(denied, n, denied_expect);
+}
+
 /* fanotify rung: every permission event is answered, under load, on both CPUs at once. */
 static void test_run_fanotify_answers_every_exec_under_load(void **state)
 {
@@ -409,11 +420,7 @@ static void test_run_fanotify_answers_every_exec_under_load(void **state)
 	(void)state;
 	if (!require_root_fanotify())
 		return;
-	write_policy("enforce");
-	agent_start_backend(&a, NULL, "fanotify");
-	assert_true(agent_saw(&a, "\"rule\":\"watch.start\""));
-	s[0] = exec_storm(bin("tests/standins/wxgt_true"), 500, RUNS);
-	s[1] = exec_storm(denied, 500, REFUSED);
+	fanotify_storms(&a, 500, REFUSED, s);
 	for (int i = 0; i < 2; i++) {
 		assert_true(wait_for(s[i], 120000, &st));
 		if (!exited_ok(st))
@@ -433,11 +440,7 @@ static void test_run_fanotify_agent_killed_mid_exec_storm_leaves_execs_working(v
 	(void)state;
 	if (!require_root_fanotify())
 		return;
-	write_policy("enforce");
-	agent_start_backend(&a, NULL, "fanotify");
-	assert_true(agent_saw(&a, "\"rule\":\"watch.start\""));
-	s[0] = exec_storm(bin("tests/standins/wxgt_true"), 1500, RUNS);
-	s[1] = exec_storm(denied, 1500, EITHER);
+	fanotify_storms(&a, 1500, EITHER, s);
 	usleep(300000);
 	kill(a.pid, SIGKILL);
 	assert_int_equal(waitpid(a.pid, &st, 0), a.pid);
