@@ -43,31 +43,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static unsigned free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-static bool port_open(unsigned port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				 .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-
-	close(fd);
-	return ok;
-}
-
 /* Run a server subcommand, return its stdout (malloc'd) or NULL. */
 static char *srv_cmd(struct srv *s, const char *args)
 {
@@ -113,9 +88,9 @@ static void srv_start(struct srv *s)
 		_exit(127);
 	}
 	running_server = s->pid;
-	for (int i = 0; i < 200 && !port_open(s->port); i++)
+	for (int i = 0; i < 200 && !wxg_test_port_open(s->port); i++)
 		usleep(50000);
-	assert_true(port_open(s->port));
+	assert_true(wxg_test_port_open(s->port));
 }
 
 static void srv_stop(struct srv *s)
@@ -145,7 +120,7 @@ static bool srv_setup(struct srv *s, const char *dir)
 		memcpy(s->bin, abs, strlen(abs) + 1);
 		free(abs);
 	}
-	s->port = free_port();
+	s->port = wxg_test_free_port();
 	snprintf(s->conf, sizeof(s->conf), "%s/server.conf", s->dir);
 	snprintf(text, sizeof(text),
 		 "[server]\nlisten = 127.0.0.1\nport = %u\nstate_dir = %s/state\n"

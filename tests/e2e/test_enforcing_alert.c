@@ -40,31 +40,6 @@ struct srv {
 static char pgdir[256], pgurl[600]; /* the postgresql group's database */
 static pid_t running_server;        /* killed by the group teardown if a test fails midway */
 
-static unsigned free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-static bool port_open(unsigned port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				 .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-
-	close(fd);
-	return ok;
-}
-
 /* Run a server subcommand: its stdout as JSON (the caller decrefs), or NULL. */
 static json_t *srv_json(struct srv *s, const char *args)
 {
@@ -102,7 +77,7 @@ static void srv_start(struct srv *s, const char *db, const char *dir)
 		free(abs);
 	}
 	webhook_receiver_start(&s->rv);
-	s->port = free_port();
+	s->port = wxg_test_free_port();
 	snprintf(s->conf, sizeof(s->conf), "%s/server.conf", s->dir);
 	snprintf(sqlite, sizeof(sqlite), "sqlite://%s/state/db.sqlite", s->dir);
 	snprintf(text, sizeof(text),
@@ -125,9 +100,9 @@ static void srv_start(struct srv *s, const char *db, const char *dir)
 		_exit(127);
 	}
 	running_server = s->pid;
-	for (int i = 0; i < 200 && !port_open(s->port); i++)
+	for (int i = 0; i < 200 && !wxg_test_port_open(s->port); i++)
 		usleep(50000);
-	assert_true(port_open(s->port));
+	assert_true(wxg_test_port_open(s->port));
 }
 
 static void srv_stop(struct srv *s)

@@ -33,3 +33,8 @@ const char *wxg_test_backend(void);
  * before running anything of the program; other exec failures exit 127. */
 #define WXG_TEST_EXIT_REFUSED 126
 pid_t wxg_test_spawn(const char *path, char *const argv[], char *const envp[]);
+
+/* A TCP port on 127.0.0.1 free right now (bound, read back, released). */
+unsigned wxg_test_free_port(void);
+/* Does something accept connections on 127.0.0.1:port? */
+bool wxg_test_port_open(unsigned port);
