@@ -179,43 +179,85 @@ static bool over_instances(struct watch_fan *f, struct facts *x, unsigned client
 	return live_instances(f, x->uid, client, x->tgid) >= c->max_instances;
 }
 
+/* ld.so's options that take a value (ld.so --help, glibc 2.31 to 2.40). */
+static bool ldso_option_has_value(const char *a)
+{
+	static const char *const with_value[] = {
+		"--argv0",	 "--library-path",	   "--preload",		 "--audit",
+		"--inhibit-rpath", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask",
+	};
+
+	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (strcmp(a, with_value[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The program a loader or interpreter was asked to run: its first argument that is neither an
+ * option nor an option's value ("ld.so --argv0 NAME PROGRAM"); 0 when there is none. */
+static size_t loader_program(const struct facts *x)
+{
+	for (size_t i = 1; i < x->argc; i++) {
+		const char *a = x->argv[i];
+
+		if (strcmp(a, "--") == 0)
+			return i + 1 < x->argc ? i + 1 : 0;
+		if (a[0] != '-')
+			return i;
+		if (ldso_option_has_value(a))
+			i++;
+	}
+	return 0;
+}
+
+/* Judge one candidate name; true once it is denied (the strongest verdict). */
+static bool name_judge_one(const struct policy *p, const struct facts *x, const char *name,
+			   bool approved_too, struct wxg_ev_exec *e)
+{
+	struct policy_match m;
+
+	policy_match_process(p, name, x->path, x->argv, x->argc, &m);
+	if (m.kind == POLICY_MATCH_DENIED) {
+		e->v = (struct wxg_ev_verdict){ WXG_V_DENY, WXG_R_DENIED_NAME, 0,
+						(uint16_t)(m.deny - p->denies) };
+		e->flags |= WXG_EXEC_F_DENIED_FAMILY;
+		fan_cpy(e->name, sizeof(e->name), name);
+		return true;
+	}
+	if (approved_too && m.kind == POLICY_MATCH_APPROVED && e->v.verdict != WXG_V_DENY) {
+		e->v = (struct wxg_ev_verdict){ WXG_V_DENY, WXG_R_UNAPPROVED, 0,
+						(uint16_t)(m.client - p->clients) };
+		fan_cpy(e->name, sizeof(e->name), name);
+	}
+	return false;
+}
+
+/* By name: the comm and argv[0]; for ld.so or an interpreter started directly, the program it
+ * runs (an approved client's name there is an unapproved start), and, as the BPF argv scan
+ * does, any argument naming a denied client. */
 static void name_judge(struct watch_fan *f, const struct facts *x, const struct watch_inode *wi,
 		       struct wxg_ev_exec *e)
 {
 	const struct policy *p = f->w->policy;
-	const char *cands[3] = { x->comm, NULL, NULL };
-	char c1[WXG_COMM_LEN], c2[WXG_COMM_LEN];
+	char c[WXG_COMM_LEN];
+	size_t prog;
 
+	if (name_judge_one(p, x, x->comm, true, e))
+		return;
 	if (x->argc) {
-		fan_cpy(c1, sizeof(c1), fan_base_of(x->argv[0]));
-		cands[1] = c1;
-	}
-	/* ld.so or an interpreter started directly: its first file argument is the program */
-	if (wi && (wi->val.flags & WXG_I_LOADER))
-		for (size_t i = 1; i < x->argc; i++)
-			if (x->argv[i][0] != '-') {
-				fan_cpy(c2, sizeof(c2), fan_base_of(x->argv[i]));
-				cands[2] = c2;
-				break;
-			}
-	for (size_t i = 0; i < 3; i++) {
-		struct policy_match m;
-
-		if (!cands[i])
-			continue;
-		policy_match_process(p, cands[i], x->path, x->argv, x->argc, &m);
-		if (m.kind == POLICY_MATCH_DENIED) {
-			e->v = (struct wxg_ev_verdict){ WXG_V_DENY, WXG_R_DENIED_NAME, 0,
-							(uint16_t)(m.deny - p->denies) };
-			e->flags |= WXG_EXEC_F_DENIED_FAMILY;
-			fan_cpy(e->name, sizeof(e->name), cands[i]);
+		fan_cpy(c, sizeof(c), fan_base_of(x->argv[0]));
+		if (name_judge_one(p, x, c, true, e))
 			return;
-		}
-		if (m.kind == POLICY_MATCH_APPROVED && e->v.verdict != WXG_V_DENY) {
-			e->v = (struct wxg_ev_verdict){ WXG_V_DENY, WXG_R_UNAPPROVED, 0,
-							(uint16_t)(m.client - p->clients) };
-			fan_cpy(e->name, sizeof(e->name), cands[i]);
-		}
+	}
+	if (!wi || !(wi->val.flags & WXG_I_LOADER))
+		return;
+	prog = loader_program(x);
+	for (size_t i = 1; i < x->argc; i++) {
+		if (x->argv[i][0] == '-' && i != prog)
+			continue;
+		fan_cpy(c, sizeof(c), fan_base_of(x->argv[i]));
+		if (name_judge_one(p, x, c, i == prog, e))
+			return;
 	}
 }
 
