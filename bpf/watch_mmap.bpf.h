@@ -13,21 +13,23 @@
 #include "bpf/wxg_abi.h"
 #include "bpf/lib/events.bpf.h"
 #include "bpf/lib/inode.bpf.h"
+#include "bpf/lib/loop.bpf.h"
 #include "bpf/lib/maps.bpf.h"
 
 #define PROT_EXEC 0x4
 #define LIB_DEPTH 32      /* path components walked; deeper files are judged as outside */
 #define LIB_PATH_END 2047 /* the path is built backwards in scratch[0..2047] */
 
+/* The walk's state, in the calling CPU's LOOP_FRAME_WALK frame (bpf/lib/loop.bpf.h): kernel
+ * pointers kept as integers, read only through BPF_CORE_READ (bpf_probe_read_kernel). */
 struct walk {
-	struct dentry *d, *root_d;
-	struct vfsmount *root_mnt;
-	struct mount *m;
+	__u64 d, root_d, root_mnt, m;
 	__u64 mnt_off; /* offsetof(struct mount, mnt) on the running kernel */
 	__u64 bit;
 	__s32 pos;
-	bool allowed;
+	__u32 allowed;
 };
+LOOP_FRAME_FITS(struct walk);
 
 /* Is dir one of the client's lib_dirs? */
 static __always_inline bool lib_dir_allowed(struct dentry *dir, __u64 bit)
@@ -44,13 +46,12 @@ static __always_inline bool lib_dir_allowed(struct dentry *dir, __u64 bit)
  * root to its mount point. Returns false at the root. */
 static __always_inline bool walk_up(struct walk *wk, char *buf)
 {
-	/* kernel pointers in locals: BPF_CORE_READ(wk->m, ...) would relocate wk->m itself */
-	struct dentry *d = wk->d, *parent, *mnt_root;
-	struct mount *m = wk->m;
+	struct dentry *d = (struct dentry *)wk->d, *parent, *mnt_root;
+	struct mount *m = (struct mount *)wk->m;
 	struct qstr name;
 	__u32 len;
 
-	if (d == wk->root_d && (void *)m + wk->mnt_off == (void *)wk->root_mnt)
+	if (wk->d == wk->root_d && wk->m + wk->mnt_off == wk->root_mnt)
 		return false;
 	mnt_root = BPF_CORE_READ(m, mnt.mnt_root);
 	if (d == mnt_root) {
@@ -58,8 +59,8 @@ static __always_inline bool walk_up(struct walk *wk, char *buf)
 
 		if (up == m)
 			return false;
-		wk->d = BPF_CORE_READ(m, mnt_mountpoint);
-		wk->m = up;
+		wk->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+		wk->m = (__u64)up;
 		return true;
 	}
 	parent = BPF_CORE_READ(d, d_parent);
@@ -74,20 +75,21 @@ static __always_inline bool walk_up(struct walk *wk, char *buf)
 		buf[wk->pos & LIB_PATH_END] = '/';
 		bpf_probe_read_kernel(&buf[(wk->pos + 1) & LIB_PATH_END], len & 255, name.name);
 	}
-	wk->d = parent;
+	wk->d = (__u64)parent;
 	if (lib_dir_allowed(parent, wk->bit))
-		wk->allowed = true;
+		wk->allowed = 1;
 	return true;
 }
 
-/* One bpf_loop step of the walk: the verifier checks it once (an unrolled or bounded loop
- * carrying the path position went over the 1M-instruction limit on 6.1). */
-static long walk_step(__u32 i, struct walk *wk)
+/* One step of the walk, a global function verified once (bpf/lib/loop.bpf.h): an unrolled or
+ * bounded loop carrying the path position went over the 1M-instruction limit on 6.1, and
+ * bpf_loop() is 5.17 and later. */
+__noinline int walk_step(__u32 i)
 {
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &zero);
+	struct walk *wk = loop_frame(LOOP_FRAME_WALK);
+	struct scratch *s = scratch_buf();
 
-	if (!s || !walk_up(wk, s->buf) || wk->allowed)
+	if (!wk || !s || !walk_up(wk, s->buf) || wk->allowed)
 		return 1;
 	return 0;
 }
@@ -106,7 +108,7 @@ static __always_inline bool judge_exec_mapping(struct file *file, __u64 prot, __
 	struct inode *inode;
 	struct wxg_watch *w;
 	struct scratch *s;
-	struct walk wk = {};
+	struct walk *wk;
 	__u32 tgid, idx, zero = 0;
 	__u16 verdict, a;
 
@@ -138,16 +140,20 @@ static __always_inline bool judge_exec_mapping(struct file *file, __u64 prot, __
 	if (!s)
 		return false;
 
-	wk.bit = 1ULL << (idx & 63);
-	wk.d = BPF_CORE_READ(file, f_path.dentry);
-	wk.mnt_off = bpf_core_field_offset(struct mount, mnt);
-	wk.m = (void *)BPF_CORE_READ(file, f_path.mnt) - wk.mnt_off;
-	wk.root_d = BPF_CORE_READ(task, fs, root.dentry);
-	wk.root_mnt = BPF_CORE_READ(task, fs, root.mnt);
-	wk.pos = LIB_PATH_END;
+	wk = loop_frame(LOOP_FRAME_WALK);
+	if (!wk)
+		return false;
+	wk->bit = 1ULL << (idx & 63);
+	wk->d = (__u64)BPF_CORE_READ(file, f_path.dentry);
+	wk->mnt_off = bpf_core_field_offset(struct mount, mnt);
+	wk->m = (__u64)BPF_CORE_READ(file, f_path.mnt) - wk->mnt_off;
+	wk->root_d = (__u64)BPF_CORE_READ(task, fs, root.dentry);
+	wk->root_mnt = (__u64)BPF_CORE_READ(task, fs, root.mnt);
+	wk->pos = LIB_PATH_END;
+	wk->allowed = 0;
 	s->buf[LIB_PATH_END] = 0;
-	bpf_loop(LIB_DEPTH, walk_step, &wk, 0);
-	if (wk.allowed)
+	wxg_loop(LIB_DEPTH, walk_step);
+	if (wk->allowed)
 		return false;
 
 	/* Outside every lib_dir the kernel knows: refused (or killed) when it knows them all,
@@ -164,7 +170,7 @@ static __always_inline bool judge_exec_mapping(struct file *file, __u64 prot, __
 		e->v.client = w->client;
 		e->open_flags = prot;
 		e->how = how;
-		bpf_probe_read_kernel_str(e->path, sizeof(e->path), &s->buf[wk.pos & LIB_PATH_END]);
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), &s->buf[wk->pos & LIB_PATH_END]);
 		ev_submit(e);
 	}
 	return a == WXG_A_LSM_DENY;

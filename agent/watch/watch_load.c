@@ -211,12 +211,6 @@ static void probe_all(const struct sysroot *sr, bool no_lsm, struct watch_probe 
 				 btf->path[0] ? btf->path : "none");
 		return;
 	}
-	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, NULL) <= 0) {
-		/* The library-mapping walk (bpf/watch_mmap.bpf.h) is a bpf_loop step. */
-		for (int b = WATCH_BACKEND_TRACING; b <= WATCH_BACKEND_LSM; b++)
-			snprintf(pr->why[b], n, "needs bpf_loop (kernel 5.17 and later)");
-		return;
-	}
 	pr->available[WATCH_BACKEND_TRACING] = probe_tracing(fentry, pr->why[WATCH_BACKEND_TRACING],
 							     n);
 	if (no_lsm) {
