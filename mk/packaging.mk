@@ -39,6 +39,9 @@ install-agent: $(BUILD)/wxguard
 	$(Q)install -D -m 0755 $(BUILD)/wxguard $(DESTDIR)$(SBINDIR)/wxguard
 	$(Q)install -D -m 0755 packaging/libexec/write-enroll-dropin \
 		$(DESTDIR)$(LIBEXECDIR)/write-enroll-dropin
+	$(Q)install -D -m 0755 packaging/libexec/write-backend-dropin \
+		$(DESTDIR)$(LIBEXECDIR)/write-backend-dropin
+	$(Q)install -D -m 0644 systemd/wxguard-fanotify.conf $(DESTDIR)$(LIBEXECDIR)/systemd/fanotify.conf
 	$(Q)install -D -m 0644 packaging/conf/agent.conf $(DESTDIR)$(SYSCONFDIR)/wxguard/agent.conf
 	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/wxguard/agent.conf.d
 	$(Q)install -D -m 0644 policy/default.ini $(DESTDIR)$(SYSCONFDIR)/wxguard/policy.d/00-default.ini

@@ -1,6 +1,6 @@
 /* `wxguard backends [--json]`: what this kernel offers, rung by rung of the backend ladder
  * (watch_probe(), agent/watch/watch_load.c): each rung available or why not. `wxguard run`
- * picks the best per decision; `--backend NAME` caps it. Needs the privileges `run` has:
+ * picks the best per decision; `--backend NAME` caps it; `--best` names the best rung. Needs the privileges `run` has:
  * without them every BPF rung says why. */
 #include <getopt.h>
 #include <jansson.h>
@@ -42,31 +42,35 @@ static json_t *probe_to_json(const struct watch_probe *pr)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: wxguard backends [--json]\n"
+		"usage: wxguard backends [--json | --best]\n"
 		"What this kernel offers for `wxguard run`, best first: lsm (BPF LSM: refused),\n"
 		"tracing (fentry/kprobes: killed before the call returns), raw_tp (raw\n"
 		"tracepoints: killed), fanotify (no BPF), none (posture only). Run as root.\n\n"
-		"  --json   one JSON object: kernel, btf, backends.NAME.{available, why}\n");
+		"  --json   one JSON object: kernel, btf, backends.NAME.{available, why}\n"
+		"  --best   only the name of the best rung available (what `run` enforces execs\n"
+		"           with; packaging/libexec/write-backend-dropin uses it)\n");
 }
 
 int cmd_backends(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "best", no_argument, NULL, 'b' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
 	struct watch_probe pr;
-	bool as_json = false;
+	bool as_json = false, best = false;
 	int c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'j': as_json = true; break;
+		case 'b': best = true; break;
 		case 'h': usage(stdout); return WXG_EXIT_OK;
 		default: usage(stderr); return WXG_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc || (as_json && best)) {
 		usage(stderr);
 		return WXG_EXIT_USAGE;
 	}
@@ -74,6 +78,14 @@ int cmd_backends(int argc, char **argv)
 	if (r < 0) {
 		log_error_errno(r, "cannot probe the kernel's backends");
 		return WXG_EXIT_FAIL;
+	}
+	if (best) {
+		for (size_t i = 0; i < sizeof(rungs) / sizeof(rungs[0]); i++)
+			if (pr.available[rungs[i]]) {
+				puts(watch_backend_to_string(rungs[i]));
+				break;
+			}
+		return WXG_EXIT_OK;
 	}
 	if (as_json) {
 		json_t *o = probe_to_json(&pr);

@@ -134,6 +134,12 @@ int watch_kernel_features(struct watch_kernel_features *ret)
 {
 	int r;
 
+	/* libbpf answers 0 both for a map type the kernel lacks and for a bpf() it refuses: a
+	 * plain array tells the two apart. */
+	r = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_ARRAY, NULL);
+	if (r < 0)
+		return r;
+	ret->bpf = r > 0;
 	r = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	if (r < 0)
 		return r;
@@ -148,6 +154,11 @@ bool watch_kernel_bpf_usable(const struct watch_btf *b, const struct watch_kerne
 
 	if (!release)
 		release = uname(&u) == 0 ? u.release : "?";
+	if (f && !f->bpf) {
+		snprintf(why, size,
+			 "bpf() is refused here (no CAP_BPF, kernel lockdown or a system call filter)");
+		return false;
+	}
 	if (f && !f->ringbuf) {
 		snprintf(why, size, "kernel %s has no BPF ring buffer (5.8 and later)", release);
 		return false;

@@ -46,6 +46,7 @@ const char *watch_btf_source_to_string(enum watch_btf_source s);
 void watch_btf_explain(const struct watch_btf *b, const char *release, char *buf, size_t size);
 
 struct watch_kernel_features {
+	bool bpf;     /* bpf() creates a plain array: BPF is there and allowed */
 	bool ringbuf; /* BPF_MAP_TYPE_RINGBUF (5.8): every BPF rung reports through it */
 };
 

@@ -503,9 +503,15 @@ int watch_fanotify_probe(char *why, size_t size)
 
 	why[0] = 0;
 	if (fd < 0) {
-		snprintf(why, size,
-			 "fanotify_init: %s (needs root and CONFIG_FANOTIFY_ACCESS_PERMISSIONS)",
-			 strerror(-fd));
+		if (fd == -EPERM)
+			snprintf(why, size,
+				 "fanotify_init: %s (needs CAP_SYS_ADMIN: "
+				 "/usr/lib/wxguard/write-backend-dropin)",
+				 strerror(-fd));
+		else
+			snprintf(why, size,
+				 "fanotify_init: %s (needs CONFIG_FANOTIFY_ACCESS_PERMISSIONS)",
+				 strerror(-fd));
 		return fd;
 	}
 	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM, AT_FDCWD, "/") < 0)

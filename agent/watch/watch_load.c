@@ -179,7 +179,7 @@ static bool probe_bpf_usable(const struct sysroot *sr, struct watch_btf *btf, ch
 
 	watch_btf_find(sr, NULL, btf);
 	if (watch_kernel_features(&feat) < 0)
-		feat.ringbuf = true; /* cannot ask (no privilege): the load will say */
+		feat.bpf = feat.ringbuf = true; /* cannot ask: the load will say */
 	return watch_kernel_bpf_usable(btf, &feat, NULL, why, size);
 }
 
@@ -448,8 +448,11 @@ int watch_load_bpf(struct watch *w)
 		if (top < WATCH_BACKEND_RAW_TP) {
 			/* The fanotify rung, when it exists, starts here instead. */
 			watch_load_degrade(w, "no backend", -EOPNOTSUPP);
-			snprintf(w->reason, sizeof(w->reason), "no backend: raw_tp: %s",
-				 pr.why[WATCH_BACKEND_RAW_TP]);
+			snprintf(w->reason, sizeof(w->reason), "no backend: raw_tp: %.100s%s%.120s",
+				 pr.why[WATCH_BACKEND_RAW_TP],
+				 pr.available[WATCH_BACKEND_FANOTIFY] ? "" : "; fanotify: ",
+				 pr.available[WATCH_BACKEND_FANOTIFY] ? ""
+								      : pr.why[WATCH_BACKEND_FANOTIFY]);
 			return 0;
 		}
 		r = load_chosen(w, dec, fentry, &step);

@@ -121,6 +121,9 @@ ln -s /lib/systemd/system "$root/usr/lib/systemd/system" # the host's units: sys
 install -D /bin/kill "$root/bin/kill" # for ExecReload=
 mkdir -p "$root/etc/systemd/system"
 cp "$root"/lib/systemd/system/wxguard*.service "$root/etc/systemd/system/"
+# ...with the fanotify rung's drop-in, as write-backend-dropin links it on kernels without BPF.
+mkdir -p "$root/etc/systemd/system/wxguard.service.d"
+cp "$root/usr/lib/wxguard/systemd/fanotify.conf" "$root/etc/systemd/system/wxguard.service.d/50-fanotify.conf"
 if systemd-analyze verify --man=no --root="$root" wxguard.service wxguard-server.service \
 	>"$OUT/verify.txt" 2>&1 && [ ! -s "$OUT/verify.txt" ]; then
 	ok "systemd-analyze verify: clean"

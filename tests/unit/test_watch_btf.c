@@ -161,7 +161,7 @@ static void test_watch_btf_none_says_where_it_looked(void **state)
 static void test_watch_btf_no_ring_buffer_is_unusable_whatever_the_btf(void **state)
 {
 	struct fx *f = *state;
-	struct watch_kernel_features feat = { .ringbuf = false };
+	struct watch_kernel_features feat = { .bpf = true, .ringbuf = false };
 	struct watch_btf b;
 	char why[256];
 
@@ -173,6 +173,20 @@ static void test_watch_btf_no_ring_buffer_is_unusable_whatever_the_btf(void **st
 	assert_true(watch_kernel_bpf_usable(&b, &feat, "4.19.90-test", why, sizeof(why)));
 }
 
+static void test_watch_btf_refused_bpf_is_not_taken_for_an_old_kernel(void **state)
+{
+	struct fx *f = *state;
+	struct watch_kernel_features feat = { .bpf = false, .ringbuf = false };
+	struct watch_btf b;
+	char why[256];
+
+	write_btf(f, "/sys/kernel/btf/vmlinux", true);
+	assert_int_equal(watch_btf_find(f->sr, "6.1.0-test", &b), 0);
+	assert_false(watch_kernel_bpf_usable(&b, &feat, "6.1.0-test", why, sizeof(why)));
+	assert_string_equal(
+		why, "bpf() is refused here (no CAP_BPF, kernel lockdown or a system call filter)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +196,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_watch_btf_empty_sysfs_file_and_elf_without_btf_are_passed_over, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_watch_btf_refused_bpf_is_not_taken_for_an_old_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_btf_shipped_file_is_the_last_resort,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_btf_none_says_where_it_looked, setup,
