@@ -170,7 +170,8 @@ static __always_inline bool judge_exec_mapping(struct file *file, __u64 prot, __
 		e->v.client = w->client;
 		e->open_flags = prot;
 		e->how = how;
-		bpf_probe_read_kernel_str(e->path, sizeof(e->path), &s->buf[wk->pos & LIB_PATH_END]);
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
+					  &s->buf[wk->pos & LIB_PATH_END]);
 		ev_submit(e);
 	}
 	return a == WXG_A_LSM_DENY;

@@ -1,7 +1,7 @@
 /* `wxguard backends [--json]`: what this kernel offers, rung by rung of the backend ladder
  * (watch_probe(), agent/watch/watch_load.c): each rung available or why not. `wxguard run`
- * picks the best per decision; `--backend NAME` caps it; `--best` names the best rung. Needs the privileges `run` has:
- * without them every BPF rung says why. */
+ * picks the best per decision; `--backend NAME` caps it; `--best` names the best rung. Needs the
+ * privileges `run` has: without them every BPF rung says why. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>

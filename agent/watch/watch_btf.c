@@ -156,7 +156,8 @@ bool watch_kernel_bpf_usable(const struct watch_btf *b, const struct watch_kerne
 		release = uname(&u) == 0 ? u.release : "?";
 	if (f && !f->bpf) {
 		snprintf(why, size,
-			 "bpf() is refused here (no CAP_BPF, kernel lockdown or a system call filter)");
+			 "bpf() is refused here (no CAP_BPF, kernel lockdown or a system call "
+			 "filter)");
 		return false;
 	}
 	if (f && !f->ringbuf) {

@@ -183,7 +183,7 @@ static bool over_instances(struct watch_fan *f, struct facts *x, unsigned client
 static bool ldso_option_has_value(const char *a)
 {
 	static const char *const with_value[] = {
-		"--argv0",	 "--library-path",	   "--preload",		 "--audit",
+		"--argv0",         "--library-path",         "--preload",           "--audit",
 		"--inhibit-rpath", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask",
 	};
 

@@ -451,8 +451,9 @@ int watch_load_bpf(struct watch *w)
 			snprintf(w->reason, sizeof(w->reason), "no backend: raw_tp: %.100s%s%.120s",
 				 pr.why[WATCH_BACKEND_RAW_TP],
 				 pr.available[WATCH_BACKEND_FANOTIFY] ? "" : "; fanotify: ",
-				 pr.available[WATCH_BACKEND_FANOTIFY] ? ""
-								      : pr.why[WATCH_BACKEND_FANOTIFY]);
+				 pr.available[WATCH_BACKEND_FANOTIFY]
+					 ? ""
+					 : pr.why[WATCH_BACKEND_FANOTIFY]);
 			return 0;
 		}
 		r = load_chosen(w, dec, fentry, &step);

@@ -123,7 +123,8 @@ enum loop_frame {
 	LOOP_FRAME_ENV = 2,  /* struct env_scan: LD_PRELOAD / LD_AUDIT (bpf/watch_exec.bpf.h) */
 	LOOP_FRAME_EXEC = 3, /* struct exec_state: exec_judge() -> exec_finish() */
 	LOOP_FRAME_LIB = 4,  /* struct lib_scan: ".so" in an opened path (bpf/watch_open.bpf.h) */
-	LOOP_FRAME_WALK = 5, /* struct walk: a mapped library's directories (bpf/watch_mmap.bpf.h) */
+	LOOP_FRAME_WALK =
+		5, /* struct walk: a mapped library's directories (bpf/watch_mmap.bpf.h) */
 	LOOP_FRAME_MAX = 6,
 };
 
