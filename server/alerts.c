@@ -115,19 +115,125 @@ bool alert_event_classify(const json_t *ev, struct alert_event *ret)
 	return true;
 }
 
-/* Copy at most max bytes of untrusted text: control characters become spaces, a cut never
- * splits a UTF-8 sequence. */
+/* What a character of markdown syntax becomes in text from a device: its full-width form, so
+ * that no link, tag, inline code, emphasis or entity can be made of it in the WeCom robot's
+ * markdown; "://" loses its ASCII colon (no clickable URL). NULL: the byte stays. */
+static const char *md_neutral(const char *p)
+{
+	switch (*p) {
+	case '[': return "［";
+	case ']': return "］";
+	case '<': return "＜";
+	case '>': return "＞";
+	case '`': return "｀";
+	case '*': return "＊";
+	case '&': return "＆";
+	case ':': return strncmp(p, "://", 3) == 0 ? "：" : NULL;
+	default: return NULL;
+	}
+}
+
+/* The length of the UTF-8 sequence lead byte c starts (1 for ASCII and stray bytes). */
+static size_t utf8_len(unsigned char c)
+{
+	return c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/* Cut s before a UTF-8 sequence its end splits (after snprintf truncated it). */
+static void utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n;
+
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i > 0 && (unsigned char)s[i - 1] >= 0xc0 &&
+	    i - 1 + utf8_len((unsigned char)s[i - 1]) > n)
+		s[i - 1] = 0;
+}
+
+/* Copy at most max bytes of untrusted text into out (always terminated, never past outlen):
+ * control characters become spaces, markdown syntax is neutralized (md_neutral), a cut never
+ * splits a UTF-8 sequence. Every field from a device goes through here. */
 static void clean(const char *in, size_t max, char *out, size_t outlen)
 {
-	size_t n = in ? strnlen(in, max < outlen ? max : outlen - 1) : 0;
+	size_t n = in ? strnlen(in, max) : 0, o = 0;
 
 	/* cut before a sequence that does not fit: in[n] continues it, back up to its lead byte */
 	if (in && in[n])
 		while (n > 0 && ((unsigned char)in[n] & 0xc0) == 0x80)
 			n--;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? ' ' : in[i];
-	out[n] = 0;
+	for (size_t i = 0; i < n;) {
+		const char *rep = md_neutral(in + i);
+		size_t l = rep ? 1 : utf8_len((unsigned char)in[i]);
+
+		if (i + l > n)
+			break;
+		if (o + (rep ? strlen(rep) : l) >= outlen)
+			break;
+		if (rep) {
+			memcpy(out + o, rep, strlen(rep));
+			o += strlen(rep);
+		} else if ((unsigned char)in[i] < 0x20 || in[i] == 0x7f) {
+			out[o++] = ' ';
+		} else {
+			memcpy(out + o, in + i, l);
+			o += l;
+		}
+		i += l;
+	}
+	if (outlen)
+		out[o] = 0;
+}
+
+/* The injector and the target of an inject event by the names the agent read from /proc
+ * (docs/events.md "inject"): "injector.exe", "pid 123, uid 1000, C:\users\...\injector.exe". */
+struct inject_names {
+	char by[100], by_desc[400], into[100], into_desc[400];
+};
+
+static const char *win_basename(const char *path)
+{
+	const char *b = path;
+
+	for (const char *p = path; p && *p; p++)
+		if (*p == '\\' || *p == '/')
+			b = p + 1;
+	return b && *b ? b : NULL;
+}
+
+/* name: exe, else the basename of windows_path, else comm; desc: pid, uid, windows_path. */
+static void inject_proc(const json_t *p, bool uid, char *name, size_t nlen, char *desc, size_t dlen)
+{
+	const char *wp = ev_str(p, "windows_path");
+	const json_t *pid = json_object_get(p, "pid"), *u = json_object_get(p, "uid");
+	char path[300];
+	int n = 0;
+
+	clean(ev_str(p, "exe") ?: win_basename(wp) ?: ev_str(p, "comm") ?: "?", 60, name, nlen);
+	clean(wp ?: "", 180, path, sizeof(path));
+	desc[0] = 0;
+	if (json_is_integer(pid))
+		n += snprintf(desc, dlen, "pid %lld", (long long)json_integer_value(pid));
+	if (uid && json_is_integer(u) && (size_t)n < dlen)
+		n += snprintf(desc + n, dlen - (size_t)n, "%suid %lld", n ? ", " : "",
+			      (long long)json_integer_value(u));
+	if (path[0] && (size_t)n < dlen)
+		snprintf(desc + n, dlen - (size_t)n, "%s%s", n ? ", " : "", path);
+	utf8_trim(desc);
+}
+
+/* false for events without a named target (older agents, plugins, fileless execs). */
+static bool inject_names(const json_t *ev, struct inject_names *ret)
+{
+	const json_t *proc = json_object_get(ev, "process"), *t = json_object_get(ev, "target");
+
+	if (!json_is_object(t) ||
+	    !(ev_str(t, "exe") || ev_str(t, "windows_path") || ev_str(t, "comm")))
+		return false;
+	inject_proc(json_is_object(proc) ? proc : ev, true, ret->by, sizeof(ret->by), ret->by_desc,
+		    sizeof(ret->by_desc));
+	inject_proc(t, false, ret->into, sizeof(ret->into), ret->into_desc, sizeof(ret->into_desc));
+	return true;
 }
 
 void alert_event_message(const json_t *ev, const struct alert_event *a, const char *hostname,
@@ -136,9 +242,10 @@ void alert_event_message(const json_t *ev, const struct alert_event *a, const ch
 	const json_t *proc = json_object_get(ev, "process"), *msg = json_object_get(ev, "message");
 	char who[128], rule[64], reason[64], action[32], comm[64], path[256], extra[256], men[700],
 		mzh[700];
-	char procdesc[200];
-	const char *host = hostname && *hostname ? hostname : "-";
+	char procdesc[200], host[100];
+	struct inject_names inj;
 
+	clean(hostname && *hostname ? hostname : "-", 64, host, sizeof(host));
 	clean(ev_str(ev, "deny") ?: ev_str(ev, "client") ?: ev_str(ev, "name") ?: ev_str(proc, "comm") ?:
 	      ev_str(ev, "comm") ?: "?", 100, who, sizeof(who));
 	clean(ev_str(ev, "rule") ?: ev_str(ev, "type") ?: "-", 60, rule, sizeof(rule));
@@ -174,6 +281,19 @@ void alert_event_message(const json_t *ev, const struct alert_event *a, const ch
 			 reason, action, procdesc, path[0] ? ", " : "", path, men,
 			 men[0] ? " " : "", host, a->blocked ? "已阻止" : "发现（未阻止）", who,
 			 rule, reason, mzh, mzh[0] ? " " : "");
+	else if (strcmp(a->rule, ALERT_INJECTION) == 0 && inject_names(ev, &inj))
+		snprintf(
+			out, len,
+			"Device %s (%s): %s (%s) tried to inject into %s (%s): %s (rule %s, reason "
+			"%s%s%s, action %s). %s%sTreat the device as compromised: isolate it and "
+			"investigate %s. / 设备 %s（%s）：%s（%s）试图注入 %s（%s）：%s（规则 %s，"
+			"原因 %s%s%s）。%s%s请将设备视为已失陷：隔离设备并调查 %s。",
+			host, device_id, inj.by, inj.by_desc, inj.into, inj.into_desc,
+			a->blocked ? "blocked" : "not stopped", rule, reason,
+			extra[0] ? ", request " : "", extra, action, men, men[0] ? " " : "", inj.by,
+			host, device_id, inj.by, inj.by_desc, inj.into, inj.into_desc,
+			a->blocked ? "已阻止" : "未阻止", rule, reason, extra[0] ? "，请求 " : "",
+			extra, mzh, mzh[0] ? " " : "", inj.by);
 	else if (strcmp(a->rule, ALERT_INJECTION) == 0)
 		snprintf(out, len,
 			 "Device %s (%s): injection into the WeCom client (rule %s, reason %s%s%s, "
@@ -210,6 +330,7 @@ void alert_event_message(const json_t *ev, const struct alert_event *a, const ch
 		snprintf(out, len,
 			 "Device %s (%s) reported %s (reason %s). / 设备 %s 报告安全事件 %s。",
 			 host, device_id, rule, reason, host, rule);
+	utf8_trim(out);
 }
 
 void alert_event_key(const json_t *ev, const struct alert_event *a, const char *device_id,
@@ -258,9 +379,10 @@ void alert_not_enforcing_message(const json_t *watcher, const char *policy_name,
 				 const char *hostname, const char *device_id, char *out, size_t len)
 {
 	char state[32], kernel[80], pol[80], summary[400], reported[256], unwatched[256], enf[32];
-	const char *host = hostname && *hostname ? hostname : "-";
+	char host[100];
 	bool ladder = json_is_object(json_object_get(watcher, "decisions"));
 
+	clean(hostname && *hostname ? hostname : "-", 64, host, sizeof(host));
 	clean(ev_str(watcher, "state") ?: "?", 24, state, sizeof(state));
 	clean(ev_str(watcher, "kernel") ?: "?", 64, kernel, sizeof(kernel));
 	clean(ev_str(watcher, "enforcement") ?: "none", 24, enf, sizeof(enf));
@@ -295,8 +417,9 @@ void alert_enforcing_restored_message(const json_t *watcher, const char *policy_
 				      size_t len)
 {
 	char state[32], mode[32], summary[400];
-	const char *host = hostname && *hostname ? hostname : "-";
+	char host[100];
 
+	clean(hostname && *hostname ? hostname : "-", 64, host, sizeof(host));
 	clean(ev_str(watcher, "state") ?: "off", 24, state, sizeof(state));
 	clean(policy_mode ?: "none", 24, mode, sizeof(mode));
 	clean(ev_str(watcher, "summary") ?: "", 380, summary, sizeof(summary));
@@ -328,9 +451,17 @@ static void fmt_time(long long t, char *out, size_t len)
 char *alert_wecom_payload(const json_t *a)
 {
 	const char *sev = json_string_value(json_object_get(a, "severity")) ?: "";
-	char when[64], *content = NULL, *out;
+	const char *msg = json_string_value(json_object_get(a, "message")) ?: "";
+	char when[64], *content = NULL, *out, *body;
+	size_t blen = strlen(msg) * 3 + 1;
 	json_t *j;
 
+	/* Messages already clean what came from a device; this holds for every alert, whoever
+	 * wrote its text: the robot renders markdown, the message is plain text. */
+	body = malloc(blen);
+	if (!body)
+		return NULL;
+	clean(msg, blen, body, blen);
 	fmt_time(json_integer_value(json_object_get(a, "created")), when, sizeof(when));
 	if (asprintf(&content,
 		     "### wxguard 告警 alert: %s\n"
@@ -341,11 +472,17 @@ char *alert_wecom_payload(const json_t *a)
 		     strcmp(sev, "critical") == 0 || strcmp(sev, "high") == 0 ? "warning"
 									      : "comment",
 		     sev, json_string_value(json_object_get(a, "device_id")) ?: "-", when,
-		     json_string_value(json_object_get(a, "message")) ?: "") < 0)
+		     body) < 0) {
+		free(body);
 		return NULL;
+	}
+	free(body);
 	/* The robot accepts at most 4096 bytes of markdown content. */
-	if (strlen(content) > 4000)
-		strcpy(content + 3990, "…");
+	if (strlen(content) > 4000) {
+		content[3990] = 0;
+		utf8_trim(content);
+		strcat(content, "…");
+	}
 	j = json_pack("{s:s, s:{s:s}}", "msgtype", "markdown", "markdown", "content", content);
 	out = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
@@ -481,9 +618,10 @@ static int sweep_stale(struct srv *s, struct store *st, long long now)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < res->nrows; i++) {
-		const char *id = store_res_get(res, i, 0), *host = store_res_get(res, i, 1) ?: "";
-		char text[512], key[128], when[64];
+		const char *id = store_res_get(res, i, 0);
+		char text[512], key[128], when[64], host[100];
 
+		clean(store_res_get(res, i, 1) ?: "", 64, host, sizeof(host));
 		fmt_time(store_res_int(res, i, 2, 0), when, sizeof(when));
 		snprintf(text, sizeof(text),
 			 "Device %s (%s) is stale: no report since %s. Check that it is on and "

@@ -16,6 +16,7 @@
 #include "common/policy/policy_match.h"
 #include "agent/watch/watch_events.h"
 #include "agent/host/proc.h"
+#include "agent/host/proc_wine.h"
 #include "agent/watch/watch_internal.h"
 #include "common/fileio.h"
 #include "common/log.h"
@@ -300,12 +301,31 @@ static const char *ptrace_req_str(uint64_t req)
 	}
 }
 
+/* Name a process of an inject event by what /proc shows, if it is still the process the
+ * kernel saw (start_ns): "comm" (target only: the event's task has one), and for Wine "exe"
+ * and "windows_path" (docs/events.md). Gone, or the pid reused: nothing is added. These are
+ * what the process says about itself (argv[0]): for the server's alert, not for the message
+ * and notification, which keep the kernel's comm. */
+static void add_wine_names(struct watch *w, json_t *o, pid_t pid, pid_t tid, uint64_t start_ns,
+			   bool comm)
+{
+	struct proc_wine pw;
+
+	if (!o || proc_wine_read(w->sr, pid, tid, start_ns, &pw) < 0)
+		return;
+	if (comm)
+		watch_events_set_str(o, "comm", pw.comm);
+	watch_events_set_str(o, "exe", pw.exe);
+	watch_events_set_str(o, "windows_path", pw.windows_path);
+	proc_wine_clear(&pw);
+}
+
 static void on_inject(struct watch *w, const struct wxg_ev_inject *e)
 {
 	const struct policy_client *c = watch_client_of(w, e->v.client);
 	const char *rule = watch_events_rule_for_reason(e->v.reason, false);
 	char detail[128], comm[WXG_COMM_LEN + 1];
-	json_t *ev;
+	json_t *ev, *proc, *tgt;
 
 	/* PTRACE_ATTACH queued a SIGSTOP for the client: once the dead injector is detached,
 	 * let the client go on (a tracing program's kill at the access check may be one). */
@@ -314,14 +334,17 @@ static void on_inject(struct watch *w, const struct wxg_ev_inject *e)
 	ev = watch_events_new("inject", e->hdr.ts_ns, watch_mode_str(w));
 	if (!ev)
 		return;
-	json_object_set_new(ev, "process", task_json(&e->task, e->hdr.tgid));
-	json_object_set_new(
-		ev, "target",
-		json_pack("{s:i, s:i}", "pid", (int)e->target_tgid, "tid", (int)e->target_pid));
+	snprintf(comm, sizeof(comm), "%.*s", WXG_COMM_LEN, e->task.comm);
+	proc = task_json(&e->task, e->hdr.tgid);
+	/* the injector may be dead already (killed in the kernel): its comm stays */
+	add_wine_names(w, proc, (pid_t)e->hdr.tgid, (pid_t)e->task.pid, e->task.start_ns, false);
+	json_object_set_new(ev, "process", proc);
+	tgt = json_pack("{s:i, s:i}", "pid", (int)e->target_tgid, "tid", (int)e->target_pid);
+	add_wine_names(w, tgt, (pid_t)e->target_tgid, 0, e->target_start_ns, true);
+	json_object_set_new(ev, "target", tgt);
 	watch_events_set_str(ev, "request", ptrace_req_str(e->request));
 	set_ids(w, ev, e->v.client, false);
 	set_verdict(ev, rule, e->v.reason, e->v.verdict, action_str(e->v.action));
-	snprintf(comm, sizeof(comm), "%.*s", WXG_COMM_LEN, e->task.comm);
 	snprintf(detail, sizeof(detail), "%s on %s, pid %u", ptrace_req_str(e->request),
 		 c ? (c->display_name ? c->display_name : c->id) : "client", e->target_tgid);
 	watch_act_report(w, ev, rule, true, e->v.action != WXG_A_NONE, comm, detail, e->task.uid,

@@ -377,6 +377,52 @@ static void test_e2e_watcher_events_alert_and_cli_options_after_command(void **s
 	}
 }
 
+/* A Wine injection (docs/events.md "inject" with the Windows names) reaches the WeCom robot
+ * once, naming the injector and the target in both languages; a hostile path from the device
+ * comes out as text, not markdown. */
+static void test_e2e_wine_injection_alert_names_injector_and_target(void **state)
+{
+	json_t *evs = json_array(), *ev, *proc, *rep, *j;
+	const char *content;
+	char *msg;
+
+	ev = simclient_watch_event(time(NULL), "inject", "client.injection", "ptrace", "deny",
+				   "kill");
+	proc = json_object_get(ev, "process");
+	json_object_set_new(proc, "comm", json_string("injector.exe"));
+	json_object_set_new(proc, "exe", json_string("injector.exe"));
+	json_object_set_new(proc, "windows_path",
+			    json_string("C:\\users\\bob\\x\n](http://evil)\\injector.exe"));
+	json_object_set_new(ev, "request", json_string("pokedata"));
+	json_object_set_new(ev, "target",
+			    json_pack("{s:i, s:i, s:s, s:s, s:s}", "pid", 456, "tid", 456, "comm",
+				      "WXWork.exe", "exe", "WXWork.exe", "windows_path",
+				      "C:\\Program Files (x86)\\WXWork\\WXWork.exe"));
+	json_array_append_new(evs, ev);
+	assert_int_equal(https_json("/api/v1/events", simclient_batch(C, time(NULL), evs), &rep),
+			 200);
+	assert_int_equal(json_integer_value(json_object_get(rep, "accepted")), 1);
+	json_decref(rep);
+	msg = webhook_receiver_wait(&E.rv, "/cgi-bin/webhook/send",
+				    "tried to inject into WXWork.exe", 10);
+	assert_non_null(msg);
+	j = json_loads(msg, 0, NULL);
+	content = json_string_value(json_object_get(json_object_get(j, "markdown"), "content"));
+	assert_non_null(content);
+	assert_non_null(strstr(content, "injector.exe (pid 22381, uid 1000, C:\\users\\bob\\x "
+					"］(http：//evil)\\injector.exe) tried to inject into "
+					"WXWork.exe (pid 456, C:\\Program Files (x86)\\WXWork\\"
+					"WXWork.exe): blocked (rule client.injection"));
+	assert_non_null(strstr(content, "试图注入 WXWork.exe（pid 456"));
+	assert_null(strstr(content, "]("));
+	assert_null(strstr(content, "http://evil"));
+	json_decref(j);
+	free(msg);
+	assert_int_equal(webhook_receiver_count(&E.rv, "/cgi-bin/webhook/send",
+						"tried to inject into WXWork.exe"),
+			 1);
+}
+
 static void test_e2e_stale_device_alert_is_delivered(void **state)
 {
 	char *msg, *out;
@@ -814,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_e2e_reports_accepted_and_noncompliance_reaches_wecom),
 		cmocka_unit_test(test_e2e_bad_requests_get_clear_4xx),
 		cmocka_unit_test(test_e2e_watcher_events_alert_and_cli_options_after_command),
+		cmocka_unit_test(test_e2e_wine_injection_alert_names_injector_and_target),
 		cmocka_unit_test(test_e2e_stale_device_alert_is_delivered),
 	};
 	const struct CMUnitTest pg[] = {

@@ -883,6 +883,46 @@ static void test_event_alert_text_is_sanitized_and_capped(void **state)
 	json_decref(ev);
 }
 
+/* A Wine injection as the agent reports it (docs/events.md "inject": the injector's and the
+ * target's Windows programs): one alert, naming both, in both languages. */
+static void test_wine_injection_event_over_the_api_gives_one_named_alert(void **state)
+{
+	struct fx *f = *state;
+	struct simclient *c = enroll(f, false);
+	json_t *evs = json_array(), *ev, *proc, *r, *a;
+	const char *msg;
+	int st;
+
+	ev = simclient_watch_event(now_s(), "inject", "client.injection", "ptrace", "deny", "kill");
+	proc = json_object_get(ev, "process");
+	json_object_set_new(proc, "comm", json_string("injector.exe"));
+	json_object_set_new(proc, "exe", json_string("injector.exe"));
+	json_object_set_new(proc, "windows_path",
+			    json_string("C:\\users\\bob\\Desktop\\injector.exe"));
+	json_object_set_new(ev, "request", json_string("pokedata"));
+	json_object_set_new(ev, "target",
+			    json_pack("{s:i, s:i, s:s, s:s, s:s}", "pid", 456, "tid", 456, "comm",
+				      "WXWork.exe", "exe", "WXWork.exe", "windows_path",
+				      "C:\\Program Files (x86)\\WXWork\\WXWork.exe"));
+	json_array_append_new(evs, ev);
+	r = call(f, "POST", "/api/v1/events", simclient_batch(c, now_s(), evs), NULL, &st);
+	assert_int_equal(st, 200);
+	assert_int_equal(json_integer_value(json_object_get(r, "accepted")), 1);
+	json_decref(r);
+	assert_int_equal(count_alerts(f, c->device_id, ALERT_INJECTION), 1);
+	assert_int_equal(store_alerts_list(f->st, c->device_id, 10, &a), 0);
+	msg = json_string_value(json_object_get(json_array_get(a, 0), "message"));
+	assert_non_null(msg);
+	assert_non_null(strstr(msg,
+			       "injector.exe (pid 22381, uid 1000, "
+			       "C:\\users\\bob\\Desktop\\injector.exe) tried to inject into "
+			       "WXWork.exe (pid 456, C:\\Program Files (x86)\\WXWork\\WXWork.exe): "
+			       "blocked (rule client.injection"));
+	assert_non_null(strstr(msg, "试图注入 WXWork.exe（pid 456"));
+	json_decref(a);
+	simclient_free(c);
+}
+
 static void test_watcher_events_over_the_api_raise_mapped_alerts(void **state)
 {
 	struct fx *f = *state;
@@ -1169,6 +1209,7 @@ static void test_store_migrates_schema_1_in_place(void **state)
 		T(test_event_alert_mapping_by_rule_reason_verdict_action),                      \
 		T(test_event_alert_text_is_sanitized_and_capped),                               \
 		T(test_watcher_events_over_the_api_raise_mapped_alerts),                        \
+		T(test_wine_injection_event_over_the_api_gives_one_named_alert),                \
 		T(test_noncompliant_alert_once_per_transition_and_rate_limited),                \
 		T(test_stale_device_is_alerted_once), T(test_admin_api_needs_token),            \
 		T(test_policy_upload_is_signed_and_served),                                     \
