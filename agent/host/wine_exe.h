@@ -1,0 +1,114 @@
+/* Which Windows program a Wine process runs, and what it is: the user-space half of judging Wine
+ * by content rather than by name (issue 10, docs/wine.md "Which .exe a Wine process runs").
+ *
+ * wine_exe_resolve() turns what the kernel shows of a Wine process into the Unix path of its
+ * .exe, read through a sysroot (a fixture tree in tests). Two argv forms are understood:
+ *
+ *   at exec time   the loader and what it was asked to run, as the kernel passes them:
+ *                  `wine64 C:\Program Files\WXWork\WXWork.exe`, `/usr/lib/wine/wine64 ./x.exe`,
+ *                  `wine64-preloader /usr/lib/wine/wine64 x.exe`, `wine start /unix /p/x.exe`,
+ *                  `wine start C:\x.exe`, `wine64 notepad`, and a Wine launcher script run by
+ *                  its shell (`/bin/sh -e /usr/bin/wine x.exe`). argv[0]'s base name is a
+ *                  loader (wine, wine64, wine-*, wine64-*, deepin-wine*) or a shell.
+ *   running        a Wine process once started: Wine rewrites its argv to the Windows command
+ *                  line, argv[0] the Windows path (C:\windows\system32\services.exe,
+ *                  Z:\tmp\app\WXWorkWeb.exe, \\?\unix\home\u\x.exe). Any other argv[0].
+ *
+ * Names are looked up as Wine does: a drive path through <prefix>/dosdevices/<x>: (c: ->
+ * ../drive_c, z: -> /), each component of a Windows name matched exactly, else without regard
+ * to ASCII case (the first match in strcmp order); '\' and '/' both separate; "." and ".." are
+ * taken lexically, and one climbing above the drive's root (or above / for names relative to the
+ * cwd) is refused; trailing dots and spaces of the last component are dropped. A name with a
+ * path is relative to the cwd and taken as given; a bare name (`notepad`) is searched in the
+ * cwd, then C:\windows\system32, C:\windows, C:\windows\system32\wbem, trying the name itself
+ * when it has a '.' and then NAME.com and NAME.exe (start.exe's search, where Wine falls back
+ * to). Symbolic links are followed inside the sysroot (absolute targets re-rooted), at most 40.
+ *
+ * Not modelled: 8.3 short names (PROGRA~1), UNC paths, WINEPATH, Wine's builtin programs that
+ * have no file in the prefix, registry App Paths; each gives an error, never a wrong file.
+ *
+ * What argv says is a claim: a Wine process started by another Wine process gets the command
+ * line its parent chose, and the image it maps comes from wineserver. For those, confirm the
+ * result against the .exe the process actually maps. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent/host/pe.h"
+#include "agent/host/sysroot.h"
+#include "common/hash.h"
+
+/* Longest argument looked at: the longest Windows command line. Longer: -ENAMETOOLONG. */
+#define WINE_EXE_ARG_MAX 32767
+/* Largest file wine_exe_identify() digests (-EFBIG above). */
+#define WINE_EXE_SIZE_MAX (1024ull * 1024 * 1024)
+
+struct wine_exe_ctx {
+	const char *const *argv; /* as /proc/PID/cmdline gives it */
+	size_t argc;
+	const char *cwd;        /* the process's cwd (readlink of /proc/PID/cwd), absolute */
+	const char *wineprefix; /* its WINEPREFIX, NULL when unset */
+	const char *home;       /* its HOME: the default prefix is $HOME/.wine */
+};
+
+/* The prefix the process uses: WINEPREFIX, else home/.wine, without trailing slashes.
+ * -EINVAL when WINEPREFIX is set but not absolute (Wine refuses it too), or neither is usable;
+ * -ENAMETOOLONG. */
+int wine_exe_prefix(const struct wine_exe_ctx *ctx, char *buf, size_t size);
+
+/* The argument that names the program and how: *ret_index is its index in ctx->argv,
+ * *ret_unix true when it is a Unix path by Wine's rules (`start /unix`). A `start` without a
+ * program runs cmd.exe: *ret_index is then ctx->argc. Errors: -EINVAL no argv, or an option of
+ * `start` it does not accept (it exits then); -ENOEXEC argv[0] is a shell not running a Wine
+ * launcher (`sh -c ...`, `bash run.sh`); -ENODATA the loader is asked for no program (alone,
+ * --help, --version); -ENAMETOOLONG an argument over WINE_EXE_ARG_MAX. */
+int wine_exe_program_arg(const struct wine_exe_ctx *ctx, size_t *ret_index, bool *ret_unix);
+
+/* The Unix path (as the real system sees it, no sysroot prefix, symlinks resolved) of the
+ * regular file the process runs. Errors, besides those of wine_exe_program_arg() and
+ * wine_exe_prefix(): -ENOENT no such file (also a search that found nothing); -ENODEV a drive
+ * letter the prefix does not map; -EXDEV a ".." above the root of its drive; -EOPNOTSUPP a UNC
+ * or device path; -ELOOP more than 40 symbolic links; -ENOTDIR, -EISDIR; -ENAMETOOLONG a path
+ * over PATH_MAX or size; -errno of lstat/readlink/opendir. path is touched only on success. */
+int wine_exe_resolve(const struct sysroot *sr, const struct wine_exe_ctx *ctx, char *path,
+		     size_t size);
+
+struct wine_exe_id {
+	char sha256[HASH_SHA256_HEX];
+	uint64_t size;
+	dev_t dev;
+	ino_t ino;
+	/* The version resource (agent/host/pe.h); all NULL for a PE without one. */
+	struct pe_version version;
+	bool has_version;
+};
+
+/* Identity of the file at path (a path as the real system sees it, read through sr): sha256,
+ * size, device and inode, and the version resource, all from one open file descriptor. The
+ * final component is not followed (pass a wine_exe_resolve() result). Errors: -ENOEXEC not a
+ * regular file or not a PE file; -EBADMSG a malformed or truncated PE (treat as hostile);
+ * -EFBIG over WINE_EXE_SIZE_MAX; -EAGAIN the file changed while it was read; -ELOOP a symlink;
+ * -errno of open/read. *ret is touched only on success; clear it with wine_exe_id_clear(). */
+int wine_exe_identify(const struct sysroot *sr, const char *path, struct wine_exe_id *ret);
+/* Frees the version strings and zeroes *id; accepts NULL and a zeroed struct. */
+void wine_exe_id_clear(struct wine_exe_id *id);
+
+/* What a file is by its version resource, whatever it is called. Tencent means CompanyName
+ * contains "Tencent" or "腾讯" (any ASCII case); among those, WeCom when ProductName,
+ * OriginalFilename or FileDescription names WXWork, WeCom, WeWork or 企业微信, else WeChat when
+ * one names WeChat, Weixin or 微信; other Tencent programs (QQ, TxBugReport) are TENCENT.
+ * WeCom's own package ships WeChat-named helpers (WeChatAppEx.exe, WeChatOCR.exe): judge by the
+ * approved manifest's digests first and by family only for files it does not list. */
+enum wine_exe_family {
+	WINE_EXE_OTHER = 0,
+	WINE_EXE_TENCENT = 1,
+	WINE_EXE_WECHAT = 2,
+	WINE_EXE_WECOM = 3,
+};
+
+enum wine_exe_family wine_exe_family(const struct wine_exe_id *id);
+bool wine_exe_is_tencent(const struct wine_exe_id *id);
+/* "other", "tencent", "wechat", "wecom". */
+const char *wine_exe_family_to_string(enum wine_exe_family f);
