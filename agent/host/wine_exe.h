@@ -14,18 +14,25 @@
  *                  line, argv[0] the Windows path (C:\windows\system32\services.exe,
  *                  Z:\tmp\app\WXWorkWeb.exe, \\?\unix\home\u\x.exe). Any other argv[0].
  *
- * Names are looked up as Wine does: a drive path through <prefix>/dosdevices/<x>: (c: ->
- * ../drive_c, z: -> /), each component of a Windows name matched exactly, else without regard
- * to ASCII case (the first match in strcmp order); '\' and '/' both separate; "." and ".." are
- * taken lexically, and one climbing above the drive's root (or above / for names relative to the
- * cwd) is refused; trailing dots and spaces of the last component are dropped. A name with a
- * path is relative to the cwd and taken as given; a bare name (`notepad`) is searched in the
- * cwd, then C:\windows\system32, C:\windows, C:\windows\system32\wbem, trying the name itself
- * when it has a '.' and then NAME.com and NAME.exe (start.exe's search, where Wine falls back
- * to). Symbolic links are followed inside the sysroot (absolute targets re-rooted), at most 40.
+ * Names are looked up as Wine does (checked against Debian's Wine 8.0): a drive path through
+ * <prefix>/dosdevices/<x>: (c: -> ../drive_c, z: -> /), each component of a Windows name matched
+ * exactly, else without regard to ASCII case (the first match in strcmp order); '\' and '/' both
+ * separate; "." and ".." are taken lexically; trailing dots and spaces of the last component are
+ * dropped (`WeChat.exe. .` runs WeChat.exe). A ".." climbing above the drive's root (or above /
+ * for a name relative to the cwd) is refused (-EXDEV) where Wine stops at the root: no launcher
+ * writes one, and it names the file another way than it is. A name with a path is relative to
+ * the cwd and taken as given (`wine64 ./WXWork` does not run WXWork.exe); a bare name
+ * (`notepad`) is the file of that name in the cwd, else it is searched in the cwd, then
+ * C:\windows\system32, C:\windows, C:\windows\system32\wbem, as the name itself when it has a '.'
+ * and then NAME.com and NAME.exe (start.exe's search, where Wine falls back to). `start` searches
+ * the same way, also for a name with a path. Symbolic links are followed inside the sysroot
+ * (absolute targets re-rooted), at most 40.
  *
- * Not modelled: 8.3 short names (PROGRA~1), UNC paths, WINEPATH, Wine's builtin programs that
- * have no file in the prefix, registry App Paths; each gives an error, never a wrong file.
+ * Not modelled, each an error rather than a guess: 8.3 short names (PROGRA~1), UNC paths,
+ * Wine's builtin programs that have no file in the prefix, registry App Paths. A bare name is
+ * not searched in WINEPATH's directories (the PATH a process set for itself): a program found
+ * only there gives -ENOENT, and a caller that finds WINEPATH set should not trust a bare-name
+ * result.
  *
  * What argv says is a claim: a Wine process started by another Wine process gets the command
  * line its parent chose, and the image it maps comes from wineserver. For those, confirm the
