@@ -635,12 +635,14 @@ static int try_name(const struct res *rs, const char *dir, const char *name, con
 }
 
 /* start.exe's search (cmd's rules): a name with a path as given, else in the cwd and Wine's
- * default PATH; the name itself when it has an extension, then with .com and .exe. */
+ * default PATH (the prefix's registry: system32, windows, wbem, WindowsPowershell\v1.0); the
+ * name itself when it has an extension, then with .com and .exe (PATHEXT's first two). */
 static int resolve_search(const struct res *rs, const char *name, struct walk *w, char *out,
 			  size_t size)
 {
 	static const char *const path[] = { NULL, "C:\\windows\\system32", "C:\\windows",
-					    "C:\\windows\\system32\\wbem" };
+					    "C:\\windows\\system32\\wbem",
+					    "C:\\windows\\system32\\WindowsPowershell\\v1.0" };
 	static const char *const exts[] = { ".com", ".exe" };
 	bool has_path = strpbrk(name, "/\\:") != NULL;
 	const char *last = name + strlen(name);

@@ -23,10 +23,16 @@
  * writes one, and it names the file another way than it is. A name with a path is relative to
  * the cwd and taken as given (`wine64 ./WXWork` does not run WXWork.exe); a bare name
  * (`notepad`) is the file of that name in the cwd, else it is searched in the cwd, then
- * C:\windows\system32, C:\windows, C:\windows\system32\wbem, as the name itself when it has a '.'
- * and then NAME.com and NAME.exe (start.exe's search, where Wine falls back to). `start` searches
- * the same way, also for a name with a path. Symbolic links are followed inside the sysroot
- * (absolute targets re-rooted), at most 40.
+ * C:\windows\system32, C:\windows, system32\wbem, system32\WindowsPowershell\v1.0, as the name
+ * itself when it has a '.' and then NAME.com and NAME.exe (start.exe's search, where Wine falls
+ * back to). `start` searches the same way, also for a name with a path. Symbolic links are
+ * followed inside the sysroot (absolute targets re-rooted), at most 40.
+ *
+ * A program in C:\windows\system32 that Wine also has as a builtin (notepad, cmd, winver...)
+ * runs as Wine's builtin whatever the prefix's file holds, unless a DllOverrides entry asks for
+ * native (seen with Wine 8.0: a WeChat copied over system32\notepad.exe does not run; over
+ * C:\windows\regedit.exe it does). The path returned is still the prefix's file: judging it errs
+ * towards refusing, and a system32 file that is not Wine's placeholder is a tampered prefix.
  *
  * Not modelled, each an error rather than a guess: 8.3 short names (PROGRA~1), UNC paths,
  * Wine's builtin programs that have no file in the prefix, registry App Paths. A bare name is

@@ -590,14 +590,17 @@ static void copy_file(const char *from, const char *to)
 	free(data);
 }
 
-/* WeChat.exe renamed notepad.exe in the prefix, started as `wine64 notepad`: found in
- * system32 and still WeChat; WXWork.exe under Program Files is WeCom; the helper and a DLL have
- * no version resource; a truncated copy is hostile. */
+/* WeChat.exe renamed notepad.exe in Downloads, started there as `wine64 notepad`: the cwd
+ * comes before system32 (as tests/wine runs it under real Wine) and it is still WeChat;
+ * WXWork.exe under Program Files is WeCom; the helper and a DLL have no version resource; a
+ * truncated copy is hostile. */
 static void test_wine_exe_mingw_programs_resolved_and_identified(void **state)
 {
 	char dir[PATH_MAX], from[PATH_MAX + 64], to[PATH_MAX + 128], buf[PATH_MAX], *root;
 	const char *argv[] = { "/usr/lib/wine/wine64", "notepad", NULL };
-	struct wine_exe_ctx ctx = { .argv = argv, .argc = 2, .cwd = "/home/u", .home = "/home/u" };
+	struct wine_exe_ctx ctx = {
+		.argv = argv, .argc = 2, .cwd = "/home/u/Downloads", .home = "/home/u"
+	};
 	struct wine_exe_id id = { 0 };
 	struct sysroot *sr = NULL;
 	char hex[HASH_SHA256_HEX];
@@ -607,10 +610,10 @@ static void test_wine_exe_mingw_programs_resolved_and_identified(void **state)
 		return;
 	root = wxg_test_mkdtemp();
 	make_prefix(root, "/home/u/.wine");
-	snprintf(to, sizeof(to), "%s/home/u", root);
-	assert_int_equal(mkdir_p(to, 0755), 0);
-	snprintf(from, sizeof(from), "%s/WeChat.exe", dir);
 	snprintf(to, sizeof(to), "%s/home/u/.wine/drive_c/windows/system32/notepad.exe", root);
+	wxg_test_write(to, "MZ"); /* Wine's placeholder */
+	snprintf(from, sizeof(from), "%s/WeChat.exe", dir);
+	snprintf(to, sizeof(to), "%s/home/u/Downloads/notepad.exe", root);
 	copy_file(from, to);
 	snprintf(from, sizeof(from), "%s/WXWork.exe", dir);
 	snprintf(to, sizeof(to), "%s/home/u/.wine/drive_c/Program Files/WXWork/WXWork.exe", root);
@@ -622,7 +625,7 @@ static void test_wine_exe_mingw_programs_resolved_and_identified(void **state)
 	assert_int_equal(sysroot_new(root, &sr), 0);
 
 	assert_int_equal(wine_exe_resolve(sr, &ctx, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/home/u/.wine/drive_c/windows/system32/notepad.exe");
+	assert_string_equal(buf, "/home/u/Downloads/notepad.exe");
 	assert_int_equal(wine_exe_identify(sr, buf, &id), 0);
 	snprintf(from, sizeof(from), "%s/WeChat.exe", dir);
 	assert_int_equal(hash_sha256_file(from, hex), 0);
