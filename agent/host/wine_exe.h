@@ -42,7 +42,10 @@
  *
  * What argv says is a claim: a Wine process started by another Wine process gets the command
  * line its parent chose, and the image it maps comes from wineserver. For those, confirm the
- * result against the .exe the process actually maps. */
+ * result against the .exe the process actually maps (wine_exe_mapped()).
+ *
+ * wine_exe.c resolves; wine_exe_id.c identifies (wine_exe_identify(), wine_exe_family(),
+ * wine_exe_mapped()). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -107,6 +110,19 @@ struct wine_exe_id {
 int wine_exe_identify(const struct sysroot *sr, const char *path, struct wine_exe_id *ret);
 /* Frees the version strings and zeroes *id; accepts NULL and a zeroed struct. */
 void wine_exe_id_clear(struct wine_exe_id *id);
+
+/* The .exe a running Wine process maps, from <root>/proc/PID/maps: the file named *.exe (any
+ * case) mapped from offset 0. Wine maps the main image's headers from the file itself (WXWork.exe
+ * at 0x140000000, seen with Wine 8.0), so this names the program the process runs whatever its
+ * argv claims: confirm wine_exe_resolve()'s answer with it once the loader has mapped the image
+ * (not yet at exec time). path gets the file as maps shows it (a " (deleted)" suffix kept),
+ * *ret_dev and *ret_ino (either may be NULL) its device and inode, to compare with
+ * wine_exe_identify()'s. Errors: -ENOENT no .exe mapped (yet), or no such process; -ENOTUNIQ
+ * two different .exe files mapped (one loaded as data, for its version resource: look again);
+ * -EBADMSG a line that is not a maps line; -EINVAL pid <= 0; -ENAMETOOLONG; -errno of reading
+ * maps. */
+int wine_exe_mapped(const struct sysroot *sr, pid_t pid, char *path, size_t size, dev_t *ret_dev,
+		    ino_t *ret_ino);
 
 /* What a file is by its version resource, whatever it is called. Tencent means CompanyName
  * contains "Tencent" or "腾讯" (any ASCII case); among those, WeCom when ProductName,

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "agent/host/sysroot.h"
@@ -679,6 +680,71 @@ static void test_wine_exe_mingw_programs_resolved_and_identified(void **state)
 	free(root);
 }
 
+/* /proc/PID/maps as Wine 8.0 showed it for WXWork.exe (its headers and sections mapped from the
+ * file), with DLLs, the heap and anonymous memory around it. */
+static void test_wine_exe_mapped_names_the_image(void **state)
+{
+	static const char wxwork[] =
+		"140000000-140001000 r--p 00000000 fd:01 11453719 /home/u/.wine/drive_c/Program "
+		"Files/WXWork/WXWork.exe\n"
+		"140001000-14000a000 r-xp 00000000 00:00 0 \n"
+		"14000a000-14000c000 r--p 00008000 fd:01 11453719 /home/u/.wine/drive_c/Program "
+		"Files/WXWork/WXWork.exe\n"
+		"6ffffc000000-6ffffc010000 r--p 00000000 fd:01 2345 "
+		"/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/kernel32.dll\n"
+		"7f0000000000-7f0000021000 rw-p 00000000 00:00 0                          [heap]\n"
+		"7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          "
+		"[stack]\n";
+	static const char data_exe[] =
+		"180000000-180100000 r--p 00000000 fd:01 777 /home/u/.wine/drive_c/x/Other.EXE\n";
+	char *root = wxg_test_mkdtemp(), p[PATH_MAX], buf[PATH_MAX] = "";
+	struct sysroot *sr = NULL;
+	dev_t dev = 0;
+	ino_t ino = 0;
+	char *both;
+
+	(void)state;
+	assert_int_equal(sysroot_new(root, &sr), 0);
+	snprintf(p, sizeof(p), "%s/proc/100/maps", root);
+	wxg_test_write(p, wxwork);
+	assert_int_equal(wine_exe_mapped(sr, 100, buf, sizeof(buf), &dev, &ino), 0);
+	assert_string_equal(buf, "/home/u/.wine/drive_c/Program Files/WXWork/WXWork.exe");
+	assert_int_equal(ino, 11453719);
+	assert_int_equal(major(dev), 0xfd);
+	assert_int_equal(minor(dev), 1);
+	assert_int_equal(wine_exe_mapped(sr, 100, buf, 8, NULL, NULL), -ENAMETOOLONG);
+
+	/* Two different .exe files: ambiguous. */
+	both = malloc(sizeof(wxwork) + sizeof(data_exe));
+	snprintf(both, sizeof(wxwork) + sizeof(data_exe), "%s%s", wxwork, data_exe);
+	snprintf(p, sizeof(p), "%s/proc/101/maps", root);
+	wxg_test_write(p, both);
+	free(both);
+	assert_int_equal(wine_exe_mapped(sr, 101, buf, sizeof(buf), NULL, NULL), -ENOTUNIQ);
+
+	/* Only DLLs and anonymous memory (not mapped yet); a deleted .exe is still named. */
+	snprintf(p, sizeof(p), "%s/proc/102/maps", root);
+	wxg_test_write(p, "7f0000000000-7f0000021000 rw-p 00000000 00:00 0   [heap]\n"
+			  "6ffffc000000-6ffffc010000 r--p 00000000 fd:01 2345 /usr/lib/k.dll\n");
+	assert_int_equal(wine_exe_mapped(sr, 102, buf, sizeof(buf), NULL, NULL), -ENOENT);
+	snprintf(p, sizeof(p), "%s/proc/103/maps", root);
+	wxg_test_write(p, "140000000-140001000 r--p 00000000 08:02 99 /tmp/a b/x.exe (deleted)\n");
+	assert_int_equal(wine_exe_mapped(sr, 103, buf, sizeof(buf), NULL, &ino), 0);
+	assert_string_equal(buf, "/tmp/a b/x.exe (deleted)");
+	assert_int_equal(ino, 99);
+
+	/* Not a maps file; no such process; a bad pid. */
+	snprintf(p, sizeof(p), "%s/proc/104/maps", root);
+	wxg_test_write(p, "MZ\x90\x00 garbage\n");
+	assert_int_equal(wine_exe_mapped(sr, 104, buf, sizeof(buf), NULL, NULL), -EBADMSG);
+	assert_int_equal(wine_exe_mapped(sr, 105, buf, sizeof(buf), NULL, NULL), -ENOENT);
+	assert_int_equal(wine_exe_mapped(sr, 0, buf, sizeof(buf), NULL, NULL), -EINVAL);
+	assert_string_equal(buf, "/tmp/a b/x.exe (deleted)");
+	sysroot_free(sr);
+	wxg_test_rmtree(root);
+	free(root);
+}
+
 static int case_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct exe_case *)a)->name, ((const struct exe_case *)b)->name);
@@ -695,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_wine_exe_identify_refuses_what_is_not_a_file),
 		cmocka_unit_test(test_wine_exe_family_by_content),
 		cmocka_unit_test(test_wine_exe_mingw_programs_resolved_and_identified),
+		cmocka_unit_test(test_wine_exe_mapped_names_the_image),
 	};
 	const size_t n_extra = sizeof(extra) / sizeof(extra[0]);
 	struct exe_case *cases = NULL;
