@@ -10,6 +10,7 @@
 
 #include "bpf/wxg_abi.h"
 #include "bpf/lib/events.bpf.h"
+#include "bpf/lib/inode.bpf.h"
 #include "bpf/lib/maps.bpf.h"
 #include "bpf/lib/task.bpf.h"
 
@@ -22,6 +23,23 @@
 #define PTRACE_ATTACH 16
 #define PTRACE_SETREGSET 0x4205
 #define PTRACE_SEIZE 0x4206
+
+/* Is the task Wine's server (its executable flagged WXG_I_WINESERVER)? wineserver performs every
+ * cross-process read and write of the Windows processes it serves (ptrace, /proc/PID/mem,
+ * process_vm_writev): that is not an injection, and killing it would end the client's whole
+ * session. What runs in the client's prefix is judged at exec instead (docs/wine.md). */
+static __always_inline bool task_is_wineserver(struct task_struct *task)
+{
+	struct wxg_inode_val *iv;
+	struct wxg_inode_key k;
+	struct file *f = BPF_CORE_READ(task, mm, exe_file);
+
+	if (!f)
+		return false;
+	inode_key(BPF_CORE_READ(f, f_inode), &k);
+	iv = bpf_map_lookup_elem(&inodes, &k);
+	return iv && (iv->flags & WXG_I_WINESERVER);
+}
 
 /* Injection aimed at the approved client (target_tgid) by the current process: reported, and in
  * enforce mode killed (act(): raw tracepoint, tracing) or refused (refuse: BPF LSM). Not by the
@@ -44,6 +62,8 @@ static __always_inline bool judge_inject(const struct wxg_config *cfg, struct ta
 	self = bpf_map_lookup_elem(&watched, &tgid);
 	if (self && (self->flags & WXG_W_CLIENT) && self->client == client)
 		return false; /* the client's own crash handler */
+	if (task_is_wineserver(task))
+		return false;
 	a = refuse ? act_refuse(cfg, WXG_V_DENY) : act(cfg, WXG_V_DENY);
 	e = ev_reserve(sizeof(*e));
 	if (e) {

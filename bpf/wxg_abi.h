@@ -152,6 +152,8 @@ enum wxg_inode_flags {
 	WXG_I_DENIED = 1 << 1,   /* a denied client's executable (deny index in `client`) */
 	WXG_I_WINE = 1 << 2,     /* a Wine loader: family .exe arguments are judged in user space */
 	WXG_I_LOADER = 1 << 3,   /* ld.so or a script interpreter */
+	WXG_I_WINESERVER = 1 << 4, /* Wine's server: its ptrace and memory writes serve its
+				    * processes, whose programs are judged at exec (issue 10) */
 };
 
 struct wxg_inode_val {

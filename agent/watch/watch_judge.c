@@ -18,6 +18,7 @@
 #include "agent/host/proc.h"
 #include "agent/host/proc_wine.h"
 #include "agent/watch/watch_internal.h"
+#include "agent/watch/watch_wine.h"
 #include "common/fileio.h"
 #include "common/log.h"
 
@@ -100,40 +101,39 @@ static void flags_json(json_t *ev, uint32_t f)
 }
 
 /* An approved Wine loader started: which .exe, in which prefix? */
+/* An approved Wine loader's exec: true when what it runs may run (watch_wine.c judges). */
 static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev, char *why,
 		       size_t size)
 {
 	const struct policy_client *c = watch_client_of(w, e->v.client);
-	struct proc_info pi = {};
-	const char *exe = NULL, *prefix;
-	char *home = NULL, want[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	struct watch_wine_verdict *v;
+	char *home = NULL;
 	bool ok = true;
 
-	if (!c || proc_read(w->sr, e->hdr.tgid, PROC_WANT_ARGV | PROC_WANT_ENV, &pi) < 0)
-		return true; /* gone already: nothing left to judge */
-	for (size_t i = 0; i < pi.argv.n && !exe; i++)
-		if (strv_fnmatch_any(&c->argv, pi.argv.v[i], FNM_NOESCAPE | FNM_CASEFOLD) >= 0)
-			exe = pi.argv.v[i];
-	if (!exe) {
-		ok = true; /* wineserver, services.exe...: the client's own machinery */
-		why[0] = 0;
-		goto out;
-	}
-	watch_events_set_str(ev, "wine_exe", exe);
-	prefix = proc_getenv(&pi, "WINEPREFIX");
-	watch_events_set_str(ev, "wineprefix", prefix);
-	if (c->wine_prefix) {
-		home = home_of(pi.uid);
-		snprintf(want, sizeof(want), "%s/%s", home ? home : "", c->wine_prefix);
-		if (!prefix || !realpath(prefix, a) || !realpath(want, b) || strcmp(a, b) != 0) {
-			snprintf(why, size, "WINEPREFIX %s is not %s", prefix ? prefix : "(unset)",
-				 want);
-			ok = false;
-		}
+	if (!c)
+		return true;
+	v = malloc(sizeof(*v));
+	if (!v)
+		return true;
+	home = home_of(e->task.uid);
+	if (watch_wine_judge(w->sr, w->policy, c, e->hdr.tgid, home, v) < 0)
+		goto out; /* gone already: nothing left to judge */
+	if (v->program[0])
+		watch_events_set_str(ev, "wine_exe", v->program);
+	if (v->exe[0])
+		watch_events_set_str(ev, "wine_exe_path", v->exe);
+	if (v->sha256[0])
+		watch_events_set_str(ev, "wine_exe_sha256", v->sha256);
+	if (v->prefix[0])
+		watch_events_set_str(ev, "wineprefix", v->prefix);
+	watch_events_set_str(ev, "wine_family", v->family);
+	if (v->deny) {
+		snprintf(why, size, "%.*s", (int)(size - 1), v->why);
+		ok = false;
 	}
 out:
 	free(home);
-	proc_info_clear(&pi);
+	free(v);
 	return ok;
 }
 

@@ -344,6 +344,20 @@ static void pc_comm(struct watch_fan *f, const struct watch_pc_event *ev)
 	fan_push(f, &e, sizeof(e));
 }
 
+/* Is tgid's executable Wine's server (flagged WXG_I_WINESERVER in the tables)? */
+static bool is_wineserver(struct watch_fan *f, pid_t tgid)
+{
+	const struct watch_inode *wi;
+	char link[64];
+	struct stat st;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)tgid);
+	if (stat(link, &st) < 0)
+		return false;
+	wi = watch_tables_find(&f->w->tables, watch_kdev(st.st_dev), st.st_ino);
+	return wi && (wi->val.flags & WXG_I_WINESERVER);
+}
+
 /* ptrace attach/seize of a client: the tracer is killed once attached ("stopped after"), the
  * client continued (PTRACE_ATTACH queued a SIGSTOP). */
 static void pc_ptrace(struct watch_fan *f, const struct watch_pc_event *ev)
@@ -353,6 +367,8 @@ static void pc_ptrace(struct watch_fan *f, const struct watch_pc_event *ev)
 
 	if (!ev->other_tgid || ev->other_tgid == f->self || !p || !(p->flags & P_CLIENT))
 		return;
+	if (is_wineserver(f, ev->other_tgid))
+		return; /* Wine's server serves its processes (bpf/watch_inject.bpf.h) */
 	e.hdr = (struct wxg_ev_hdr){ WXG_EV_INJECT, sizeof(e), (uint32_t)ev->other_tgid,
 				     fan_now_ns() };
 	fill_task(f, ev->other_tgid, ev->other_pid, &e.task);

@@ -33,6 +33,13 @@ static const char *const loader_globs[] = {
 };
 
 /* Wine loaders that are not an approved client's: a family .exe in their argv is denied. */
+/* Wine's server binaries (Debian's wineserver64, deepin-wine's): never judged as injectors. */
+static const char *const wineserver_globs[] = {
+	"/usr/lib/wine/wineserver*",           "/usr/lib/*/wine/wineserver*",
+	"/usr/lib/*/deepin-wine*/wineserver*", "/opt/*wine*/bin/wineserver*",
+	"/opt/deepinwine/*/bin/wineserver*",
+};
+
 static const char *const wine_globs[] = {
 	"/usr/bin/wine*",
 	"/usr/lib/wine/wine*",
@@ -339,6 +346,12 @@ int watch_tables_build(struct watch *w, const struct policy *p, struct watch_tab
 		uint16_t f = WXG_I_WINE;
 
 		r = for_each_glob(w, &t, wine_globs[j], flag_one, &f);
+	}
+	for (size_t j = 0; j < sizeof(wineserver_globs) / sizeof(wineserver_globs[0]) && r >= 0;
+	     j++) {
+		uint16_t f = WXG_I_WINESERVER;
+
+		r = for_each_glob(w, &t, wineserver_globs[j], flag_one, &f);
 	}
 	if (r >= 0)
 		r = watch_libdirs_build(w, p, &t);
