@@ -12,7 +12,9 @@
 #   - a patched WXWork.exe (one byte) is stopped before it writes its marker;
 #   - the WeChat-like exe renamed notepad.exe, in another prefix, is stopped by its version
 #     resource before it writes its marker;
-#   - a second WXWork.exe in another prefix is stopped (multi-open across prefixes).
+#   - a second WXWork.exe in another prefix is stopped (multi-open across prefixes);
+#   - the approved client started with `wine64 start /wait` and through a deepin-style run.sh
+#     runs to its end.
 # Root and BTF needed (the BPF watcher); skipped without Wine unless WXGUARD_REQUIRE_WINE=1.
 set -u
 cd "$(dirname "$0")/../.."
@@ -142,6 +144,29 @@ rc=$?
 check "a second WXWork.exe in another prefix is stopped (exit $rc)" \
 	[ $rc -ne 0 ] && [ ! -e "$WINE_TMP/m3/WXWork.started" ]
 WINEPREFIX=$other timeout 30 wineserver -k >/dev/null 2>&1
+
+# The approved client through the other launch chains that are judged: `wine64 start /wait`
+# (start.exe, in the manifest, starts WXWork.exe) and a deepin-style run.sh that sets WINEPREFIX
+# and execs the loader. Each runs to its end.
+launched() { # description command...
+	local d=$1 m
+	shift
+	m=$(mktemp -d "$WINE_TMP/chain.XXXXXX")
+	WXGT_MARKER_DIR=$(winpath "$m") timeout 60 "$@" >/dev/null 2>&1
+	wait_file "$m/WXWork.done" 10
+	check "$d" has "$m/WXWork.done" "rw"
+}
+launched "the approved client started with wine64 start /wait runs to its end" \
+	/usr/lib/wine/wine64 start /wait "$W_APP\\WXWork.exe" --no-helper --seconds 1
+cat >"$WINE_TMP/run.sh" <<RUN
+#!/bin/sh
+# deepin-style: set the prefix, exec the loader.
+export WINEPREFIX="$WINEPREFIX"
+exec /usr/lib/wine/wine64 "C:\\\\Program Files\\\\WXWork\\\\WXWork.exe" "\$@"
+RUN
+chmod +x "$WINE_TMP/run.sh"
+launched "the approved client started through a deepin-style run.sh runs to its end" \
+	env -u WINEPREFIX "$WINE_TMP/run.sh" --no-helper --seconds 1
 
 # No false kill: the approved client ran through all of it, and its wineserver too; then it
 # runs to its end (75 s: more than a minute of its helper and it writing each other's memory
