@@ -167,7 +167,20 @@ static __always_inline bool judge_names(struct task_struct *task, struct linux_b
 	if (!as->found)
 		return false;
 	k = as->k;
-	return lookup_name(&arg_names, &k, j);
+	if (!lookup_name(&arg_names, &k, j))
+		return false;
+	/* A shell running a Wine client's program: its launcher script (Debian's `wine`).
+	 * User space tells an approved launcher from any other script (watch_wine.c). */
+	if (iv && (iv->flags & WXG_I_SHELL) && j->reason == WXG_R_UNAPPROVED) {
+		__u32 ci = j->client;
+		struct wxg_client_cfg *cc = bpf_map_lookup_elem(&clients, &ci);
+
+		if (cc && (cc->flags & WXG_C_WINE)) {
+			j->verdict = WXG_V_PENDING;
+			j->reason = WXG_R_WINE;
+		}
+	}
+	return true;
 }
 
 /* Everything the exec judgement and its consequences need, scalars only: the two halves

@@ -60,8 +60,11 @@ static __always_inline bool judge_inject(const struct wxg_config *cfg, struct ta
 	client = tw->client;
 	tstart = tw->start_ns;
 	self = bpf_map_lookup_elem(&watched, &tgid);
-	if (self && (self->flags & WXG_W_CLIENT) && self->client == client)
-		return false; /* the client's own crash handler */
+	/* The client's own crash handler; not a process user space is still judging (a shell
+	 * running a launcher script, a Wine loader: their program may not be the client's). */
+	if (self && (self->flags & WXG_W_CLIENT) && !(self->flags & WXG_W_PENDING) &&
+	    self->client == client)
+		return false;
 	if (task_is_wineserver(task))
 		return false;
 	a = refuse ? act_refuse(cfg, WXG_V_DENY) : act(cfg, WXG_V_DENY);

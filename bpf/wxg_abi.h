@@ -154,6 +154,8 @@ enum wxg_inode_flags {
 	WXG_I_LOADER = 1 << 3,   /* ld.so or a script interpreter */
 	WXG_I_WINESERVER = 1 << 4, /* Wine's server: its ptrace and memory writes serve its
 				    * processes, whose programs are judged at exec (issue 10) */
+	WXG_I_SHELL = 1 << 5,      /* a shell (also WXG_I_LOADER): a Wine client's launcher
+				    * script (Debian's `wine`) runs under it */
 };
 
 struct wxg_inode_val {

@@ -259,6 +259,14 @@ static void name_judge(struct watch_fan *f, const struct facts *x, const struct 
 		if (name_judge_one(p, x, c, i == prog, e))
 			return;
 	}
+	/* A shell running a Wine client's program: its launcher script (Debian's `wine`); user
+	 * space tells the client's own launcher from any other script (watch_wine.c), as on the
+	 * BPF rungs (bpf/watch_exec.bpf.h). */
+	if ((wi->val.flags & WXG_I_SHELL) && e->v.reason == WXG_R_UNAPPROVED &&
+	    e->v.client < p->n_clients && p->clients[e->v.client].wine_prefix) {
+		e->v.verdict = WXG_V_PENDING;
+		e->v.reason = WXG_R_WINE;
+	}
 }
 
 /* Fill e's verdict for the exec x describes. */

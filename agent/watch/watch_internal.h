@@ -51,6 +51,10 @@ struct watch_tables {
 
 struct watch {
 	struct watch_opts opts;
+	/* The last Wine start judged and stopped (pid, start): the loader's own re-exec (wine64 ->
+	 * wine64-preloader, same process) is not reported a second time. */
+	uint32_t wine_denied_pid;
+	uint64_t wine_denied_start_ns;
 	struct watch_bpf *skel;
 	struct ring_buffer *rb;
 	struct watch_btf btf;  /* the kernel's BTF, where it was found (watch_btf.c) */

@@ -181,6 +181,13 @@ static void on_exec(struct watch *w, const struct wxg_ev_exec *e)
 		}
 		verdict = WXG_V_DENY;
 		action = watch_act_enforce(w, e->hdr.tgid, e->task.start_ns, action);
+		if (w->wine_denied_pid == e->hdr.tgid &&
+		    w->wine_denied_start_ns == e->task.start_ns) {
+			json_decref(ev); /* the same start, re-exec'd by Wine's loader: reported */
+			return;
+		}
+		w->wine_denied_pid = e->hdr.tgid;
+		w->wine_denied_start_ns = e->task.start_ns;
 	}
 	rule = watch_events_rule_for_reason(reason, denied_family);
 	set_verdict(ev, rule, reason, verdict, action);

@@ -32,6 +32,12 @@ static const char *const loader_globs[] = {
 	"/usr/bin/perl",
 };
 
+/* Shells: a Wine client's launcher script (Debian's /usr/bin/wine, deepin's run.sh) runs under
+ * one with the .exe in its arguments; user space judges it (watch_wine.c). */
+static const char *const shell_globs[] = {
+	"/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/dash",
+};
+
 /* Wine loaders that are not an approved client's: a family .exe in their argv is denied. */
 /* Wine's server binaries (Debian's wineserver64, deepin-wine's): never judged as injectors. */
 static const char *const wineserver_globs[] = {
@@ -346,6 +352,11 @@ int watch_tables_build(struct watch *w, const struct policy *p, struct watch_tab
 		uint16_t f = WXG_I_WINE;
 
 		r = for_each_glob(w, &t, wine_globs[j], flag_one, &f);
+	}
+	for (size_t j = 0; j < sizeof(shell_globs) / sizeof(shell_globs[0]) && r >= 0; j++) {
+		uint16_t f = WXG_I_LOADER | WXG_I_SHELL;
+
+		r = for_each_glob(w, &t, shell_globs[j], flag_one, &f);
 	}
 	for (size_t j = 0; j < sizeof(wineserver_globs) / sizeof(wineserver_globs[0]) && r >= 0;
 	     j++) {

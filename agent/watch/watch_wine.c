@@ -117,6 +117,81 @@ static const struct policy_deny *denied_by_content(const struct policy *p,
 	return NULL;
 }
 
+static bool is_shell(const char *path)
+{
+	const char *b = base_of(path);
+
+	return strcmp(b, "sh") == 0 || strcmp(b, "bash") == 0 || strcmp(b, "dash") == 0;
+}
+
+/* A shell running a script with the client's program in its arguments (the kernel leaves it to
+ * user space: bpf/watch_exec.bpf.h): the script must be one of the client's own launchers, a
+ * file matching its exe globs (Debian's /usr/bin/wine, deepin's run.sh), not `sh -c` or any
+ * other script. 0 when it is, else why not in why. */
+static int launcher_ok(const struct sysroot *sr, const struct policy_client *c,
+		       const struct wine_exe_ctx *ctx, char *why, size_t size)
+{
+	const char *script = NULL;
+	char real[PATH_MAX];
+
+	for (size_t i = 1; i < ctx->argc && !script; i++) {
+		if (strcmp(ctx->argv[i], "-c") == 0)
+			break;
+		if (ctx->argv[i][0] != '-')
+			script = ctx->argv[i];
+	}
+	if (!script) {
+		snprintf(why, size,
+			 "a shell command names the client's program (no launcher script)");
+		return -ENOEXEC;
+	}
+	if (script[0] != '/' || real_of(sr, script, real, sizeof(real)) < 0 ||
+	    (strv_fnmatch_any(&c->exe, real, FNM_NOESCAPE) < 0 &&
+	     strv_fnmatch_any(&c->exe, script, FNM_NOESCAPE) < 0)) {
+		snprintf(why, size,
+			 "%.2000s runs the client's program and is not one of its launchers",
+			 script);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static bool is_pid(const struct dirent *de, void *ud)
+{
+	(void)ud;
+	for (const char *c = de->d_name; *c; c++)
+		if (*c < '0' || *c > '9')
+			return false;
+	return de->d_name[0] != 0;
+}
+
+/* Live processes of uid, other than self, running the client's program: Wine rewrites a
+ * process's argv to the Windows command line, so argv[0] is the program's Windows path
+ * (C:\Program Files\WXWork\WXWork.exe), matched against the client's argv patterns. Every
+ * prefix counts. */
+static unsigned running_instances(const struct sysroot *sr, const struct policy_client *c,
+				  uid_t uid, pid_t self)
+{
+	struct strv pids = {};
+	unsigned n = 0;
+
+	if (sysroot_list_dir(sr, "/proc", is_pid, NULL, &pids) < 0)
+		return 0;
+	for (size_t i = 0; i < pids.n; i++) {
+		struct proc_info pi = {};
+		pid_t pid = (pid_t)atoi(pids.v[i]);
+
+		if (pid == self || proc_read(sr, pid, PROC_WANT_ARGV, &pi) < 0)
+			continue;
+		if (pi.uid == uid && pi.argv.n &&
+		    strv_fnmatch_any(&c->argv, pi.argv.v[0], FNM_NOESCAPE | FNM_CASEFOLD) >= 0)
+			n++;
+		proc_info_clear(&pi);
+	}
+	strv_clear(&pids);
+	return n;
+}
+
 int watch_wine_judge(const struct sysroot *sr, const struct policy *p,
 		     const struct policy_client *c, pid_t pid, const char *home,
 		     struct watch_wine_verdict *v)
@@ -161,6 +236,12 @@ int watch_wine_judge(const struct sysroot *sr, const struct policy *p,
 	/* wineserver serves the prefix; it runs no Windows program. */
 	if ((pi.exe && strncmp(base_of(pi.exe), "wineserver", 10) == 0) ||
 	    (ctx.argc && strncmp(base_of(ctx.argv[0]), "wineserver", 10) == 0)) {
+		r = 0;
+		goto out;
+	}
+	/* A shell: only the client's own launcher script may start its program. */
+	if (ctx.argc && is_shell(ctx.argv[0]) && launcher_ok(sr, c, &ctx, v->why, sizeof(v->why))) {
+		v->deny = true;
 		r = 0;
 		goto out;
 	}
@@ -215,11 +296,27 @@ int watch_wine_judge(const struct sysroot *sr, const struct policy *p,
 		else if (m < 0)
 			log_debug("wine: manifest %s: %s: %s not judged against it",
 				  c->wine_manifest, strerror(-m), v->exe);
-		goto out;
+		if (v->deny)
+			goto out;
 	}
 	if (c->wine_prefix && !own_prefix &&
-	    (client_name || wine_exe_family(&id) == WINE_EXE_WECOM))
+	    (client_name || wine_exe_family(&id) == WINE_EXE_WECOM)) {
 		verdict_deny(v, "%s runs outside the client's prefix %s", v->exe, want);
+		goto out;
+	}
+	/* Multi-open: the client's program while max_instances of it run for this user already
+	 * (every prefix counted). */
+	if (client_name && c->max_instances) {
+		unsigned k = running_instances(sr, c, pi.uid, pid);
+
+		if (k >= c->max_instances) {
+			char lim[64];
+
+			snprintf(lim, sizeof(lim), "%u running, max_instances %u", k,
+				 c->max_instances);
+			verdict_deny(v, "a further instance of %s (%s)", v->program, lim);
+		}
+	}
 out:
 	if (have_id)
 		wine_exe_id_clear(&id);

@@ -121,16 +121,24 @@ static void agent_start(struct agent *a, const char *extra)
 }
 
 /* Wait up to 3 s for a stdout line containing needle. */
+/* Within 20 s: under TCG a policy reload on 5.10 took more than 3 s (the tables are rebuilt,
+ * the maps refilled). */
 static bool agent_saw(struct agent *a, const char *needle)
 {
-	for (int i = 0; i < 300; i++) {
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
 		struct pollfd p = { .fd = a->out, .events = POLLIN };
 		ssize_t n;
 
 		a->buf[a->len] = 0;
 		if (strstr(a->buf, needle))
 			return true;
-		if (poll(&p, 1, 10) > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 20)
+			return false;
+		if (poll(&p, 1, 50) > 0) {
 			n = read(a->out, a->buf + a->len, sizeof(a->buf) - 1 - a->len);
 			if (n > 0)
 				a->len += n;

@@ -123,10 +123,14 @@ static int setup(void **state)
 	assert_int_equal(hash_sha256_file(path, f->wxwork_sha), 0);
 	snprintf(man, sizeof(man), "%s  drive_c/Program Files/WXWork/WXWork.exe\n", f->wxwork_sha);
 	put(f, "/etc/m.sha256", man);
+	put(f, "/usr/bin/wine-stable", "#!/bin/sh -e\nexec /usr/lib/wine/wine64 \"$@\"\n");
+	link_at(f, "wine-stable", "/usr/bin/wine");
+	put(f, "/tmp/evil.sh", "#!/bin/sh\n");
 	snprintf(ini, sizeof(ini),
 		 "[policy]\nname = t\nversion = 1\nmode = enforce\n\n"
-		 "[client.wecom]\ncomm = WXWork.exe\nexe = /usr/lib/wine/wine64\n"
-		 "argv = *\\WXWork.exe\nwine_prefix = ~/.pfx\nwine_manifest = /etc/m.sha256\n\n"
+		 "[client.wecom]\ncomm = WXWork.exe\nexe = /usr/lib/wine/wine64, /usr/bin/wine*\n"
+		 "argv = *\\WXWork.exe\nwine_prefix = ~/.pfx\nwine_manifest = /etc/m.sha256\n"
+		 "max_instances = 1\n\n"
 		 "[deny.wine-wechat]\ncomm = WeChat.exe\n");
 	assert_int_equal(policy_load_buffer("t.ini", ini, strlen(ini), &f->p, NULL), 0);
 	assert_int_equal(sysroot_new(f->dir, &f->sr), 0);
@@ -243,6 +247,71 @@ static void test_watch_wine_unresolvable_program_in_client_prefix_fails_closed(v
 	assert_true(v.deny);
 }
 
+static void test_watch_wine_only_the_clients_launcher_script_may_run_its_program(void **state)
+{
+	struct fx *f = *state;
+	struct watch_wine_verdict v;
+
+	/* Debian's wine script (a link to wine-stable, matched by /usr/bin/wine*) */
+	JUDGE(f, &v, "/bin/sh\0-e\0/usr/bin/wine\0C:\\Program Files\\WXWork\\WXWork.exe\0",
+	      "WINEPREFIX=/home/u/.pfx\0");
+	assert_false(v.deny);
+	assert_string_equal(v.exe, "/home/u/.pfx/drive_c/Program Files/WXWork/WXWork.exe");
+	/* any other script */
+	JUDGE(f, &v, "/bin/sh\0/tmp/evil.sh\0C:\\Program Files\\WXWork\\WXWork.exe\0",
+	      "WINEPREFIX=/home/u/.pfx\0");
+	assert_true(v.deny);
+	assert_string_equal(v.why, "/tmp/evil.sh runs the client's program and is not one of its "
+				   "launchers");
+	/* a relative path to the launcher is not taken on trust */
+	JUDGE(f, &v, "/bin/bash\0./wine\0C:\\Program Files\\WXWork\\WXWork.exe\0",
+	      "WINEPREFIX=/home/u/.pfx\0");
+	assert_true(v.deny);
+	/* sh -c */
+	JUDGE(f, &v, "/bin/dash\0-c\0wine C:\\Program Files\\WXWork\\WXWork.exe\0", "\0");
+	assert_true(v.deny);
+	assert_non_null(strstr(v.why, "no launcher script"));
+}
+
+/* Another process: pid, uid, argv[0] (Wine's running form). */
+static void other_proc(struct fx *f, int pid, int uid, const char *argv0)
+{
+	char p[PATH_MAX], text[256];
+
+	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+	snprintf(text, sizeof(text),
+		 "%d (WXWork.exe) S 1 %d %d 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 4000 0 0\n", pid,
+		 pid, pid);
+	put(f, p, text);
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	snprintf(text, sizeof(text), "Name:\tWXWork.exe\nUid:\t%d\t%d\t%d\t%d\n", uid, uid, uid,
+		 uid);
+	put(f, p, text);
+	snprintf(p, sizeof(p), "/proc/%d/cmdline", pid);
+	put_bin(f, p, argv0, strlen(argv0) + 1);
+}
+
+static void test_watch_wine_second_instance_across_prefixes_is_denied(void **state)
+{
+	struct fx *f = *state;
+	struct watch_wine_verdict v;
+
+	/* another user's WeCom does not count */
+	proc(f, "/usr/lib/wine/wine64",
+	     "/usr/lib/wine/wine64\0C:\\Program Files\\WXWork\\WXWork.exe\0",
+	     sizeof("/usr/lib/wine/wine64\0C:\\Program Files\\WXWork\\WXWork.exe\0") - 1,
+	     "WINEPREFIX=/home/u/.pfx\0", sizeof("WINEPREFIX=/home/u/.pfx\0") - 1);
+	other_proc(f, 201, 1001, "C:\\Program Files\\WXWork\\WXWork.exe");
+	assert_int_equal(watch_wine_judge(f->sr, f->p, &f->p->clients[0], 100, "/home/u", &v), 0);
+	assert_false(v.deny);
+	/* the same user's, in whatever prefix, does */
+	other_proc(f, 200, 1000, "Z:\\home\\u\\.other\\drive_c\\x\\wxwork.exe");
+	assert_int_equal(watch_wine_judge(f->sr, f->p, &f->p->clients[0], 100, "/home/u", &v), 0);
+	assert_true(v.deny);
+	assert_non_null(strstr(v.why, "a further instance of C:\\Program Files\\WXWork\\WXWork.exe "
+				      "(1 running, max_instances 1)"));
+}
+
 static void test_watch_wine_gone_process_is_an_error_and_allowed(void **state)
 {
 	struct fx *f = *state;
@@ -272,6 +341,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_watch_wine_unresolvable_program_in_client_prefix_fails_closed, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_watch_wine_only_the_clients_launcher_script_may_run_its_program, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_watch_wine_second_instance_across_prefixes_is_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_watch_wine_gone_process_is_an_error_and_allowed, setup, teardown),
 	};

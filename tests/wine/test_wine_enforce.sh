@@ -2,8 +2,8 @@
 # The agent in enforce mode against real Wine (issue 10; docs/wine.md "What the watcher allows in
 # the client's prefix"). A fresh prefix holds the stand-in client (WXWork.exe + WXWorkWeb.exe);
 # the policy approves Wine's loaders, names the prefix and the manifest of its clean install
-# (`wxguard manifest create`, before the attacker's files arrive). Started as
-# /usr/lib/wine/wine64 (the chain through Debian's `wine` script is not judged yet: docs/wine.md).
+# (`wxguard manifest create`, before the attacker's files arrive), and Debian's `wine` script as
+# a launcher.
 #   - the approved client runs with its helper for 75 s, through every attack below, to its
 #     end (no false kill; wineserver, which performs the client's cross-process memory
 #     exchanges, is never judged an injector);
@@ -12,9 +12,11 @@
 #   - a patched WXWork.exe (one byte) is stopped before it writes its marker;
 #   - the WeChat-like exe renamed notepad.exe, in another prefix, is stopped by its version
 #     resource before it writes its marker;
-#   - a second WXWork.exe in another prefix is stopped (multi-open across prefixes);
-#   - the approved client started with `wine64 start /wait` and through a deepin-style run.sh
-#     runs to its end.
+#   - a second WXWork.exe, in another prefix or in the client's own (max_instances = 1), is
+#     stopped (multi-open);
+#   - the approved client started through Debian's `wine` script, `wine start /wait`,
+#     `wine64 start /wait` and a deepin-style run.sh runs to its end;
+#   - a script that is not the client's launcher, naming its program, is killed.
 # Root and BTF needed (the BPF watcher); skipped without Wine unless WXGUARD_REQUIRE_WINE=1.
 set -u
 cd "$(dirname "$0")/../.."
@@ -60,10 +62,11 @@ mode = enforce
 [client.wxgt-wecom]
 display_name = WXGT WeCom stand-in under Wine
 comm = WXWork.exe, WXWorkWeb.exe
-exe = /usr/lib/wine/wine64, /usr/lib/wine/wine64-preloader
+exe = /usr/lib/wine/wine64, /usr/lib/wine/wine64-preloader, /usr/bin/wine*
 argv = *\\WXWork.exe
 wine_prefix = ${link#"$HOME"/}
 wine_manifest = $WINE_TMP/manifest
+max_instances = 1
 
 [deny.wine-wechat]
 display_name = WeChat for Windows under Wine
@@ -87,6 +90,33 @@ if ! [ -s "$WINE_TMP/status.json" ] || [ "$(jq -r .mode "$WINE_TMP/status.json")
 fi
 ok "agent enforcing ($(jq -r .decisions.exec.backend "$WINE_TMP/status.json"))"
 
+# The approved client through the other launch chains that are judged: `wine64 start /wait`
+# (start.exe, in the manifest, starts WXWork.exe) and a deepin-style run.sh that sets WINEPREFIX
+# and execs the loader. Each runs to its end (before the long-running client: max_instances = 1).
+launched() { # description command...
+	local d=$1 m
+	shift
+	m=$(mktemp -d "$WINE_TMP/chain.XXXXXX")
+	WXGT_MARKER_DIR=$(winpath "$m") timeout 60 "$@" >/dev/null 2>&1
+	wait_file "$m/WXWork.done" 10
+	check "$d" has "$m/WXWork.done" "rw"
+}
+launched "the approved client started with Debian's wine script runs to its end" \
+	wine "$W_APP\\WXWork.exe" --no-helper --seconds 1
+launched "the approved client started with wine start /wait (the script, start.exe) runs to its end" \
+	wine start /wait "$W_APP\\WXWork.exe" --no-helper --seconds 1
+launched "the approved client started with wine64 start /wait runs to its end" \
+	/usr/lib/wine/wine64 start /wait "$W_APP\\WXWork.exe" --no-helper --seconds 1
+cat >"$WINE_TMP/run.sh" <<RUN
+#!/bin/sh
+# deepin-style: set the prefix, exec the loader.
+export WINEPREFIX="$WINEPREFIX"
+exec /usr/lib/wine/wine64 "C:\\\\Program Files\\\\WXWork\\\\WXWork.exe" "\$@"
+RUN
+chmod +x "$WINE_TMP/run.sh"
+launched "the approved client started through a deepin-style run.sh runs to its end" \
+	env -u WINEPREFIX "$WINE_TMP/run.sh" --no-helper --seconds 1
+
 # The approved client, for the whole test.
 /usr/lib/wine/wine64 "$W_APP\\WXWork.exe" --seconds 75 >"$WINE_TMP/client.out" 2>&1 &
 client=$!
@@ -104,7 +134,7 @@ sleep 2
 check "inject.exe in the client's prefix is stopped (exit $rc), plugin.dll's marker never written" \
 	[ $rc -ne 0 ] && [ ! -e "$MARKERS/plugin.txt" ]
 n=$(grep -c '"wine_exe":"[^"]*inject.exe"' "$WINE_TMP/events.jsonl")
-check "one event names inject.exe ($n)" [ "$n" -ge 1 ]
+check "exactly one event names inject.exe ($n)" [ "$n" -eq 1 ]
 
 # A patched WXWork.exe (one byte in its DOS stub), run as WXWork.exe.
 # Replaced by rename, as an update would: the running client keeps its own file (writing into
@@ -145,28 +175,30 @@ check "a second WXWork.exe in another prefix is stopped (exit $rc)" \
 	[ $rc -ne 0 ] && [ ! -e "$WINE_TMP/m3/WXWork.started" ]
 WINEPREFIX=$other timeout 30 wineserver -k >/dev/null 2>&1
 
-# The approved client through the other launch chains that are judged: `wine64 start /wait`
-# (start.exe, in the manifest, starts WXWork.exe) and a deepin-style run.sh that sets WINEPREFIX
-# and execs the loader. Each runs to its end.
-launched() { # description command...
-	local d=$1 m
-	shift
-	m=$(mktemp -d "$WINE_TMP/chain.XXXXXX")
-	WXGT_MARKER_DIR=$(winpath "$m") timeout 60 "$@" >/dev/null 2>&1
-	wait_file "$m/WXWork.done" 10
-	check "$d" has "$m/WXWork.done" "rw"
-}
-launched "the approved client started with wine64 start /wait runs to its end" \
-	/usr/lib/wine/wine64 start /wait "$W_APP\\WXWork.exe" --no-helper --seconds 1
-cat >"$WINE_TMP/run.sh" <<RUN
+# A script that is not the client's launcher, naming the client's program: the kernel leaves a
+# shell with a Wine client's program in its arguments to user space, which kills it (stopped
+# after it starts: the script sleeps first so that its marker shows the kill, not a race).
+cat >"$WINE_TMP/evil.sh" <<EVIL
 #!/bin/sh
-# deepin-style: set the prefix, exec the loader.
-export WINEPREFIX="$WINEPREFIX"
-exec /usr/lib/wine/wine64 "C:\\\\Program Files\\\\WXWork\\\\WXWork.exe" "\$@"
-RUN
-chmod +x "$WINE_TMP/run.sh"
-launched "the approved client started through a deepin-style run.sh runs to its end" \
-	env -u WINEPREFIX "$WINE_TMP/run.sh" --no-helper --seconds 1
+sleep 3
+echo ran >"$WINE_TMP/evil.marker"
+EVIL
+chmod +x "$WINE_TMP/evil.sh"
+sh "$WINE_TMP/evil.sh" "$W_APP\\WXWork.exe" >/dev/null 2>&1
+rc=$?
+check "a script that is not the client's launcher, naming WXWork.exe, is killed (exit $rc)" \
+	[ $rc -eq 137 ] && [ ! -e "$WINE_TMP/evil.marker" ]
+check "its event says it is not one of the client's launchers" \
+	grep -q 'is not one of its launchers' "$WINE_TMP/events.jsonl"
+
+# A second WXWork.exe in the client's own prefix while the first runs (max_instances = 1).
+mkdir -p "$WINE_TMP/m4"
+timeout 60 /usr/lib/wine/wine64 "$W_APP\\WXWork.exe" --no-helper --seconds 1 \
+	--marker "$(winpath "$WINE_TMP/m4")" >/dev/null 2>&1
+rc=$?
+check "a second WXWork.exe in the client's prefix is stopped (exit $rc)" \
+	[ $rc -ne 0 ] && [ ! -e "$WINE_TMP/m4/WXWork.started" ]
+check "its event says it is a further instance" grep -q 'a further instance' "$WINE_TMP/events.jsonl"
 
 # No false kill: the approved client ran through all of it, and its wineserver too; then it
 # runs to its end (75 s: more than a minute of its helper and it writing each other's memory
