@@ -120,7 +120,7 @@ run_kernel() { # name
 
 	# At most 4 backends; each run takes 3 to 5 minutes under TCG (docs/kernels.md).
 	case $want in all) n=4 ;; best) n=1 ;; *) n=$(wc -w <<<"$want") ;; esac
-	limit=${TIMEOUT:-$((200 + 300 * n))}
+	limit=${TIMEOUT:-$((300 + 300 * n))}
 	start=$(date +%s)
 	# shellcheck source=/dev/null
 	# --foreground: qemu stays in this process group, so a timeout around the whole matrix
