@@ -233,14 +233,14 @@ int watch_wine_judge(const struct sysroot *sr, const struct policy *p,
 			own_prefix = v->prefix[0] && strcmp(want, v->prefix) == 0;
 	}
 
-	/* wineserver serves the prefix; it runs no Windows program. */
-	if ((pi.exe && strncmp(base_of(pi.exe), "wineserver", 10) == 0) ||
-	    (ctx.argc && strncmp(base_of(ctx.argv[0]), "wineserver", 10) == 0)) {
+	/* wineserver serves the prefix; it runs no Windows program. By the executable, never by
+	 * argv[0], which the caller of execve chooses. */
+	if (pi.exe && strncmp(base_of(pi.exe), "wineserver", 10) == 0) {
 		r = 0;
 		goto out;
 	}
 	/* A shell: only the client's own launcher script may start its program. */
-	if (ctx.argc && is_shell(ctx.argv[0]) && launcher_ok(sr, c, &ctx, v->why, sizeof(v->why))) {
+	if (pi.exe && is_shell(pi.exe) && launcher_ok(sr, c, &ctx, v->why, sizeof(v->why))) {
 		v->deny = true;
 		r = 0;
 		goto out;

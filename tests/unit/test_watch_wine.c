@@ -151,13 +151,15 @@ static int teardown(void **state)
 }
 
 /* Judge /proc/100 running argv (a NUL-separated literal) with WINEPREFIX=prefix (or none). */
-#define JUDGE(f, v, argv_lit, env_lit)                                                         \
-	do {                                                                                   \
-		proc((f), "/usr/lib/wine/wine64", (argv_lit), sizeof(argv_lit) - 1, (env_lit), \
-		     sizeof(env_lit) - 1);                                                     \
-		assert_int_equal(watch_wine_judge((f)->sr, (f)->p, &(f)->p->clients[0], 100,   \
-						  "/home/u", (v)),                             \
-				 0);                                                           \
+#define JUDGE(f, v, argv_lit, env_lit) JUDGE_EXE(f, v, "/usr/lib/wine/wine64", argv_lit, env_lit)
+/* The same, the process's executable being exe. */
+#define JUDGE_EXE(f, v, exe, argv_lit, env_lit)                                              \
+	do {                                                                                 \
+		proc((f), (exe), (argv_lit), sizeof(argv_lit) - 1, (env_lit),                \
+		     sizeof(env_lit) - 1);                                                   \
+		assert_int_equal(watch_wine_judge((f)->sr, (f)->p, &(f)->p->clients[0], 100, \
+						  "/home/u", (v)),                           \
+				 0);                                                         \
 	} while (0)
 
 static void test_watch_wine_manifest_client_runs(void **state)
@@ -228,9 +230,14 @@ static void test_watch_wine_other_program_elsewhere_and_wineserver_are_left_alon
 	JUDGE(f, &v, "/usr/lib/wine/wine64\0C:\\app\\tool.exe\0", "WINEPREFIX=/home/u/.other\0");
 	assert_false(v.deny);
 	assert_string_equal(v.exe, "/home/u/.other/drive_c/app/tool.exe");
-	JUDGE(f, &v, "/usr/lib/wine/wineserver64\0--persistent\0", "WINEPREFIX=/home/u/.pfx\0");
+	JUDGE_EXE(f, &v, "/usr/lib/wine/wineserver64", "/usr/lib/wine/wineserver64\0--persistent\0",
+		  "WINEPREFIX=/home/u/.pfx\0");
 	assert_false(v.deny);
 	assert_string_equal(v.exe, "");
+	/* argv[0] is the caller's choice: a loader calling itself wineserver is still judged */
+	JUDGE(f, &v, "wineserver\0C:\\users\\u\\Downloads\\inject.exe\0",
+	      "WINEPREFIX=/home/u/.pfx\0");
+	assert_true(v.deny);
 }
 
 static void test_watch_wine_unresolvable_program_in_client_prefix_fails_closed(void **state)
@@ -253,22 +260,26 @@ static void test_watch_wine_only_the_clients_launcher_script_may_run_its_program
 	struct watch_wine_verdict v;
 
 	/* Debian's wine script (a link to wine-stable, matched by /usr/bin/wine*) */
-	JUDGE(f, &v, "/bin/sh\0-e\0/usr/bin/wine\0C:\\Program Files\\WXWork\\WXWork.exe\0",
-	      "WINEPREFIX=/home/u/.pfx\0");
+	JUDGE_EXE(f, &v, "/usr/bin/dash",
+		  "/bin/sh\0-e\0/usr/bin/wine\0C:\\Program Files\\WXWork\\WXWork.exe\0",
+		  "WINEPREFIX=/home/u/.pfx\0");
 	assert_false(v.deny);
 	assert_string_equal(v.exe, "/home/u/.pfx/drive_c/Program Files/WXWork/WXWork.exe");
 	/* any other script */
-	JUDGE(f, &v, "/bin/sh\0/tmp/evil.sh\0C:\\Program Files\\WXWork\\WXWork.exe\0",
-	      "WINEPREFIX=/home/u/.pfx\0");
+	JUDGE_EXE(f, &v, "/usr/bin/dash",
+		  "/bin/sh\0/tmp/evil.sh\0C:\\Program Files\\WXWork\\WXWork.exe\0",
+		  "WINEPREFIX=/home/u/.pfx\0");
 	assert_true(v.deny);
 	assert_string_equal(v.why, "/tmp/evil.sh runs the client's program and is not one of its "
 				   "launchers");
 	/* a relative path to the launcher is not taken on trust */
-	JUDGE(f, &v, "/bin/bash\0./wine\0C:\\Program Files\\WXWork\\WXWork.exe\0",
-	      "WINEPREFIX=/home/u/.pfx\0");
+	JUDGE_EXE(f, &v, "/usr/bin/bash",
+		  "/bin/bash\0./wine\0C:\\Program Files\\WXWork\\WXWork.exe\0",
+		  "WINEPREFIX=/home/u/.pfx\0");
 	assert_true(v.deny);
 	/* sh -c */
-	JUDGE(f, &v, "/bin/dash\0-c\0wine C:\\Program Files\\WXWork\\WXWork.exe\0", "\0");
+	JUDGE_EXE(f, &v, "/usr/bin/dash",
+		  "/bin/dash\0-c\0wine C:\\Program Files\\WXWork\\WXWork.exe\0", "\0");
 	assert_true(v.deny);
 	assert_non_null(strstr(v.why, "no launcher script"));
 }
