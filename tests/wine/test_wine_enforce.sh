@@ -16,7 +16,8 @@
 #     stopped (multi-open);
 #   - the approved client started through Debian's `wine` script, `wine start /wait`,
 #     `wine64 start /wait` and a deepin-style run.sh runs to its end;
-#   - a script that is not the client's launcher, naming its program, is killed.
+#   - a script that is not the client's launcher, naming its program, is killed;
+#   - in audit mode the injection runs, with exactly one event naming inject.exe.
 # Root and BTF needed (the BPF watcher); skipped without Wine unless WXGUARD_REQUIRE_WINE=1.
 set -u
 cd "$(dirname "$0")/../.."
@@ -213,6 +214,35 @@ check "...exchanging memory with its helper to the end: $(cat "$MARKERS/WXWork.d
 check "no event denies WXWork.exe's own processes" \
 	[ "$(jq -c 'select(.verdict == "deny" and (.process.pid | tostring) == "'"$client"'")' \
 		"$WINE_TMP/events.jsonl" | wc -l)" = 0 ]
+# Audit mode: the same injection runs (plugin.dll's marker appears), with exactly one event that
+# names inject.exe and stops nothing.
+kill "$agent"
+wait "$agent" 2>/dev/null
+sed -i 's/^mode = enforce$/mode = audit/' "$WINE_TMP/policy.ini"
+rm -f "$WINE_TMP/status.json" "$MARKERS"/*
+"$build/wxguard" run --policy "$WINE_TMP/policy.ini" --status-file "$WINE_TMP/status.json" \
+	--no-notify --no-posture --no-proc-scan >"$WINE_TMP/audit.jsonl" 2>>"$WINE_TMP/agent.log" &
+agent=$!
+for _ in $(seq 300); do
+	[ -s "$WINE_TMP/status.json" ] && break
+	sleep 0.1
+done
+/usr/lib/wine/wine64 "$W_APP\\WXWork.exe" --no-helper --seconds 20 >/dev/null 2>&1 &
+client=$!
+if wait_file "$MARKERS/WXWork.started" 30; then
+	timeout 60 /usr/lib/wine/wine64 "$W_DL\\inject.exe" WXWork.exe 'C:\windows\plugin.dll' \
+		>/dev/null 2>&1
+	wait_file "$MARKERS/plugin.txt" 10
+	check "audit mode: the injection runs (plugin.dll's marker is written)" [ -s "$MARKERS/plugin.txt" ]
+	n=$(jq -c 'select(.wine_exe != null and (.wine_exe | test("inject.exe")))' "$WINE_TMP/audit.jsonl" | wc -l)
+	a=$(jq -r 'select(.wine_exe != null and (.wine_exe | test("inject.exe"))) | .action' "$WINE_TMP/audit.jsonl" | sort -u)
+	check "audit mode: exactly one event names inject.exe ($n), stopping nothing (action $a)" \
+		[ "$n" -eq 1 ] && [ "$a" = none ]
+else
+	not_ok "audit mode: the client did not start"
+fi
+kill "$client" 2>/dev/null
+
 if [ "$fail" -gt 0 ]; then
 	echo "    agent log:"
 	sed 's/^/    /' "$WINE_TMP/agent.log" | tail -n 20
