@@ -1,5 +1,6 @@
 #include "testlib.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <arpa/inet.h>
@@ -168,4 +169,64 @@ bool wxg_test_port_open(unsigned port)
 
 	close(fd);
 	return ok;
+}
+
+static int case_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct wxg_test_case *)a)->name,
+		      ((const struct wxg_test_case *)b)->name);
+}
+
+int wxg_test_run_case_dir(const char *group, const char *folder, size_t min_cases,
+			  void (*case_fn)(void **state), const struct CMUnitTest *extra,
+			  size_t n_extra)
+{
+	struct wxg_test_case *cases = NULL;
+	struct CMUnitTest *tests;
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+	char dir[512];
+	DIR *d;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/%s", wxg_test_data_dir(), folder);
+	d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "no cases in %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".case") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			cases = realloc(cases, cap * sizeof(*cases));
+			assert_non_null(cases);
+		}
+		snprintf(cases[n].path, sizeof(cases[n].path), "%s/%s", dir, de->d_name);
+		snprintf(cases[n].name, sizeof(cases[n].name), "%s_%.*s", group, (int)(len - 5),
+			 de->d_name);
+		n++;
+	}
+	closedir(d);
+	if (n < min_cases) {
+		fprintf(stderr, "only %zu cases in %s (at least %zu expected)\n", n, dir,
+			min_cases);
+		free(cases);
+		return 1;
+	}
+	qsort(cases, n, sizeof(*cases), case_cmp);
+	tests = calloc(n_extra + n, sizeof(*tests));
+	assert_non_null(tests);
+	memcpy(tests, extra, n_extra * sizeof(*extra));
+	for (size_t i = 0; i < n; i++)
+		tests[n_extra + i] = (struct CMUnitTest){ .name = cases[i].name,
+							  .test_func = case_fn,
+							  .initial_state = &cases[i] };
+	r = _cmocka_run_group_tests(group, tests, n_extra + n, NULL, NULL);
+	free(tests);
+	free(cases);
+	return r;
 }

@@ -38,3 +38,16 @@ pid_t wxg_test_spawn(const char *path, char *const argv[], char *const envp[]);
 unsigned wxg_test_free_port(void);
 /* Does something accept connections on 127.0.0.1:port? */
 bool wxg_test_port_open(unsigned port);
+
+/* A data-driven test's case: tests/data/<folder>/<name>.case. */
+struct wxg_test_case {
+	char path[1024];
+	char name[160]; /* "<group>_<name>", the cmocka test's name */
+};
+
+/* Run the cmocka group `group`: the tests in extra, then case_fn once for every *.case file of
+ * tests/data/<folder> in name order (its state: the struct wxg_test_case). Fails (returns 1,
+ * saying why) when the folder cannot be read or holds fewer than min_cases cases. */
+int wxg_test_run_case_dir(const char *group, const char *folder, size_t min_cases,
+			  void (*case_fn)(void **state), const struct CMUnitTest *extra,
+			  size_t n_extra);

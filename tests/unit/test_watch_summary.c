@@ -24,11 +24,6 @@
 
 #include "agent/watch/watch_summary.h"
 
-struct summary_case {
-	char path[1024];
-	char name[160];
-};
-
 static char *trim(char *s)
 {
 	char *e;
@@ -119,7 +114,7 @@ static bool expect(const char *name, unsigned lineno, const char *key, const cha
 
 static void case_test(void **state)
 {
-	const struct summary_case *c = *state;
+	const struct wxg_test_case *c = *state;
 	struct watch_state s = { 0 };
 	char line[1024], section[16] = "", en_full[1024], zh_full[1024], zh_field[256];
 	bool ok = true, parsed = false;
@@ -218,59 +213,13 @@ static void test_watch_summary_fills_only_the_summary(void **state)
 	assert_memory_equal(&s, &before, sizeof(s));
 }
 
-static int case_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct summary_case *)a)->name,
-		      ((const struct summary_case *)b)->name);
-}
-
 int main(void)
 {
 	const struct CMUnitTest extra[] = {
 		cmocka_unit_test(test_watch_summary_cut_on_a_utf8_boundary),
 		cmocka_unit_test(test_watch_summary_fills_only_the_summary),
 	};
-	const size_t n_extra = sizeof(extra) / sizeof(extra[0]);
-	struct summary_case *cases = NULL;
-	struct CMUnitTest *tests;
-	struct dirent *de;
-	size_t n = 0, cap = 0;
-	char dir[512];
-	DIR *d;
-	int r;
 
-	snprintf(dir, sizeof(dir), "%s/watch_summary", wxg_test_data_dir());
-	d = opendir(dir);
-	if (!d) {
-		fprintf(stderr, "no cases in %s\n", dir);
-		return 1;
-	}
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
-		if (len < 6 || strcmp(de->d_name + len - 5, ".case") != 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			cases = realloc(cases, cap * sizeof(*cases));
-			assert_non_null(cases);
-		}
-		snprintf(cases[n].path, sizeof(cases[n].path), "%s/%s", dir, de->d_name);
-		snprintf(cases[n].name, sizeof(cases[n].name), "test_watch_summary_%.*s",
-			 (int)(len - 5), de->d_name);
-		n++;
-	}
-	closedir(d);
-	qsort(cases, n, sizeof(*cases), case_cmp);
-	tests = calloc(n_extra + n, sizeof(*tests));
-	assert_non_null(tests);
-	memcpy(tests, extra, sizeof(extra));
-	for (size_t i = 0; i < n; i++)
-		tests[n_extra + i] = (struct CMUnitTest){ .name = cases[i].name,
-							  .test_func = case_test,
-							  .initial_state = &cases[i] };
-	r = _cmocka_run_group_tests("test_watch_summary", tests, n_extra + n, NULL, NULL);
-	free(tests);
-	free(cases);
-	return r;
+	return wxg_test_run_case_dir("test_watch_summary", "watch_summary", 1, case_test, extra,
+				     sizeof(extra) / sizeof(extra[0]));
 }

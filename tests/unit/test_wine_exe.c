@@ -152,11 +152,6 @@ static void tree_line(const char *root, const char *where, char *l)
 	}
 }
 
-struct exe_case {
-	char path[1024];
-	char name[160];
-};
-
 struct parsed {
 	char *argv[ARGV_MAX];
 	size_t argc;
@@ -176,7 +171,7 @@ static void parsed_clear(struct parsed *p)
 	free(p->want_unix);
 }
 
-static void parse_case(const struct exe_case *c, const char *root, struct parsed *p)
+static void parse_case(const struct wxg_test_case *c, const char *root, struct parsed *p)
 {
 	char line[4096], section[16] = "", where[1200];
 	unsigned lineno = 0;
@@ -240,7 +235,7 @@ static void parse_case(const struct exe_case *c, const char *root, struct parsed
 
 static void case_test(void **state)
 {
-	const struct exe_case *c = *state;
+	const struct wxg_test_case *c = *state;
 	struct parsed p = { 0 };
 	struct sysroot *sr = NULL;
 	char *root = wxg_test_mkdtemp(), got[PATH_MAX] = "(untouched)";
@@ -745,11 +740,6 @@ static void test_wine_exe_mapped_names_the_image(void **state)
 	free(root);
 }
 
-static int case_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct exe_case *)a)->name, ((const struct exe_case *)b)->name);
-}
-
 int main(void)
 {
 	const struct CMUnitTest extra[] = {
@@ -763,51 +753,7 @@ int main(void)
 		cmocka_unit_test(test_wine_exe_mingw_programs_resolved_and_identified),
 		cmocka_unit_test(test_wine_exe_mapped_names_the_image),
 	};
-	const size_t n_extra = sizeof(extra) / sizeof(extra[0]);
-	struct exe_case *cases = NULL;
-	struct CMUnitTest *tests;
-	struct dirent *de;
-	size_t n = 0, cap = 0;
-	char dir[512];
-	DIR *d;
-	int r;
 
-	snprintf(dir, sizeof(dir), "%s/wine_exe", wxg_test_data_dir());
-	d = opendir(dir);
-	if (!d) {
-		fprintf(stderr, "no cases in %s\n", dir);
-		return 1;
-	}
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
-		if (len < 6 || strcmp(de->d_name + len - 5, ".case") != 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			cases = realloc(cases, cap * sizeof(*cases));
-			assert_non_null(cases);
-		}
-		snprintf(cases[n].path, sizeof(cases[n].path), "%s/%s", dir, de->d_name);
-		snprintf(cases[n].name, sizeof(cases[n].name), "test_wine_exe_%.*s", (int)(len - 5),
-			 de->d_name);
-		n++;
-	}
-	closedir(d);
-	if (n < 30) {
-		fprintf(stderr, "only %zu cases in %s\n", n, dir);
-		return 1;
-	}
-	qsort(cases, n, sizeof(*cases), case_cmp);
-	tests = calloc(n_extra + n, sizeof(*tests));
-	assert_non_null(tests);
-	memcpy(tests, extra, sizeof(extra));
-	for (size_t i = 0; i < n; i++)
-		tests[n_extra + i] = (struct CMUnitTest){ .name = cases[i].name,
-							  .test_func = case_test,
-							  .initial_state = &cases[i] };
-	r = _cmocka_run_group_tests("test_wine_exe", tests, n_extra + n, NULL, NULL);
-	free(tests);
-	free(cases);
-	return r;
+	return wxg_test_run_case_dir("test_wine_exe", "wine_exe", 30, case_test, extra,
+				     sizeof(extra) / sizeof(extra[0]));
 }
