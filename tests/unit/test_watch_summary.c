@@ -17,7 +17,6 @@
  * state's summary field (256 bytes) uncut. WXG_CASE_VERBOSE=1 prints every line. */
 #include "testlib.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -29,7 +29,6 @@
  * WXGUARD_REQUIRE_WINE=1). WXG_CASE_VERBOSE=1 prints every case's result. */
 #include "testlib.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
