@@ -156,15 +156,6 @@ static int launcher_ok(const struct sysroot *sr, const struct policy_client *c,
 	return 0;
 }
 
-static bool is_pid(const struct dirent *de, void *ud)
-{
-	(void)ud;
-	for (const char *c = de->d_name; *c; c++)
-		if (*c < '0' || *c > '9')
-			return false;
-	return de->d_name[0] != 0;
-}
-
 /* Live processes of uid, other than self, running the client's program: Wine rewrites a
  * process's argv to the Windows command line, so argv[0] is the program's Windows path
  * (C:\Program Files\WXWork\WXWork.exe), matched against the client's argv patterns. Every
@@ -172,23 +163,23 @@ static bool is_pid(const struct dirent *de, void *ud)
 static unsigned running_instances(const struct sysroot *sr, const struct policy_client *c,
 				  uid_t uid, pid_t self)
 {
-	struct strv pids = {};
+	pid_t *pids = NULL;
+	size_t n_pids = 0;
 	unsigned n = 0;
 
-	if (sysroot_list_dir(sr, "/proc", is_pid, NULL, &pids) < 0)
+	if (proc_list_pids(sr, &pids, &n_pids) < 0)
 		return 0;
-	for (size_t i = 0; i < pids.n; i++) {
+	for (size_t i = 0; i < n_pids; i++) {
 		struct proc_info pi = {};
-		pid_t pid = (pid_t)atoi(pids.v[i]);
 
-		if (pid == self || proc_read(sr, pid, PROC_WANT_ARGV, &pi) < 0)
+		if (pids[i] == self || proc_read(sr, pids[i], PROC_WANT_ARGV, &pi) < 0)
 			continue;
 		if (pi.uid == uid && pi.argv.n &&
 		    strv_fnmatch_any(&c->argv, pi.argv.v[0], FNM_NOESCAPE | FNM_CASEFOLD) >= 0)
 			n++;
 		proc_info_clear(&pi);
 	}
-	strv_clear(&pids);
+	free(pids);
 	return n;
 }
 
