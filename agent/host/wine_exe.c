@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/strv.h"
+#include "common/path.h"
 
 #define LINKS_MAX 40
 
@@ -42,18 +43,11 @@ static bool is_alpha(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static const char *unix_base(const char *p)
-{
-	const char *b = strrchr(p, '/');
-
-	return b ? b + 1 : p;
-}
-
 static bool is_loader_name(const char *arg)
 {
 	static const char *const pats[] = { "wine",     "wine32",   "wine64",      "wine-*",
 					    "wine32-*", "wine64-*", "deepin-wine*" };
-	const char *b = unix_base(arg);
+	const char *b = path_basename(arg);
 
 	if (strchr(b, '.') || strchr(b, '\\'))
 		return false;
@@ -66,7 +60,7 @@ static bool is_loader_name(const char *arg)
 static bool is_shell_name(const char *arg)
 {
 	static const char *const shells[] = { "sh", "bash", "dash", "zsh", "ksh", "mksh" };
-	const char *b = unix_base(arg);
+	const char *b = path_basename(arg);
 
 	for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
 		if (strcmp(b, shells[i]) == 0)

@@ -266,7 +266,7 @@ static int perm_facts(struct watch_fan *f, int fd, pid_t pid, struct facts *x)
 			x->top = st.st_dev == x->st.st_dev && st.st_ino == x->st.st_ino;
 		read_args(x, tid, a[2], true, a[3]);
 	}
-	fan_cpy(x->comm, sizeof(x->comm), fan_base_of(x->filename[0] ? x->filename : x->path));
+	fan_cpy(x->comm, sizeof(x->comm), path_basename(x->filename[0] ? x->filename : x->path));
 	return 0;
 }
 

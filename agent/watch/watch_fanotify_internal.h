@@ -13,6 +13,7 @@
 
 #include "agent/watch/watch_fanotify.h"
 #include "agent/watch/watch_internal.h"
+#include "common/path.h"
 
 #ifndef FAN_OPEN_EXEC_PERM
 #define FAN_OPEN_EXEC_PERM 0x00040000
@@ -125,13 +126,6 @@ static inline uint64_t fan_now_ns(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static inline const char *fan_base_of(const char *p)
-{
-	const char *b = strrchr(p, '/');
-
-	return b && b[1] ? b + 1 : p;
 }
 
 /* watch_fanotify.c */

@@ -245,7 +245,7 @@ static void name_judge(struct watch_fan *f, const struct facts *x, const struct 
 	if (name_judge_one(p, x, x->comm, true, e))
 		return;
 	if (x->argc) {
-		fan_cpy(c, sizeof(c), fan_base_of(x->argv[0]));
+		fan_cpy(c, sizeof(c), path_basename(x->argv[0]));
 		if (name_judge_one(p, x, c, true, e))
 			return;
 	}
@@ -255,7 +255,7 @@ static void name_judge(struct watch_fan *f, const struct facts *x, const struct 
 	for (size_t i = 1; i < x->argc; i++) {
 		if (x->argv[i][0] == '-' && i != prog)
 			continue;
-		fan_cpy(c, sizeof(c), fan_base_of(x->argv[i]));
+		fan_cpy(c, sizeof(c), path_basename(x->argv[i]));
 		if (name_judge_one(p, x, c, i == prog, e))
 			return;
 	}

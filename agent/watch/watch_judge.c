@@ -21,6 +21,7 @@
 #include "agent/watch/watch_wine.h"
 #include "common/fileio.h"
 #include "common/log.h"
+#include "common/path.h"
 
 static const char *action_str(unsigned a)
 {
@@ -72,13 +73,6 @@ static void set_verdict(json_t *ev, const char *rule, unsigned reason, unsigned 
 	json_object_set_new(ev, "reason", json_string(watch_events_reason_to_string(reason)));
 	json_object_set_new(ev, "verdict", json_string(watch_events_verdict_to_string(verdict)));
 	json_object_set_new(ev, "action", json_string(action));
-}
-
-static const char *basename_of(const char *p)
-{
-	const char *b = strrchr(p, '/');
-
-	return b && b[1] ? b + 1 : p;
 }
 
 static void flags_json(json_t *ev, uint32_t f)
@@ -194,7 +188,7 @@ static void on_exec(struct watch *w, const struct wxg_ev_exec *e)
 	if (why[0])
 		watch_events_set_str(ev, "detail", why);
 	if (reason == WXG_R_ATTACHMENT || reason == WXG_R_MEMFD)
-		snprintf(subject, sizeof(subject), "%s", basename_of(e->filename));
+		snprintf(subject, sizeof(subject), "%s", path_basename(e->filename));
 	else if (e->name[0])
 		snprintf(subject, sizeof(subject), "%.*s", WXG_NAME_LEN, e->name);
 	else
@@ -283,8 +277,8 @@ report:
 	set_ids(w, ev, e->v.client, false);
 	set_verdict(ev, rule, e->v.reason, WXG_V_DENY, action);
 	watch_act_report(w, ev, rule, true, strcmp(action, "none") != 0,
-			 c->display_name ? c->display_name : c->id, basename_of(path), e->task.uid,
-			 e->hdr.tgid);
+			 c->display_name ? c->display_name : c->id, path_basename(path),
+			 e->task.uid, e->hdr.tgid);
 	json_decref(ev);
 }
 

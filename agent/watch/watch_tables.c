@@ -15,6 +15,7 @@
 #include "agent/host/pkgdb/pkgdb.h"
 #include "agent/watch/watch_internal.h"
 #include "common/log.h"
+#include "common/path.h"
 #include "watch.skel.h"
 
 /* Dynamic loaders and script interpreters: their file arguments are judged like argv[0]. */
@@ -84,9 +85,7 @@ static bool has_glob(const char *s)
 
 static bool is_wine_name(const char *path)
 {
-	const char *b = strrchr(path, '/');
-
-	return strncmp(b ? b + 1 : path, "wine", 4) == 0;
+	return strncmp(path_basename(path), "wine", 4) == 0;
 }
 
 /* Add or merge (a deny wins over an approval of the same file). */

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/policy/policy_match.h"
 #include "common/strv.h"
+#include "common/path.h"
 
 #define MANIFEST_MAX (16u << 20)
 
@@ -22,13 +23,6 @@ static void verdict_deny(struct watch_wine_verdict *v, const char *fmt, const ch
 {
 	v->deny = true;
 	snprintf(v->why, sizeof(v->why), fmt, a, b ? b : "");
-}
-
-static const char *base_of(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s ? s + 1 : p;
 }
 
 /* realpath through the sysroot: the result as the real system sees it. */
@@ -119,7 +113,7 @@ static const struct policy_deny *denied_by_content(const struct policy *p,
 
 static bool is_shell(const char *path)
 {
-	const char *b = base_of(path);
+	const char *b = path_basename(path);
 
 	return strcmp(b, "sh") == 0 || strcmp(b, "bash") == 0 || strcmp(b, "dash") == 0;
 }
@@ -226,7 +220,7 @@ int watch_wine_judge(const struct sysroot *sr, const struct policy *p,
 
 	/* wineserver serves the prefix; it runs no Windows program. By the executable, never by
 	 * argv[0], which the caller of execve chooses. */
-	if (pi.exe && strncmp(base_of(pi.exe), "wineserver", 10) == 0) {
+	if (pi.exe && strncmp(path_basename(pi.exe), "wineserver", 10) == 0) {
 		r = 0;
 		goto out;
 	}
