@@ -77,14 +77,19 @@ argv = *\\WeChat.exe, *\\Weixin.exe
 [watch]
 notify = no
 EOF
-"$build/wxguard" run --policy "$WINE_TMP/policy.ini" --status-file "$WINE_TMP/status.json" \
-	--no-notify --no-posture --no-proc-scan >"$WINE_TMP/events.jsonl" 2>"$WINE_TMP/agent.log" &
-agent=$!
-for _ in $(seq 300); do
-	[ -s "$WINE_TMP/status.json" ] && break
-	sleep 0.1
-done
-if ! [ -s "$WINE_TMP/status.json" ] || [ "$(jq -r .mode "$WINE_TMP/status.json")" != enforce ]; then
+# Start the agent on the policy, its events into FILE; true once its status says MODE.
+start_agent() { # mode file
+	rm -f "$WINE_TMP/status.json"
+	"$build/wxguard" run --policy "$WINE_TMP/policy.ini" --status-file "$WINE_TMP/status.json" \
+		--no-notify --no-posture --no-proc-scan >"$2" 2>>"$WINE_TMP/agent.log" &
+	agent=$!
+	for _ in $(seq 300); do
+		[ -s "$WINE_TMP/status.json" ] && break
+		sleep 0.1
+	done
+	[ -s "$WINE_TMP/status.json" ] && [ "$(jq -r .mode "$WINE_TMP/status.json")" = "$1" ]
+}
+if ! start_agent enforce "$WINE_TMP/events.jsonl"; then
 	not_ok "the agent did not start in enforce mode"
 	sed 's/^/    /' "$WINE_TMP/agent.log"
 	finish
@@ -219,14 +224,8 @@ check "no event denies WXWork.exe's own processes" \
 kill "$agent"
 wait "$agent" 2>/dev/null
 sed -i 's/^mode = enforce$/mode = audit/' "$WINE_TMP/policy.ini"
-rm -f "$WINE_TMP/status.json" "$MARKERS"/*
-"$build/wxguard" run --policy "$WINE_TMP/policy.ini" --status-file "$WINE_TMP/status.json" \
-	--no-notify --no-posture --no-proc-scan >"$WINE_TMP/audit.jsonl" 2>>"$WINE_TMP/agent.log" &
-agent=$!
-for _ in $(seq 300); do
-	[ -s "$WINE_TMP/status.json" ] && break
-	sleep 0.1
-done
+rm -f "$MARKERS"/*
+check "the agent restarts in audit mode" start_agent audit "$WINE_TMP/audit.jsonl"
 /usr/lib/wine/wine64 "$W_APP\\WXWork.exe" --no-helper --seconds 20 >/dev/null 2>&1 &
 client=$!
 if wait_file "$MARKERS/WXWork.started" 30; then
