@@ -369,6 +369,15 @@ __noinline int exec_finish(__u64 task_ptr, __u64 bprm_ptr)
 	e = ev_reserve(sizeof(*e));
 	if (!e)
 		return 0;
+	/* An approved Wine loader in enforce mode is held until user space has judged the .exe
+	 * it runs: stopped before its first instruction, continued or killed by the agent
+	 * (agent/watch/watch_judge.c). Only when the event is on its way: a lost event must not
+	 * leave a process stopped. Launcher scripts are not held: the loader they start is. */
+	if (j->reason == WXG_R_WINE && j->verdict == WXG_V_PENDING && enforce &&
+	    !(j->flags & WXG_EXEC_F_LOADER)) {
+		bpf_send_signal(SIGSTOP);
+		a = WXG_A_HOLD;
+	}
 	fill_hdr(&e->hdr, WXG_EV_EXEC, sizeof(*e), tgid);
 	fill_task(&e->task, task, nw.flags);
 	e->task.pid = x->old_pid;

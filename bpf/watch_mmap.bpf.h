@@ -28,18 +28,28 @@ struct walk {
 	__u64 bit;
 	__s32 pos;
 	__u32 allowed;
+	__u32 in_prefix; /* reached the client's Wine prefix: only its manifest's files */
+	__u32 _pad;
 };
 LOOP_FRAME_FITS(struct walk);
 
-/* Is dir one of the client's lib_dirs? */
-static __always_inline bool lib_dir_allowed(struct dentry *dir, __u64 bit)
+/* Is dir one of the client's lib_dirs, or its Wine prefix? */
+static __always_inline void lib_dir_check(struct walk *wk, struct dentry *dir)
 {
 	struct wxg_lib_dir_val *v;
 	struct wxg_inode_key k;
 
 	inode_key(BPF_CORE_READ(dir, d_inode), &k);
+	/* Above the prefix the walk only completes the path for the event. */
+	if (wk->in_prefix)
+		return;
 	v = bpf_map_lookup_elem(&lib_dirs, &k);
-	return v && (v->clients & bit);
+	if (!v)
+		return;
+	if (v->prefixes & wk->bit)
+		wk->in_prefix = 1;
+	else if (v->clients & wk->bit)
+		wk->allowed = 1;
 }
 
 /* One step up: to the parent directory (prepending the name to the path), or across a mount
@@ -76,8 +86,7 @@ static __always_inline bool walk_up(struct walk *wk, char *buf)
 		bpf_probe_read_kernel(&buf[(wk->pos + 1) & LIB_PATH_END], len & 255, name.name);
 	}
 	wk->d = (__u64)parent;
-	if (lib_dir_allowed(parent, wk->bit))
-		wk->allowed = 1;
+	lib_dir_check(wk, parent);
 	return true;
 }
 
@@ -127,7 +136,7 @@ static __always_inline bool judge_exec_mapping(struct file *file, __u64 prot, __
 		return false;
 	idx = w->client;
 	cc = bpf_map_lookup_elem(&clients, &idx);
-	if (!cc || !(cc->flags & WXG_C_LIB_DIRS) || idx >= WXG_MAX_CLIENTS)
+	if (!cc || !(cc->flags & (WXG_C_LIB_DIRS | WXG_C_WINE_IMAGES)) || idx >= WXG_MAX_CLIENTS)
 		return false;
 	inode = BPF_CORE_READ(file, f_inode);
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
@@ -136,6 +145,16 @@ static __always_inline bool judge_exec_mapping(struct file *file, __u64 prot, __
 	iv = bpf_map_lookup_elem(&inodes, &ik);
 	if (iv && (iv->flags & (WXG_I_APPROVED | WXG_I_LOADER | WXG_I_WINE)))
 		return false;
+	/* A file of the client's Wine prefix listed in its manifest, unchanged since hashed. */
+	if (iv && (iv->flags & WXG_I_WINE_IMAGE) && iv->client == idx &&
+	    iv->size == (__u64)BPF_CORE_READ(inode, i_size)) {
+		__s64 csec;
+		__u32 cnsec;
+
+		inode_ctime(inode, &csec, &cnsec);
+		if (iv->ctime_sec == csec && iv->ctime_nsec == cnsec)
+			return false;
+	}
 	s = bpf_map_lookup_elem(&scratch_map, &zero);
 	if (!s)
 		return false;
@@ -151,14 +170,20 @@ static __always_inline bool judge_exec_mapping(struct file *file, __u64 prot, __
 	wk->root_mnt = (__u64)BPF_CORE_READ(task, fs, root.mnt);
 	wk->pos = LIB_PATH_END;
 	wk->allowed = 0;
+	wk->in_prefix = 0;
 	s->buf[LIB_PATH_END] = 0;
 	wxg_loop(LIB_DEPTH, walk_step);
 	if (wk->allowed)
 		return false;
+	/* No lib_dirs: only the Wine prefix is judged. */
+	if (!wk->in_prefix && !(cc->flags & WXG_C_LIB_DIRS))
+		return false;
 
-	/* Outside every lib_dir the kernel knows: refused (or killed) when it knows them all,
-	 * else user space judges the path against the globs and ~/ entries. */
-	verdict = (cc->flags & WXG_C_LIB_EXACT) ? WXG_V_DENY : WXG_V_PENDING;
+	/* In the client's Wine prefix and not in its manifest (an injected or hijacking DLL, a
+	 * program the manifest does not list): refused. Outside every lib_dir the kernel knows:
+	 * refused (or killed) when it knows them all, else user space judges the path against the
+	 * globs and ~/ entries. */
+	verdict = (wk->in_prefix || (cc->flags & WXG_C_LIB_EXACT)) ? WXG_V_DENY : WXG_V_PENDING;
 	a = refuse ? act_refuse(cfg, verdict) : act(cfg, verdict);
 	e = ev_reserve(sizeof(*e));
 	if (e) {

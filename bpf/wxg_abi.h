@@ -49,6 +49,8 @@ enum wxg_action {
 	WXG_A_LSM_DENY = 2,  /* BPF LSM refused it (-EPERM): exec, mapping, ptrace access */
 	WXG_A_FAN_DENY = 3,  /* user space only: a fanotify permission event answered FAN_DENY */
 	WXG_A_KILL_USER = 4, /* user space only: SIGKILL sent by the agent (fanotify rung) */
+	WXG_A_HOLD = 5,      /* stopped (SIGSTOP) in its exec, before its first instruction:
+			      * user space judges it, then continues (SIGCONT) or kills it */
 };
 
 /* Every ring-buffer record starts with this. */
@@ -156,6 +158,8 @@ enum wxg_inode_flags {
 				    * processes, whose programs are judged at exec (issue 10) */
 	WXG_I_SHELL = 1 << 5,      /* a shell (also WXG_I_LOADER): a Wine client's launcher
 				    * script (Debian's `wine`) runs under it */
+	WXG_I_WINE_IMAGE = 1 << 6, /* a file of the client's Wine prefix listed in its manifest
+				    * with this digest (size, ctime as hashed): may be mapped */
 };
 
 struct wxg_inode_val {
@@ -218,12 +222,18 @@ enum wxg_client_flags {
 	/* every lib_dirs entry is in the lib_dirs map (absolute, no glob, no ~/): the kernel
 	 * refuses an executable mapping from elsewhere; without it user space judges the path */
 	WXG_C_LIB_EXACT = 1 << 2,
+	/* a Wine prefix with a manifest: below the prefix (lib_dirs prefixes) only the
+	 * manifest's files (WXG_I_WINE_IMAGE) may be mapped executable */
+	WXG_C_WINE_IMAGES = 1 << 3,
 };
 
 /* lib_dirs: a directory (dev, ino) -> the clients (bit = client index) whose lib_dirs
- * name it: a file below it may be mapped executable by those clients. */
+ * name it: a file below it may be mapped executable by those clients; and the clients whose
+ * Wine prefix it is (a user's copy, with a wine_manifest): below it only the manifest's files
+ * (WXG_I_WINE_IMAGE inodes) may be mapped, whatever lib_dirs say. */
 struct wxg_lib_dir_val {
 	__u64 clients;
+	__u64 prefixes;
 };
 
 /* exec_stopped: tgid -> start_boottime of a process a tracing program killed in its exec

@@ -37,6 +37,7 @@ _Static_assert(sizeof(struct wxg_inode_key) == 16, "ABI drift");
 _Static_assert(sizeof(struct wxg_inode_val) == 24, "ABI drift");
 _Static_assert(sizeof(struct wxg_watch) == 24, "ABI drift");
 _Static_assert(sizeof(struct wxg_config) == 16, "ABI drift");
+_Static_assert(sizeof(struct wxg_lib_dir_val) == 16, "ABI drift");
 
 const char *watch_enforcement_to_string(enum watch_enforcement e)
 {
@@ -424,6 +425,10 @@ int watch_set_policy(struct watch *w, struct policy *p)
 	malloc_trim(0);
 	if (r < 0)
 		return r;
+	if (t.manifest_err)
+		log_warning("wine_manifest %s cannot be read (%s): the Wine prefix's programs and "
+			    "DLLs are not checked against it",
+			    t.manifest_err_path, strerror(-t.manifest_err));
 	if (w->skel) {
 		r = watch_tables_apply(w, p, &t, w->generation + 1);
 		if (r < 0) {

@@ -47,6 +47,10 @@ struct watch_tables {
 	struct watch_lib_dir *lib_dirs;
 	size_t n_lib_dirs;
 	uint64_t lib_exact; /* clients (bit = index) whose every lib_dirs entry is in lib_dirs */
+	/* a wine_manifest that could not be read (its prefix is not judged by it), for the
+	 * caller's one warning */
+	const char *manifest_err_path;
+	int manifest_err;
 };
 
 struct watch {
@@ -105,6 +109,19 @@ const struct watch_inode *watch_tables_find(const struct watch_tables *t, uint32
 int watch_libdirs_build(struct watch *w, const struct policy *p, struct watch_tables *t);
 /* Write t's directories to the lib_dirs map (fd) and delete the others. */
 int watch_libdirs_apply(int fd, const struct watch_tables *t);
+/* Add the directory at path for client: one of its lib_dirs, or (prefix) its Wine prefix. */
+int watch_libdirs_add(struct watch_tables *t, const char *path, unsigned client, bool prefix);
+/* watch_wine_images.c: the Wine prefixes of clients with a wine_manifest, in every home, and
+ * the manifest's files in each (WXG_I_WINE_IMAGE inodes, digest-verified). */
+int watch_wine_images_build(struct watch *w, const struct policy *p, struct watch_tables *t);
+/* The same for one prefix (an absolute path, as the real system sees it) of client idx. */
+int watch_wine_images_add(struct watch *w, struct watch_tables *t, unsigned idx,
+			  const struct policy_client *c, const char *prefix);
+/* Is the directory at prefix already client idx's Wine prefix in t? */
+bool watch_wine_images_has(const struct watch_tables *t, unsigned idx, const char *prefix);
+/* watch_tables.c: add or merge an inode (a deny wins over an approval of the same file). */
+int watch_tables_add_inode(struct watch_tables *t, const char *path, const struct stat *st,
+			   uint16_t flags, uint16_t client, const char *sha256);
 /* st_dev as the kernel's inode->i_sb->s_dev encodes it. */
 uint32_t watch_kdev(dev_t dev);
 

@@ -1,6 +1,7 @@
 /* Ring-buffer records -> JSON events, and the judgements the kernel leaves to user space:
  * which .exe an approved Wine loader runs and in which prefix, whether a library comes from
  * the client's lib_dirs. What to do with a judgement is agent/watch/watch_act.c. */
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/path.h"
+#include "watch.skel.h"
 
 static const char *action_str(unsigned a)
 {
@@ -94,7 +96,38 @@ static void flags_json(json_t *ev, uint32_t f)
 	json_object_set_new(ev, "flags", a);
 }
 
-/* An approved Wine loader started: which .exe, in which prefix? */
+/* A Wine process judged allowed: its prefix's images known to the kernel (a prefix made since
+ * the tables were built), its watched entry what it turned out to be (the client in its prefix;
+ * elsewhere another program, no longer the client), and, held in its exec, continued. */
+static void wine_allowed(struct watch *w, const struct wxg_ev_exec *e,
+			 const struct policy_client *c, const struct watch_wine_verdict *v)
+{
+	int fd = w->skel ? bpf_map__fd(w->skel->maps.watched) : -1;
+	uint32_t tgid = e->hdr.tgid;
+	struct wxg_watch ww;
+	int r;
+
+	if (v->own_prefix && c->wine_manifest && w->skel &&
+	    !watch_wine_images_has(&w->tables, e->v.client, v->prefix)) {
+		r = watch_wine_images_add(w, &w->tables, e->v.client, c, v->prefix);
+		if (r >= 0)
+			r = watch_tables_apply(w, w->policy, &w->tables, w->generation);
+		if (r < 0)
+			log_warning("wine prefix %s: cannot list its manifest's files for the "
+				    "kernel: %s",
+				    v->prefix, strerror(-r));
+	}
+	if (fd >= 0 && c->wine_prefix && bpf_map_lookup_elem(fd, &tgid, &ww) == 0 &&
+	    ww.start_ns == e->task.start_ns) {
+		ww.flags &= ~WXG_W_PENDING;
+		if (!v->own_prefix)
+			ww.flags = (ww.flags & ~WXG_W_CLIENT) | WXG_W_CHILD;
+		bpf_map_update_elem(fd, &tgid, &ww, BPF_EXIST);
+	}
+	if (e->v.action == WXG_A_HOLD)
+		watch_act_kill(w, (pid_t)tgid, e->task.start_ns, SIGCONT);
+}
+
 /* An approved Wine loader's exec: true when what it runs may run (watch_wine.c judges). */
 static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev, char *why,
 		       size_t size)
@@ -105,13 +138,16 @@ static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev,
 	bool ok = true;
 
 	if (!c)
-		return true;
+		goto cont;
 	v = malloc(sizeof(*v));
 	if (!v)
-		return true;
+		goto cont;
 	home = home_of(e->task.uid);
-	if (watch_wine_judge(w->sr, w->policy, c, e->hdr.tgid, home, v) < 0)
-		goto out; /* gone already: nothing left to judge */
+	if (watch_wine_judge(w->sr, w->policy, c, e->hdr.tgid, home, v) < 0) {
+		free(home);
+		free(v);
+		goto cont; /* gone already: nothing left to judge */
+	}
 	if (v->program[0])
 		watch_events_set_str(ev, "wine_exe", v->program);
 	if (v->exe[0])
@@ -124,11 +160,17 @@ static bool judge_wine(struct watch *w, const struct wxg_ev_exec *e, json_t *ev,
 	if (v->deny) {
 		snprintf(why, size, "%.*s", (int)(size - 1), v->why);
 		ok = false;
+	} else {
+		wine_allowed(w, e, c, v);
 	}
-out:
 	free(home);
 	free(v);
 	return ok;
+cont:
+	/* Nothing to judge it by: a held process is not left stopped. */
+	if (e->v.action == WXG_A_HOLD)
+		watch_act_kill(w, (pid_t)e->hdr.tgid, e->task.start_ns, SIGCONT);
+	return true;
 }
 
 static void on_exec(struct watch *w, const struct wxg_ev_exec *e)
@@ -227,21 +269,50 @@ static void on_rename(struct watch *w, const struct wxg_ev_rename *e)
 	json_decref(ev);
 }
 
+/* Name a process of an inject event by what /proc shows, if it is still the process the
+ * kernel saw (start_ns): "comm" (target only: the event's task has one), and for Wine "exe"
+ * and "windows_path" (docs/events.md). Gone, or the pid reused: nothing is added. These are
+ * what the process says about itself (argv[0]): for the server's alert, not for the message
+ * and notification, which keep the kernel's comm. */
+static void add_wine_names(struct watch *w, json_t *o, pid_t pid, pid_t tid, uint64_t start_ns,
+			   bool comm)
+{
+	struct proc_wine pw;
+
+	if (!o || proc_wine_read(w->sr, pid, tid, start_ns, &pw) < 0)
+		return;
+	if (comm)
+		watch_events_set_str(o, "comm", pw.comm);
+	watch_events_set_str(o, "exe", pw.exe);
+	watch_events_set_str(o, "windows_path", pw.windows_path);
+	proc_wine_clear(&pw);
+}
+
 static void on_open(struct watch *w, const struct wxg_ev_open *e)
 {
 	const struct policy_client *c = watch_client_of(w, e->v.client);
 	char path[PATH_MAX], real[PATH_MAX], cwd[PATH_MAX], link[64], *home = NULL;
 	const char *action = "none", *rule = "client.plugins";
+	char why[PATH_MAX + 1200] = "";
 	json_t *ev;
 	ssize_t n;
 
 	if (!c)
 		return;
+	/* A Wine start already reported (its program was judged at exec; audit mode lets it map
+	 * the image the kernel judges again): one event per start. */
+	if (w->wine_denied_pid == e->hdr.tgid && w->wine_denied_start_ns == e->task.start_ns)
+		return;
 	snprintf(path, sizeof(path), "%.*s", WXG_PATH_LEN, e->path);
 	if (e->v.verdict == WXG_V_DENY) {
-		/* An executable mapping the kernel judged outside lib_dirs itself (refused by the
-		 * BPF LSM, or killed by a tracing program, in enforce mode). */
+		/* An executable mapping the kernel judged itself (outside lib_dirs, or a file of
+		 * the client's Wine prefix its manifest does not list): refused by the BPF LSM, or
+		 * killed by a tracing program, in enforce mode. */
 		action = action_str(e->v.action);
+		home = home_of(e->task.uid);
+		if (watch_wine_image_why(w->sr, c, home, path, why, sizeof(why)) <= 0)
+			why[0] = 0;
+		free(home);
 		goto report;
 	}
 	if (path[0] != '/') {
@@ -276,6 +347,10 @@ report:
 							   : "open");
 	set_ids(w, ev, e->v.client, false);
 	set_verdict(ev, rule, e->v.reason, WXG_V_DENY, action);
+	if (why[0])
+		watch_events_set_str(ev, "detail", why);
+	add_wine_names(w, json_object_get(ev, "process"), (pid_t)e->hdr.tgid, (pid_t)e->task.pid,
+		       e->task.start_ns, false);
 	watch_act_report(w, ev, rule, true, strcmp(action, "none") != 0,
 			 c->display_name ? c->display_name : c->id, path_basename(path),
 			 e->task.uid, e->hdr.tgid);
@@ -300,25 +375,6 @@ static const char *ptrace_req_str(uint64_t req)
 	case 0x4206: return "seize";
 	default: return "other";
 	}
-}
-
-/* Name a process of an inject event by what /proc shows, if it is still the process the
- * kernel saw (start_ns): "comm" (target only: the event's task has one), and for Wine "exe"
- * and "windows_path" (docs/events.md). Gone, or the pid reused: nothing is added. These are
- * what the process says about itself (argv[0]): for the server's alert, not for the message
- * and notification, which keep the kernel's comm. */
-static void add_wine_names(struct watch *w, json_t *o, pid_t pid, pid_t tid, uint64_t start_ns,
-			   bool comm)
-{
-	struct proc_wine pw;
-
-	if (!o || proc_wine_read(w->sr, pid, tid, start_ns, &pw) < 0)
-		return;
-	if (comm)
-		watch_events_set_str(o, "comm", pw.comm);
-	watch_events_set_str(o, "exe", pw.exe);
-	watch_events_set_str(o, "windows_path", pw.windows_path);
-	proc_wine_clear(&pw);
 }
 
 static void on_inject(struct watch *w, const struct wxg_ev_inject *e)

@@ -19,7 +19,7 @@
 #include "common/log.h"
 #include "common/strv.h"
 
-static int add_dir(struct watch_tables *t, const char *path, unsigned client)
+int watch_libdirs_add(struct watch_tables *t, const char *path, unsigned client, bool prefix)
 {
 	struct watch_lib_dir *n;
 	struct wxg_inode_key k = {};
@@ -31,7 +31,10 @@ static int add_dir(struct watch_tables *t, const char *path, unsigned client)
 	k.ino = st.st_ino;
 	for (size_t i = 0; i < t->n_lib_dirs; i++)
 		if (memcmp(&t->lib_dirs[i].key, &k, sizeof(k)) == 0) {
-			t->lib_dirs[i].val.clients |= 1ULL << client;
+			if (prefix)
+				t->lib_dirs[i].val.prefixes |= 1ULL << client;
+			else
+				t->lib_dirs[i].val.clients |= 1ULL << client;
 			return 0;
 		}
 	n = realloc(t->lib_dirs, (t->n_lib_dirs + 1) * sizeof(*n));
@@ -39,7 +42,11 @@ static int add_dir(struct watch_tables *t, const char *path, unsigned client)
 		return -ENOMEM;
 	t->lib_dirs = n;
 	n[t->n_lib_dirs].key = k;
-	n[t->n_lib_dirs].val.clients = 1ULL << client;
+	n[t->n_lib_dirs].val = (struct wxg_lib_dir_val){ 0 };
+	if (prefix)
+		n[t->n_lib_dirs].val.prefixes = 1ULL << client;
+	else
+		n[t->n_lib_dirs].val.clients = 1ULL << client;
 	t->n_lib_dirs++;
 	return 0;
 }
@@ -51,7 +58,7 @@ static int add_glob(struct watch_tables *t, const char *pattern, unsigned client
 
 	if (glob(pattern, GLOB_NOSORT | GLOB_ONLYDIR, NULL, &g) == 0)
 		for (size_t i = 0; i < g.gl_pathc && r >= 0; i++)
-			r = add_dir(t, g.gl_pathv[i], client);
+			r = watch_libdirs_add(t, g.gl_pathv[i], client, false);
 	globfree(&g);
 	return r;
 }
@@ -74,6 +81,18 @@ static int add_home(const struct passwd_entry *e, void *userdata)
 	return add_glob(hw->t, p, hw->client);
 }
 
+static bool in_manifest_prefix(const struct policy_client *c, const char *rel)
+{
+	size_t n;
+
+	if (!c->wine_prefix || !c->wine_manifest)
+		return false;
+	n = strlen(c->wine_prefix);
+	while (n && c->wine_prefix[n - 1] == '/')
+		n--;
+	return strncmp(rel, c->wine_prefix, n) == 0 && (rel[n] == '/' || rel[n] == 0);
+}
+
 int watch_libdirs_build(struct watch *w, const struct policy *p, struct watch_tables *t)
 {
 	int r = 0;
@@ -89,6 +108,10 @@ int watch_libdirs_build(struct watch *w, const struct policy *p, struct watch_ta
 				struct home_walk hw = { t, e + 2, i };
 
 				exact = false;
+				/* Inside a Wine prefix with a manifest, the manifest says what may
+				 * be mapped (watch_wine_images.c), not the directory. */
+				if (in_manifest_prefix(&p->clients[i], e + 2))
+					continue;
 				r = passwd_foreach(w->sr, add_home, &hw);
 				if (r == -ENOENT)
 					r = 0;
@@ -96,7 +119,7 @@ int watch_libdirs_build(struct watch *w, const struct policy *p, struct watch_ta
 				exact = false;
 				r = add_glob(t, e, i);
 			} else {
-				r = add_dir(t, e, i);
+				r = watch_libdirs_add(t, e, i, false);
 			}
 		}
 		if (exact && dirs->n)

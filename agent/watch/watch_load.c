@@ -345,6 +345,7 @@ static int load_chosen(struct watch *w, const struct watch_decision_state dec[WA
 	s->rodata->nr_openat2 = 437;
 #endif
 	s->rodata->nr_ptrace = SYS_ptrace;
+	s->rodata->nr_mmap = SYS_mmap;
 	s->rodata->nr_process_vm_writev = SYS_process_vm_writev;
 	s->rodata->sys_enter_opens = opens;
 	s->rodata->sys_enter_inject = inject;

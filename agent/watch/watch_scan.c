@@ -4,13 +4,16 @@
  * counts, which the exec hook would otherwise have filled. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/host/passwd.h"
 #include "agent/host/proc.h"
+#include "agent/watch/watch_wine.h"
 #include "agent/watch/watch_events.h"
 #include "agent/watch/watch_fanotify.h"
 #include "agent/watch/watch_internal.h"
@@ -47,6 +50,51 @@ static void scan_report(struct watch *w, const struct proc_info *pi, const char 
 	json_decref(ev);
 }
 
+/* Is pid stopped (state T)? */
+static bool is_stopped(const struct sysroot *sr, pid_t pid)
+{
+	char path[64], *text = NULL, *p;
+	bool r = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (sysroot_read_file(sr, path, 4096, &text, NULL) < 0)
+		return false;
+	p = strrchr(text, ')');
+	r = p && p[1] == ' ' && p[2] == 'T';
+	free(text);
+	return r;
+}
+
+/* A process of an approved Wine loader, running before the watcher: judged by what it runs
+ * (watch_wine.c), as its exec would have been. One left stopped in its exec by an agent that
+ * died before its verdict is continued or killed now. true when it belongs to the client (in
+ * its prefix, or no prefix named), false when denied (reported) or another program. */
+static bool scan_wine(struct watch *w, const struct proc_info *pi, unsigned idx)
+{
+	const struct policy_client *c = watch_client_of(w, idx);
+	struct watch_wine_verdict *v;
+	char *home = NULL;
+	bool mine = true;
+
+	if (!c || !(v = malloc(sizeof(*v))))
+		return true;
+	passwd_lookup_uid(w->sr, pi->uid, NULL, &home);
+	if (watch_wine_judge(w->sr, w->policy, c, pi->pid, home, v) == 0) {
+		if (v->deny) {
+			scan_report(w, pi, watch_events_rule_for_reason(WXG_R_WINE, false), "wine",
+				    "client", c->id);
+			mine = false;
+		} else {
+			mine = !c->wine_prefix || v->own_prefix;
+			if (is_stopped(w->sr, pi->pid))
+				kill(pi->pid, SIGCONT);
+		}
+	}
+	free(home);
+	free(v);
+	return mine;
+}
+
 int watch_scan_proc(struct watch *w)
 {
 	struct scanned *found = NULL;
@@ -78,8 +126,10 @@ int watch_scan_proc(struct watch *w)
 			scan_report(w, &pi, "client.denied", "denied_running", "deny",
 				    d ? d->id : NULL);
 		} else if (wi && (wi->val.flags & WXG_I_APPROVED)) {
-			struct scanned *nf = realloc(found, (n_found + 1) * sizeof(*nf));
+			struct scanned *nf = NULL;
 
+			if (!(wi->val.flags & WXG_I_WINE) || scan_wine(w, &pi, wi->val.client))
+				nf = realloc(found, (n_found + 1) * sizeof(*nf));
 			if (nf) {
 				found = nf;
 				found[n_found++] = (struct scanned){ pi.pid, pi.ppid, pi.uid,

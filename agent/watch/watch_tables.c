@@ -88,9 +88,8 @@ static bool is_wine_name(const char *path)
 	return strncmp(path_basename(path), "wine", 4) == 0;
 }
 
-/* Add or merge (a deny wins over an approval of the same file). */
-static int add_inode(struct watch_tables *t, const char *path, const struct stat *st,
-		     uint16_t flags, uint16_t client, const char *sha256)
+int watch_tables_add_inode(struct watch_tables *t, const char *path, const struct stat *st,
+			   uint16_t flags, uint16_t client, const char *sha256)
 {
 	struct wxg_inode_key k = { .dev = watch_kdev(st->st_dev), .ino = st->st_ino };
 	struct watch_inode *e = (struct watch_inode *)watch_tables_find(t, k.dev, k.ino), *nv;
@@ -271,7 +270,7 @@ static int approve_one(struct watch *w, struct watch_tables *t, const char *path
 	}
 	if (is_wine_name(path))
 		flags |= WXG_I_WINE;
-	r = add_inode(t, path, &st, flags, a->idx, hex);
+	r = watch_tables_add_inode(t, path, &st, flags, a->idx, hex);
 	if (r == 0)
 		t->n_approved++;
 	return r;
@@ -285,7 +284,7 @@ static int deny_one(struct watch *w, struct watch_tables *t, const char *path, v
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
 		return 0;
 	t->n_denied++;
-	return add_inode(t, path, &st, WXG_I_DENIED, idx, NULL);
+	return watch_tables_add_inode(t, path, &st, WXG_I_DENIED, idx, NULL);
 }
 
 static int flag_one(struct watch *w, struct watch_tables *t, const char *path, void *ud)
@@ -295,7 +294,7 @@ static int flag_one(struct watch *w, struct watch_tables *t, const char *path, v
 
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
 		return 0;
-	return add_inode(t, path, &st, flags, WXG_CLIENT_NONE, NULL);
+	return watch_tables_add_inode(t, path, &st, flags, WXG_CLIENT_NONE, NULL);
 }
 
 int watch_tables_build(struct watch *w, const struct policy *p, struct watch_tables *ret)
@@ -365,6 +364,8 @@ int watch_tables_build(struct watch *w, const struct policy *p, struct watch_tab
 	}
 	if (r >= 0)
 		r = watch_libdirs_build(w, p, &t);
+	if (r >= 0)
+		r = watch_wine_images_build(w, p, &t);
 	if (r < 0) {
 		watch_tables_clear(&t);
 		return r;
@@ -427,6 +428,9 @@ int watch_tables_apply(struct watch *w, const struct policy *p, const struct wat
 			cc.max_instances = p->clients[i].max_instances;
 			cc.flags = (p->clients[i].lib_dirs.n ? WXG_C_LIB_DIRS : 0) |
 				   (p->clients[i].wine_prefix ? WXG_C_WINE : 0) |
+				   (p->clients[i].wine_prefix && p->clients[i].wine_manifest
+					    ? WXG_C_WINE_IMAGES
+					    : 0) |
 				   (t->lib_exact & (1ULL << i) ? WXG_C_LIB_EXACT : 0);
 		}
 		if (bpf_map_update_elem(bpf_map__fd(w->skel->maps.clients), &i, &cc, BPF_ANY) < 0)

@@ -111,6 +111,46 @@ static const struct policy_deny *denied_by_content(const struct policy *p,
 	return NULL;
 }
 
+int watch_wine_image_why(const struct sysroot *sr, const struct policy_client *c, const char *home,
+			 const char *path, char *why, size_t size)
+{
+	char tmp[PATH_MAX], prefix[PATH_MAX];
+	struct manifest m = {};
+	char *text = NULL;
+	size_t pl;
+	int r;
+
+	if (!c->wine_prefix || !c->wine_manifest || !home || path[0] != '/')
+		return 0;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", home, c->wine_prefix) >= sizeof(tmp) ||
+	    real_of(sr, tmp, prefix, sizeof(prefix)) < 0)
+		return 0;
+	pl = strlen(prefix);
+	if (strncmp(path, prefix, pl) != 0 || path[pl] != '/')
+		return 0;
+	r = sysroot_read_file(sr, c->wine_manifest, MANIFEST_MAX, &text, NULL);
+	if (r < 0)
+		return r;
+	r = manifest_parse(text, &m);
+	if (r >= 0) {
+		if (manifest_find(&m, path + pl + 1))
+			snprintf(
+				why, size,
+				"%.2000s differs from the client's manifest %.1000s (changed since "
+				"it was listed)",
+				path, c->wine_manifest);
+		else
+			snprintf(why, size,
+				 "%.2000s is not in the client's manifest %.1000s: only the "
+				 "manifest's programs and DLLs are loaded in its Wine prefix",
+				 path, c->wine_manifest);
+		r = 1;
+	}
+	manifest_clear(&m);
+	free(text);
+	return r;
+}
+
 static bool is_shell(const char *path)
 {
 	const char *b = path_basename(path);
@@ -217,6 +257,7 @@ int watch_wine_judge(const struct sysroot *sr, const struct policy *p,
 		else
 			own_prefix = v->prefix[0] && strcmp(want, v->prefix) == 0;
 	}
+	v->own_prefix = own_prefix;
 
 	/* wineserver serves the prefix; it runs no Windows program. By the executable, never by
 	 * argv[0], which the caller of execve chooses. */

@@ -22,6 +22,7 @@
 
 struct watch_wine_verdict {
 	bool deny;
+	bool own_prefix;          /* the process uses the client's prefix (wine_prefix) */
 	char program[PATH_MAX];   /* the argument that named the program, as given ("" unknown) */
 	char exe[PATH_MAX];       /* its Unix path ("" when it could not be resolved) */
 	char prefix[PATH_MAX];    /* the prefix the process uses ("" unknown) */
@@ -36,3 +37,9 @@ struct watch_wine_verdict {
 int watch_wine_judge(const struct sysroot *sr, const struct policy *p,
 		     const struct policy_client *c, pid_t pid, const char *home,
 		     struct watch_wine_verdict *ret);
+
+/* Why path (a file the kernel refused to map for client c: bpf/watch_mmap.bpf.h) is not one of
+ * the manifest's files of c's prefix under home: 1 with why filled, 0 when path is not in that
+ * prefix, -errno when the manifest cannot be read. */
+int watch_wine_image_why(const struct sysroot *sr, const struct policy_client *c, const char *home,
+			 const char *path, char *why, size_t size);

@@ -12,6 +12,7 @@
 #include "bpf/lib/task.bpf.h"
 
 #define SIGKILL 9
+#define SIGSTOP 19
 
 static __always_inline void *ev_reserve(__u64 size)
 {

@@ -32,7 +32,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
+	__uint(max_entries, 32768); /* a Wine prefix's manifest: ~1000 files per user */
 	__type(key, struct wxg_inode_key);
 	__type(value, struct wxg_inode_val);
 } inodes SEC(".maps");

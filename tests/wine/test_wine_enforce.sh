@@ -123,6 +123,32 @@ chmod +x "$WINE_TMP/run.sh"
 launched "the approved client started through a deepin-style run.sh runs to its end" \
 	env -u WINEPREFIX "$WINE_TMP/run.sh" --no-helper --seconds 1
 
+# A version.dll planted next to WXWork.exe with a DllOverrides entry (user-writable) that makes
+# Wine load it: not in the manifest, so its mapping into WXWork.exe is refused (BPF LSM) or
+# WXWork.exe is killed in the mmap call (raw tracepoint, tracing) before DllMain runs; never
+# wineserver. One event, naming the DLL.
+cp "$WINE_BIN_DIR/version.dll" "$APP/version.dll"
+timeout 60 wine reg add 'HKCU\Software\Wine\DllOverrides' /v version /d native,builtin /f \
+	>/dev/null 2>&1
+server=$(pgrep -x -n 'wineserver|wineserver64' || pgrep -f -n 'wine.*server')
+mkdir -p "$WINE_TMP/m1"
+timeout 60 /usr/lib/wine/wine64 "$W_APP\WXWork.exe" --no-helper --seconds 1 \
+	--marker "$(winpath "$WINE_TMP/m1")" >/dev/null 2>&1
+rc=$?
+sleep 1
+check "a planted version.dll (DllOverrides native) never runs in WXWork.exe (exit $rc)" \
+	[ ! -e "$WINE_TMP/m1/hijack.txt" ] && [ ! -e "$APP/hijack.txt" ] && [ ! -e "$MARKERS/hijack.txt" ]
+n=$(jq -c 'select(.library != null and (.library | test("WXWork/version.dll$")))' \
+	"$WINE_TMP/events.jsonl" | wc -l)
+check "exactly one event names the planted version.dll ($n)" [ "$n" -eq 1 ]
+check "...saying it is not in the manifest, against WXWork.exe, not wineserver" \
+	jq -e 'select(.library != null and (.library | test("WXWork/version.dll$"))) |
+		select((.detail | test("not in the client.s manifest")) and
+			(.process.comm | test("wineserver") | not))' "$WINE_TMP/events.jsonl"
+check "the prefix's wineserver is still running" [ -n "$server" ] && kill -0 "$server"
+rm -f "$APP/version.dll"
+timeout 60 wine reg delete 'HKCU\Software\Wine\DllOverrides' /v version /f >/dev/null 2>&1
+
 # The approved client, for the whole test.
 /usr/lib/wine/wine64 "$W_APP\\WXWork.exe" --seconds 75 >"$WINE_TMP/client.out" 2>&1 &
 client=$!
@@ -237,6 +263,10 @@ if wait_file "$MARKERS/WXWork.started" 30; then
 	a=$(jq -r 'select(.wine_exe != null and (.wine_exe | test("inject.exe"))) | .action' "$WINE_TMP/audit.jsonl" | sort -u)
 	check "audit mode: exactly one event names inject.exe ($n), stopping nothing (action $a)" \
 		[ "$n" -eq 1 ] && [ "$a" = none ]
+	ipid=$(jq -r 'select(.wine_exe != null and (.wine_exe | test("inject.exe"))) | .process.pid' \
+		"$WINE_TMP/audit.jsonl" | head -n 1)
+	n=$(jq -c "select(.process.pid == ${ipid:-0} and .verdict == \"deny\")" "$WINE_TMP/audit.jsonl" | wc -l)
+	check "audit mode: inject.exe's process has that one event only ($n)" [ "$n" -eq 1 ]
 else
 	not_ok "audit mode: the client did not start"
 fi
