@@ -333,6 +333,46 @@ static void test_watch_wine_gone_process_is_an_error_and_allowed(void **state)
 	assert_false(v.deny);
 }
 
+/* A file the kernel refused to map: why, by the prefix's manifest; nothing said for a file
+ * outside the prefix, and the verdicts also say whether the process uses the client's prefix. */
+static void test_watch_wine_image_why_names_the_manifest(void **state)
+{
+	struct fx *f = *state;
+	const struct policy_client *c = &f->p->clients[0];
+	struct watch_wine_verdict v;
+	char why[PATH_MAX + 1200] = "";
+
+	assert_int_equal(
+		watch_wine_image_why(f->sr, c, "/home/u",
+				     "/home/u/.pfx/drive_c/Program Files/WXWork/version.dll", why,
+				     sizeof(why)),
+		1);
+	assert_non_null(strstr(why, "version.dll is not in the client's manifest /etc/m.sha256"));
+	assert_int_equal(
+		watch_wine_image_why(f->sr, c, "/home/u",
+				     "/home/u/.pfx/drive_c/Program Files/WXWork/WXWork.exe", why,
+				     sizeof(why)),
+		1);
+	assert_non_null(strstr(why, "WXWork.exe differs from the client's manifest"));
+	assert_int_equal(watch_wine_image_why(f->sr, c, "/home/u", "/home/u/.other/drive_c/x.dll",
+					      why, sizeof(why)),
+			 0);
+	assert_int_equal(watch_wine_image_why(f->sr, c, NULL, "/home/u/.pfx/drive_c/x.dll", why,
+					      sizeof(why)),
+			 0);
+
+	JUDGE(f, &v, "/usr/lib/wine/wine64\0C:\\Program Files\\WXWork\\WXWork.exe\0",
+	      "WINEPREFIX=/home/u/.pfx\0");
+	assert_true(v.own_prefix);
+	JUDGE(f, &v, "/usr/lib/wine/wine64\0C:\\app\\tool.exe\0", "WINEPREFIX=/home/u/.other\0");
+	assert_false(v.own_prefix);
+	snprintf(why, sizeof(why), "%s/etc/m.sha256", f->dir);
+	assert_int_equal(unlink(why), 0);
+	assert_int_equal(watch_wine_image_why(f->sr, c, "/home/u", "/home/u/.pfx/drive_c/x.dll",
+					      why, sizeof(why)),
+			 -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +399,8 @@ int main(void)
 			test_watch_wine_second_instance_across_prefixes_is_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_watch_wine_gone_process_is_an_error_and_allowed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_wine_image_why_names_the_manifest, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
