@@ -81,11 +81,15 @@ EOF
 start_agent() { # mode file
 	rm -f "$WINE_TMP/status.json"
 	"$build/wxguard" run --policy "$WINE_TMP/policy.ini" --status-file "$WINE_TMP/status.json" \
-		--no-notify --no-posture --no-proc-scan >"$2" 2>>"$WINE_TMP/agent.log" &
+		--no-notify --no-posture --no-proc-scan ${WXG_TEST_BACKEND:+--backend "$WXG_TEST_BACKEND"} \
+		>"$2" 2>>"$WINE_TMP/agent.log" &
 	agent=$!
-	for _ in $(seq 300); do
-		[ -s "$WINE_TMP/status.json" ] && break
-		sleep 0.1
+	# Up to 120 s by the clock: the agent hashes the prefix's manifest files first (seconds
+	# here, longer in an emulated guest of the kernel matrix).
+	local end=$((SECONDS + 120))
+	while [ $SECONDS -lt $end ] && [ ! -s "$WINE_TMP/status.json" ]; do
+		kill -0 "$agent" 2>/dev/null || break
+		sleep 0.2
 	done
 	[ -s "$WINE_TMP/status.json" ] && [ "$(jq -r .mode "$WINE_TMP/status.json")" = "$1" ]
 }
