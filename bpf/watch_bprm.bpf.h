@@ -53,6 +53,11 @@ static __always_inline bool judge_bprm(struct linux_binprm *bprm, bool refuse)
 		j.client = iv->client;
 	} else if ((cfg->flags & WXG_CFG_ATTACHMENT_EXEC) && was_written(inode, &ik)) {
 		j.reason = WXG_R_ATTACHMENT;
+	} else if (iv && (iv->flags & WXG_I_LOADER)) {
+		/* The interpreter of a script (bprm->filename is still the script's name, judged
+		 * at the script's own level): a shell running the client's launcher (Debian's
+		 * `wine`) is judged with its arguments at the exec tracepoint. */
+		return false;
 	} else if (!iv || !(iv->flags & WXG_I_APPROVED)) {
 		n = bpf_probe_read_kernel_str(s->buf, WXG_PATH_LEN, BPF_CORE_READ(bprm, filename));
 		name_from_scratch(n, &k);

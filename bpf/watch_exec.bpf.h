@@ -167,20 +167,24 @@ static __always_inline bool judge_names(struct task_struct *task, struct linux_b
 	if (!as->found)
 		return false;
 	k = as->k;
-	if (!lookup_name(&arg_names, &k, j))
-		return false;
-	/* A shell running a Wine client's program: its launcher script (Debian's `wine`).
-	 * User space tells an approved launcher from any other script (watch_wine.c). */
-	if (iv && (iv->flags & WXG_I_SHELL) && j->reason == WXG_R_UNAPPROVED) {
-		__u32 ci = j->client;
-		struct wxg_client_cfg *cc = bpf_map_lookup_elem(&clients, &ci);
+	return lookup_name(&arg_names, &k, j);
+}
 
-		if (cc && (cc->flags & WXG_C_WINE)) {
-			j->verdict = WXG_V_PENDING;
-			j->reason = WXG_R_WINE;
-		}
+/* A shell running a Wine client's program or named after it: its launcher script (Debian's
+ * `wine` script, whose name is the client's too; deepin's run.sh). User space tells an
+ * approved launcher from any other script (watch_wine.c). */
+static __always_inline void shell_pending(const struct wxg_inode_val *iv, struct judgement *j)
+{
+	struct wxg_client_cfg *cc;
+	__u32 ci = j->client;
+
+	if (!iv || !(iv->flags & WXG_I_SHELL) || j->reason != WXG_R_UNAPPROVED)
+		return;
+	cc = bpf_map_lookup_elem(&clients, &ci);
+	if (cc && (cc->flags & WXG_C_WINE)) {
+		j->verdict = WXG_V_PENDING;
+		j->reason = WXG_R_WINE;
 	}
-	return true;
 }
 
 /* Everything the exec judgement and its consequences need, scalars only: the two halves
@@ -286,6 +290,7 @@ __noinline int exec_judge(__u64 task_ptr, __u64 bprm_ptr)
 		}
 	} else if (judge_names(task, bprm, iv, s->buf, j)) {
 		x->family = 1;
+		shell_pending(iv, j);
 	}
 
 	if (j->reason == WXG_R_NONE && (j->flags & WXG_EXEC_F_NOLINK) && x->has_w) {

@@ -5,6 +5,8 @@
 .PHONY: test-kernels
 test-kernels:
 	$(Q)./packaging/deps.sh kernels
+	$(Q)./packaging/deps.sh wine
+	$(Q)$(MAKE) --no-print-directory wine-bins
 	$(Q)$(MAKE) --no-print-directory all $(filter $(BUILD)/tests/bpf/%,$(UNIT_BINS)) $(STANDIN_BINS) \
 		$(BUILD)/tests/standins/dynamic/wxgt_client
 	$(Q)WXG_BUILD=$(BUILD) tests/kernels/matrix.sh $(KERNELS)

@@ -47,7 +47,10 @@ $(WINE_OUT)/version.dll: $(WINE_SRC)/version_hijack.c $(WINE_SRC)/version_hijack
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MINGW_CC) $(MINGW_CFLAGS) -shared -o $@ $< $(WINE_SRC)/version_hijack.def
 
-.PHONY: test-wine
+.PHONY: test-wine wine-bins
+# The programs alone (a sub-make after `packaging/deps.sh wine`: WINE_BINS is set at parse time).
+wine-bins: $(WINE_BINS)
+
 test-wine: deps
-	$(Q)$(MAKE) --no-print-directory $(WINE_BINS)
+	$(Q)$(MAKE) --no-print-directory wine-bins
 	$(Q)WXG_BUILD=$(BUILD) WXG_SANITIZE=$(SANITIZE) tests/run.sh wine

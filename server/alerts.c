@@ -252,7 +252,15 @@ void alert_event_message(const json_t *ev, const struct alert_event *a, const ch
 	clean(ev_str(ev, "reason") ?: "-", 60, reason, sizeof(reason));
 	clean(ev_str(ev, "action") ?: "-", 30, action, sizeof(action));
 	clean(ev_str(proc, "comm") ?: ev_str(ev, "comm") ?: "?", 60, comm, sizeof(comm));
-	clean(ev_str(json_object_get(ev, "exe"), "path") ?: "", 250, path, sizeof(path));
+	/* A Wine start: the Windows program it was to run says more than the loader's path. */
+	if (ev_str(ev, "wine_exe")) {
+		char wp[200];
+
+		clean(ev_str(ev, "wine_exe"), 180, wp, sizeof(wp));
+		snprintf(path, sizeof(path), "Windows program %s", wp);
+	} else {
+		clean(ev_str(json_object_get(ev, "exe"), "path") ?: "", 250, path, sizeof(path));
+	}
 	clean(ev_str(ev, "library") ?: ev_str(ev, "request") ?: "", 250, extra, sizeof(extra));
 	clean(ev_str(msg, "en") ?: "", 600, men, sizeof(men));
 	clean(ev_str(msg, "zh") ?: "", 600, mzh, sizeof(mzh));

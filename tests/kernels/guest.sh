@@ -6,7 +6,8 @@
 # WXG_KERNELS_BACKENDS: "all" (every backend offered but none), "best" (the first offered), or
 # names ("lsm raw_tp": those of them offered; one not offered is reported as such).
 # WXG_KERNELS_CMD: what runs per backend; empty: the BPF suite (tests/run.sh bpf) and the
-# end-to-end enforce run (tests/e2e/test_enforce.sh).
+# end-to-end enforce run (tests/e2e/test_enforce.sh), and on the backends WXG_KERNELS_WINE names
+# the real-Wine test (tests/wine/test_wine_enforce.sh, Wine required).
 set -u
 cd "$WXG_SRCDIR" || exit 1
 export WXG_SRCDIR WXG_BUILD WXGUARD_REQUIRE_BPF
@@ -92,24 +93,35 @@ probe_backends() {
 }
 
 # The default per backend: the BPF suite, then the end-to-end enforce run, one total line.
-default_tests() {
-	local logs=$WXG_BUILD/test-logs log line p=0 f=0 s=0 mark=ok rc=0
-	tests/run.sh bpf | tee /tmp/wxg-bpf.out
-	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-	log=$logs/e2e-test_enforce.sh.log
-	tests/e2e/test_enforce.sh >"$log" 2>&1 </dev/null || rc=1
+# e2e_test SCRIPT: run one end-to-end script into its log, print its line; adds to ep/ef/es.
+e2e_test() {
+	local script=$1 log line p f s mark=ok
+	log=$WXG_BUILD/test-logs/e2e-$(basename "$script").log
+	"$script" >"$log" 2>&1 </dev/null
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	[ -n "$line" ] || line="0 passed, 1 failed, 0 skipped"
-	read -r ep _ ef _ es _ <<<"$line"
-	[ "$ef" -gt 0 ] && mark=FAIL
-	printf '  %-4s %-44s %3d passed, %d failed, %d skipped\n' "$mark" e2e/test_enforce.sh \
-		"$ep" "$ef" "${es:-0}"
-	[ "$ef" -gt 0 ] && sed 's/^/      | /' "$log" | tail -n 40
+	read -r p _ f _ s _ <<<"$line"
+	[ "$f" -gt 0 ] && mark=FAIL
+	printf '  %-4s %-44s %3d passed, %d failed, %d skipped\n' "$mark" "${script#tests/}" \
+		"$p" "$f" "${s:-0}"
+	[ "$f" -gt 0 ] && sed 's/^/      | /' "$log" | tail -n 40
+	ep=$((ep + p)) ef=$((ef + f)) es=$((es + ${s:-0}))
+}
+
+default_tests() {
+	local line p=0 f=0 s=0 rc=0 ep=0 ef=0 es=0
+	tests/run.sh bpf | tee /tmp/wxg-bpf.out
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	e2e_test tests/e2e/test_enforce.sh
+	if [[ " ${WXG_KERNELS_WINE:-} " == *" ${WXG_TEST_BACKEND:-auto} "* ]]; then
+		WXGUARD_REQUIRE_WINE=1 e2e_test tests/wine/test_wine_enforce.sh
+	fi
+	[ "$ef" -gt 0 ] && rc=1
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' /tmp/wxg-bpf.out | tail -n 1)
 	[ -n "$line" ] || line="0 passed, 1 failed, 0 skipped"
 	read -r p _ f _ s _ <<<"$line"
 	echo
-	echo "$((p + ep)) passed, $((f + ef)) failed, $((${s:-0} + ${es:-0})) skipped"
+	echo "$((p + ep)) passed, $((f + ef)) failed, $((${s:-0} + es)) skipped"
 	return $rc
 }
 

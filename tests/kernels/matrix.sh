@@ -21,9 +21,14 @@ BUILD=${WXG_BUILD:-build}
 TIMEOUT=${WXG_KERNELS_TIMEOUT:-}
 CMD=${WXG_KERNELS_CMD:-}
 QEMU=${QEMU:-qemu-system-x86_64}
+# WXG_KERNELS_CPU: the emulated CPU (default max). Wine needs max,-smap: this TCG faults the
+# iretq Wine's syscall dispatcher returns with in user mode when SMAP is on (docs/kernels.md).
+CPU=${WXG_KERNELS_CPU:-max}
 
 # name | Debian suite | extra kernel command line | backends to run (docs/kernels.md, "Time"):
-# "all" every backend the kernel offers, "best" the best one, or names (those offered).
+# "all" every backend the kernel offers, "best" the best one, or names (those offered) |
+# backends on which the real-Wine test (tests/wine/test_wine_enforce.sh) runs too (the guest's
+# CPU is then max,-smap, see WXG_KERNELS_CPU). WXG_KERNELS_WINE overrides that last field.
 # Each kernel runs its best rung and the rungs no other row covers, so that the whole matrix
 # stays near 25 minutes on two cores (CI runs every row): 5.10 its best (tracing), 6.1 the BPF
 # LSM and fanotify (no BPF), 6.1 without bpf in lsm= tracing (Ubuntu's way), 6.12 the BPF LSM
@@ -31,14 +36,14 @@ QEMU=${QEMU:-qemu-system-x86_64}
 # 20's kernel, whose rung is raw_tp with a shipped BTF) run it with WXG_KERNELS_BACKENDS=all or
 # tests/kernels/nobtf.sh. WXG_KERNELS_BACKENDS=all runs every rung everywhere.
 KERNELS="
-bullseye|bullseye||best
-bookworm|bookworm||lsm fanotify
-bookworm-nobpflsm|bookworm|lsm=lockdown,capability,landlock,yama,apparmor|best
-trixie|trixie||best
+bullseye|bullseye||best|
+bookworm|bookworm||lsm fanotify|lsm
+bookworm-nobpflsm|bookworm|lsm=lockdown,capability,landlock,yama,apparmor|best|
+trixie|trixie||best|
 "
 
-kernel_row() { # name -> "suite|cmdline|backends"
-	awk -F'|' -v n="$1" '$1 == n { print $2 "|" $3 "|" $4; found = 1 } END { exit !found }' \
+kernel_row() { # name -> "suite|cmdline|backends|wine backends"
+	awk -F'|' -v n="$1" '$1 == n { print $2 "|" $3 "|" $4 "|" $5; found = 1 } END { exit !found }' \
 		<<<"$KERNELS"
 }
 
@@ -84,10 +89,13 @@ add() { # label pass fail skip [note]
 }
 
 run_kernel() { # name
-	local name=$1 row suite cmdline want kdir out start secs rc kver b run runs limit n
+	local name=$1 row suite cmdline want wine cpu kdir out start secs rc kver b run runs limit n
 	row=$(kernel_row "$name")
-	IFS='|' read -r suite cmdline want <<<"$row"
+	IFS='|' read -r suite cmdline want wine <<<"$row"
 	want=${WXG_KERNELS_BACKENDS:-${want:-all}}
+	wine=${WXG_KERNELS_WINE-$wine}
+	cpu=$CPU
+	[ -n "$wine" ] && [ -z "${WXG_KERNELS_CPU:-}" ] && cpu=max,-smap
 	[ -n "${WXG_TEST_BACKEND:-}" ] && want=$WXG_TEST_BACKEND
 	out=$BUILD/test-logs/kernels/$name
 	rm -rf "$out"
@@ -109,6 +117,7 @@ run_kernel() { # name
 		printf "WXGUARD_REQUIRE_BPF='%s'\n" "${WXGUARD_REQUIRE_BPF:-}"
 		printf "WXG_KERNELS_CMD='%s'\n" "$CMD"
 		printf "WXG_KERNELS_BACKENDS='%s'\n" "$want"
+		printf "WXG_KERNELS_WINE='%s'\n" "$wine"
 		printf "WXG_TEST_FILTER='%s'\n" "${WXG_TEST_FILTER:-}"
 	} >"$BUILD/kernels/$name.env"
 	if ! tests/kernels/initramfs.sh "$kdir" "$BUILD/kernels/$name.cpio.gz" \
@@ -120,12 +129,12 @@ run_kernel() { # name
 
 	# At most 4 backends; each run takes 3 to 5 minutes under TCG (docs/kernels.md).
 	case $want in all) n=4 ;; best) n=1 ;; *) n=$(wc -w <<<"$want") ;; esac
-	limit=${TIMEOUT:-$((300 + 300 * n))}
+	limit=${TIMEOUT:-$((300 + 300 * n + 600 * $(wc -w <<<"$wine")))}
 	start=$(date +%s)
 	# shellcheck source=/dev/null
 	# --foreground: qemu stays in this process group, so a timeout around the whole matrix
 	# (.ci/run) stops the guest too.
-	timeout --foreground -k 10 "$limit" "$QEMU" -accel tcg -cpu max -m 2G -smp 2 -nographic -no-reboot \
+	timeout --foreground -k 10 "$limit" "$QEMU" -accel tcg -cpu "$cpu" -m 2G -smp 2 -nographic -no-reboot \
 		-nic none -kernel "$(. "$kdir/kernel.env" && echo "$VMLINUZ")" \
 		-initrd "$BUILD/kernels/$name.cpio.gz" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=4 $cmdline" \

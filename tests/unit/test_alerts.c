@@ -234,6 +234,42 @@ static void test_alerts_injection_from_older_agents_still_alerts(void **state)
 	json_decref(ev);
 }
 
+/* A Wine start stopped at exec (a program the manifest does not list): the alert names the
+ * Windows program, not only the loader; a DLL refused in the client's prefix names the DLL and
+ * the process it was loaded into. */
+static void test_alerts_wine_start_and_dll_name_the_windows_side(void **state)
+{
+	struct alert_event a;
+	char text[4096];
+	json_t *ev;
+
+	(void)state;
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i, s:s}, s:{s:s}}", "type",
+		       "exec", "rule", "client.approved", "reason", "wine", "verdict", "deny",
+		       "action", "kill_user", "client", "wecom", "wine_exe",
+		       "C:\\users\\bob\\Downloads\\inject.exe", "process", "pid", 12, "uid",
+		       1000, "comm", "wine64", "exe", "path", "/usr/lib/wine/wine64");
+	assert_true(alert_event_classify(ev, &a));
+	assert_string_equal(a.rule, ALERT_CLIENT_UNAPPROVED);
+	alert_event_message(ev, &a, "host-a", "dev-1", text, sizeof(text));
+	assert_contains(text, "blocked unapproved client wecom (rule client.approved, reason wine, "
+			      "action kill_user; process wine64 pid 12 uid 1000, Windows program "
+			      "C:\\users\\bob\\Downloads\\inject.exe)");
+	json_decref(ev);
+
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:s, s:s}}", "type", "open",
+		       "rule", "client.plugins", "reason", "library", "verdict", "deny", "action",
+		       "kill", "client", "wecom", "library",
+		       "/home/bob/.deepinwine/Deepin-WXWork/drive_c/Program Files/WXWork/version.dll",
+		       "process", "pid", 34, "comm", "WXWork.exe", "windows_path",
+		       "C:\\Program Files\\WXWork\\WXWork.exe");
+	message_of(ev, "host-a", text, sizeof(text));
+	assert_contains(text, "injection into the WeCom client (rule client.plugins, reason "
+			      "library: /home/bob/.deepinwine/Deepin-WXWork/drive_c/Program "
+			      "Files/WXWork/version.dll, action kill; process WXWork.exe pid 34)");
+	json_decref(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_alerts_injection_hostile_names_are_escaped_and_bounded),
 		cmocka_unit_test(test_alerts_wecom_payload_cleans_any_message_and_cuts_utf8_whole),
 		cmocka_unit_test(test_alerts_injection_from_older_agents_still_alerts),
+		cmocka_unit_test(test_alerts_wine_start_and_dll_name_the_windows_side),
 	};
 	return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
 }
