@@ -114,7 +114,8 @@ default_tests() {
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	e2e_test tests/e2e/test_enforce.sh
 	if [[ " ${WXG_KERNELS_WINE:-} " == *" ${WXG_TEST_BACKEND:-auto} "* ]]; then
-		WXGUARD_REQUIRE_WINE=1 e2e_test tests/wine/test_wine_enforce.sh
+		# the attacks take minutes under TCG: the approved client runs through them all
+		WXGUARD_REQUIRE_WINE=1 WXG_WINE_CLIENT_SECONDS=240 e2e_test tests/wine/test_wine_enforce.sh
 	fi
 	[ "$ef" -gt 0 ] && rc=1
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' /tmp/wxg-bpf.out | tail -n 1)
