@@ -486,6 +486,10 @@ int cmd_run(int argc, char **argv)
 	r = add_event_sources(&run, e, &status_src, &posture_src); /* says why itself */
 	if (r < 0)
 		goto out;
+	/* What already runs, once its events can reach the server too. */
+	r = watch_scan_running(run.w);
+	if (r < 0)
+		log_warning_errno(r, "the start-up scan of running processes failed");
 	write_status(&run, "running");
 	emit_agent_event(&run, "watch.start", watch_run_state_to_string(st.state),
 			 json_pack("{s:s, s:s, s:s, s:s}", "enforcement",

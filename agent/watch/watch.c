@@ -414,7 +414,6 @@ json_t *watch_state_to_json(const struct watch_state *s)
 int watch_set_policy(struct watch *w, struct policy *p)
 {
 	struct watch_tables t = {};
-	bool first = !w->policy;
 	int r;
 
 	r = watch_tables_build(w, p, &t);
@@ -445,9 +444,15 @@ int watch_set_policy(struct watch *w, struct policy *p)
 	w->generation++;
 	if (w->fan)
 		watch_fanotify_unlock(w->fan);
-	if (first && (w->skel || w->fan) && !w->opts.no_proc_scan)
-		watch_scan_proc(w);
 	return 0;
+}
+
+int watch_scan_running(struct watch *w)
+{
+	if (w->scanned || !w->policy || !(w->skel || w->fan) || w->opts.no_proc_scan)
+		return 0;
+	w->scanned = true;
+	return watch_scan_proc(w);
 }
 
 int watch_reload(struct watch *w, const char *path, struct policy_diags *diags)

@@ -126,8 +126,12 @@ void watch_free(struct watch *w);
 /* Apply a policy: hash and verify the executables it names, build the kernel tables, then swap
  * them in (the kernel sees old ∪ new for an instant, never half of the new). On success the
  * watch takes ownership of p (and frees the previous policy); on error nothing changed and the
- * caller still owns p. The first policy also scans /proc for clients already running. */
+ * caller still owns p. */
 int watch_set_policy(struct watch *w, struct policy *p);
+/* The start-up scan, once, after the first policy: clients already running are judged (a
+ * denied one killed in enforce mode, a held Wine loader continued or killed) and the approved
+ * ones watched. Call it once the event hooks are set: its events go to them. */
+int watch_scan_running(struct watch *w);
 const struct policy *watch_policy(const struct watch *w);
 /* Load path (policy_load) and apply it. A policy that does not load or apply is refused and
  * the one in force stays: returns -errno (-EBADMSG with diags filled for a broken file). */

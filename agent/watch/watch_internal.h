@@ -57,6 +57,7 @@ struct watch {
 	struct watch_opts opts;
 	/* The last Wine start judged and stopped (pid, start): the loader's own re-exec (wine64 ->
 	 * wine64-preloader, same process) is not reported a second time. */
+	bool scanned; /* watch_scan_running() done */
 	uint32_t wine_denied_pid;
 	uint64_t wine_denied_start_ns;
 	struct watch_bpf *skel;

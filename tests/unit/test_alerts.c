@@ -247,8 +247,8 @@ static void test_alerts_wine_start_and_dll_name_the_windows_side(void **state)
 	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i, s:s}, s:{s:s}}", "type",
 		       "exec", "rule", "client.approved", "reason", "wine", "verdict", "deny",
 		       "action", "kill_user", "client", "wecom", "wine_exe",
-		       "C:\\users\\bob\\Downloads\\inject.exe", "process", "pid", 12, "uid",
-		       1000, "comm", "wine64", "exe", "path", "/usr/lib/wine/wine64");
+		       "C:\\users\\bob\\Downloads\\inject.exe", "process", "pid", 12, "uid", 1000,
+		       "comm", "wine64", "exe", "path", "/usr/lib/wine/wine64");
 	assert_true(alert_event_classify(ev, &a));
 	assert_string_equal(a.rule, ALERT_CLIENT_UNAPPROVED);
 	alert_event_message(ev, &a, "host-a", "dev-1", text, sizeof(text));
@@ -257,12 +257,13 @@ static void test_alerts_wine_start_and_dll_name_the_windows_side(void **state)
 			      "C:\\users\\bob\\Downloads\\inject.exe)");
 	json_decref(ev);
 
-	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:s, s:s}}", "type", "open",
-		       "rule", "client.plugins", "reason", "library", "verdict", "deny", "action",
-		       "kill", "client", "wecom", "library",
-		       "/home/bob/.deepinwine/Deepin-WXWork/drive_c/Program Files/WXWork/version.dll",
-		       "process", "pid", 34, "comm", "WXWork.exe", "windows_path",
-		       "C:\\Program Files\\WXWork\\WXWork.exe");
+	ev = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:s, s:s}}", "type", "open", "rule",
+		"client.plugins", "reason", "library", "verdict", "deny", "action", "kill",
+		"client", "wecom", "library",
+		"/home/bob/.deepinwine/Deepin-WXWork/drive_c/Program Files/WXWork/version.dll",
+		"process", "pid", 34, "comm", "WXWork.exe", "windows_path",
+		"C:\\Program Files\\WXWork\\WXWork.exe");
 	message_of(ev, "host-a", text, sizeof(text));
 	assert_contains(text, "injection into the WeCom client (rule client.plugins, reason "
 			      "library: /home/bob/.deepinwine/Deepin-WXWork/drive_c/Program "

@@ -123,11 +123,14 @@ alerts_about() {
 }
 
 # Start the agent on the policy, its events into FILE; true once its status says MODE.
-start_agent() { # mode file
+# A third argument "scan": with the start-up scan of running processes.
+start_agent() { # mode file [scan]
+	local scan=--no-proc-scan
+	[ "${3:-}" = scan ] && scan=
 	rm -f "$WINE_TMP/status.json"
 	"$build/wxguard" run --policy "$WINE_TMP/policy.ini" --status-file "$WINE_TMP/status.json" \
 		--config "$WINE_TMP/agent.conf" --cache-dir "$WINE_TMP/cache" \
-		--no-notify --no-posture --no-proc-scan ${WXG_TEST_BACKEND:+--backend "$WXG_TEST_BACKEND"} \
+		--no-notify --no-posture $scan ${WXG_TEST_BACKEND:+--backend "$WXG_TEST_BACKEND"} \
 		>"$2" 2>>"$WINE_TMP/agent.log" &
 	agent=$!
 	# Up to 120 s by the clock: the agent hashes the prefix's manifest files first (seconds
@@ -351,6 +354,41 @@ else
 	not_ok "audit mode: the client did not start"
 fi
 kill "$client" 2>/dev/null
+wait "$client" 2>/dev/null
+
+# The agent's start: what already runs is judged by what it runs. WeChat renamed notepad.exe,
+# started while no agent ran, is killed by the start-up scan; a WXWork.exe left stopped, as an
+# agent that died while holding its loader would leave it, is judged and continued.
+kill "$agent"
+wait "$agent" 2>/dev/null
+agent=
+sed -i 's/^mode = audit$/mode = enforce/' "$WINE_TMP/policy.ini"
+mkdir -p "$WINE_TMP/m5" "$WINE_TMP/m6"
+WINEPREFIX=$other /usr/lib/wine/wine64 'C:\app\notepad.exe' --seconds 300 \
+	--marker "$(winpath "$WINE_TMP/m5")" >/dev/null 2>&1 &
+wechat=$!
+/usr/lib/wine/wine64 "$W_APP\\WXWork.exe" --no-helper --seconds 300 \
+	--marker "$(winpath "$WINE_TMP/m6")" >/dev/null 2>&1 &
+held=$!
+if wait_file "$WINE_TMP/m6/WXWork.started" 60 && wait_file "$WINE_TMP/m5/WeChat.txt" 60; then
+	kill -STOP "$held"
+	check "the agent restarts in enforce mode, with its start-up scan" \
+		start_agent enforce "$WINE_TMP/scan.jsonl" scan
+	# A killed child stays a zombie until this shell reaps it: ask its state.
+	gone() { [ -z "$(ps -o state= -p "$1" | tr -d ' Z')" ]; }
+	for _ in $(seq 50); do gone "$wechat" && break; sleep 0.2; done
+	check "the start-up scan killed WeChat renamed notepad.exe, running before the agent" \
+		gone "$wechat"
+	n=$(jq -c 'select(.type == "scan" and .verdict == "deny")' "$WINE_TMP/scan.jsonl" | wc -l)
+	check "...with one scan event ($n)" [ "$n" -eq 1 ]
+	check "the WXWork.exe left stopped is continued ($(ps -o state= -p "$held"))" \
+		[ "$(ps -o state= -p "$held" | tr -d ' ')" != T ] && kill -0 "$held"
+else
+	not_ok "the programs for the start-up scan did not start"
+fi
+kill "$wechat" "$held" 2>/dev/null
+kill -CONT "$held" 2>/dev/null
+WINEPREFIX=$other timeout 30 wineserver -k >/dev/null 2>&1
 
 if [ "$fail" -gt 0 ]; then
 	echo "    agent log:"
